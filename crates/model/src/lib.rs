@@ -1,0 +1,39 @@
+//! The shared Dummy model: one record type, its validation, and the store that keeps it
+//! in PostgreSQL or SQLite.
+//!
+//! Every protocol crate depends on this one and on nothing of each other's. A request
+//! takes the same path whatever protocol carried it:
+//!
+//! ```text
+//! bytes -> protocol decode -> DummyFields -> NewDummy / DummyData / DummyPatch  (validation here)
+//!       -> Store (async, pooled, spawn_blocking) -> Dummy -> protocol encode -> bytes
+//! ```
+//!
+//! - [`dummy`]: the record, its enums, and the rules (with the exact messages clients see).
+//! - [`error`]: [`Error`], which each protocol maps to its own wire form in one `match`.
+//! - [`db`]: `DATABASE_URL` parsing, the two-backend connection enum and the pool.
+//! - [`store`]: [`Store`], the only async entry point to the database.
+//! - [`schema`] and `migrations/`: the table, once per backend.
+//!
+//! # Backends
+//!
+//! `postgres://…` selects PostgreSQL (the Compose stack); anything else is an SQLite
+//! file, `./data/protocols.sqlite3` by default. Migrations are embedded and applied at
+//! start-up ([`Store::migrate`]), serialised by an advisory lock on PostgreSQL so that
+//! services starting together do not race.
+
+#![warn(missing_docs)]
+
+pub mod db;
+pub mod dummy;
+pub mod error;
+mod migrate;
+pub mod schema;
+pub mod store;
+
+pub use db::{Backend, DatabaseArgs, DatabaseUrl, PoolOptions};
+pub use dummy::{
+    Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
+};
+pub use error::{Error, FieldErrors};
+pub use store::{ListQuery, Store};

@@ -1,0 +1,380 @@
+//! [`Store`]: the only async entry point to the database.
+//!
+//! diesel is synchronous, so every method borrows a pooled connection and runs its
+//! query on tokio's blocking thread pool (`spawn_blocking`), taking the caller's
+//! tracing span along. An async worker thread never waits on the database.
+//!
+//! A GET by id is one primary-key lookup on a pooled connection; lists use keyset
+//! pagination (`WHERE id > $after ORDER BY id LIMIT $n`) so that a page costs the same
+//! wherever it starts.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use tracing::{Instrument, Span};
+
+use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
+use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy};
+use crate::error::{Error, from_diesel, from_pool};
+use crate::with_backend;
+
+/// How many ids one `?id=` filter may name.
+pub const MAX_IDS: usize = 1000;
+/// The largest page a list may ask for.
+pub const MAX_PAGE: i64 = 10_000;
+/// Rows per INSERT statement when seeding: 7 bound values a row stays far below
+/// PostgreSQL's 65,535 and SQLite's 32,766 parameters per statement.
+const INSERT_BATCH: usize = 4_000;
+
+/// Which rows a list returns, always in ascending id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only these ids (missing ones are skipped). At most [`MAX_IDS`].
+    pub ids: Option<Vec<DummyId>>,
+    /// Keyset pagination: only ids greater than this one.
+    pub after: Option<DummyId>,
+    /// Skip this many rows (after `after`).
+    pub offset: Option<i64>,
+    /// Return at most this many rows, at most [`MAX_PAGE`].
+    pub limit: Option<i64>,
+}
+
+impl ListQuery {
+    /// Checks the bounds; the messages name the query parameter at fault.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for too many ids, a negative offset or a limit out of range.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.ids.as_ref().is_some_and(|ids| ids.len() > MAX_IDS) {
+            return Err(Error::invalid(
+                "id",
+                format!("Ensure there are no more than {MAX_IDS} ids."),
+            ));
+        }
+        if self.offset.is_some_and(|o| o < 0) {
+            return Err(Error::invalid(
+                "offset",
+                "Ensure this value is greater than or equal to 0.",
+            ));
+        }
+        match self.limit {
+            Some(l) if l < 1 => Err(Error::invalid(
+                "limit",
+                "Ensure this value is greater than or equal to 1.",
+            )),
+            Some(l) if l > MAX_PAGE => Err(Error::invalid(
+                "limit",
+                format!("Ensure this value is less than or equal to {MAX_PAGE}."),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone and share between services.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One row as diesel reads it, before the enums are parsed.
+#[derive(Queryable)]
+struct DummyRow {
+    id: i64,
+    day: i32,
+    weekday: String,
+    month: String,
+    year: i32,
+    pre_seeded: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<DummyRow> for Dummy {
+    type Error = Error;
+
+    /// A stored value the model does not know (edited by hand, say) is an internal error.
+    fn try_from(row: DummyRow) -> Result<Dummy, Error> {
+        let corrupt = |what: String| Error::internal(format!("row {}: {what}", row.id));
+        Ok(Dummy {
+            id: DummyId(row.id),
+            day: Day::new(i64::from(row.day)).map_err(corrupt)?,
+            weekday: row.weekday.parse().map_err(corrupt)?,
+            month: row.month.parse().map_err(corrupt)?,
+            year: row.year,
+            pre_seeded: row.pre_seeded,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn rows_to_dummies(rows: Vec<DummyRow>) -> Result<Vec<Dummy>, Error> {
+    rows.into_iter().map(Dummy::try_from).collect()
+}
+
+/// Now, at the precision both databases keep (microseconds), so what we return is what we stored.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+impl Store {
+    /// Opens a store on this URL. No connection is made yet: see [`db::pool`].
+    pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Store {
+        Store {
+            pool: db::pool(url, options),
+            backend: url.backend(),
+        }
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(from_pool)?;
+            f(&mut conn)
+        })
+        .in_current_span()
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database can't be reached.
+    pub async fn migrate(&self) -> Result<Vec<String>, Error> {
+        self.run(crate::migrate::run).await
+    }
+
+    /// Applies pending migrations, waiting for the database if it is not up yet
+    /// (retrying with back-off up to 30 s between attempts). For start-up, so a service
+    /// can listen, and answer 503, while its database is still starting.
+    ///
+    /// # Errors
+    /// Any error other than [`Error::Unavailable`], such as a migration that fails.
+    pub async fn migrate_until_ready(&self) -> Result<Vec<String>, Error> {
+        let mut delay = std::time::Duration::from_millis(500);
+        loop {
+            match self.migrate().await {
+                Err(Error::Unavailable(source)) => {
+                    tracing::warn!(error = %source, retry_in = ?delay, "database not ready for migrations");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Checks that the database answers (`SELECT 1`), for health checks.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.run(|conn| {
+            with_backend!(conn, |c, _t| diesel::sql_query("SELECT 1").execute(c))
+                .map(drop)
+                .map_err(|e| match from_diesel(e, None) {
+                    Error::Internal(source) => Error::Unavailable(source),
+                    other => other,
+                })
+        })
+        .await
+    }
+
+    /// One Dummy by id.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row has this id.
+    #[tracing::instrument(skip_all, fields(dummy.id = %id))]
+    pub async fn get(&self, id: DummyId) -> Result<Dummy, Error> {
+        self.run(move |conn| {
+            with_backend!(conn, |c, dummies| dummies::table
+                .find(id.0)
+                .first::<DummyRow>(c))
+            .map_err(|e| from_diesel(e, Some(id)))?
+            .try_into()
+        })
+        .await
+    }
+
+    /// The rows `query` selects, in ascending id order.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the query is out of bounds (see [`ListQuery::validate`]).
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, query: ListQuery) -> Result<Vec<Dummy>, Error> {
+        query.validate()?;
+        self.run(move |conn| {
+            let rows = with_backend!(conn, |c, dummies| {
+                let mut q = dummies::table.order(dummies::id.asc()).into_boxed();
+                if let Some(ids) = &query.ids {
+                    q = q.filter(dummies::id.eq_any(ids.iter().map(|id| id.0)));
+                }
+                if let Some(after) = query.after {
+                    q = q.filter(dummies::id.gt(after.0));
+                }
+                if let Some(limit) = query.limit {
+                    q = q.limit(limit);
+                }
+                if let Some(offset) = query.offset {
+                    // SQLite needs a LIMIT before an OFFSET; -1 means "no limit" there.
+                    if query.limit.is_none() {
+                        q = q.limit(i64::MAX);
+                    }
+                    q = q.offset(offset);
+                }
+                q.load::<DummyRow>(c)
+            })
+            .map_err(|e| from_diesel(e, None))?;
+            rows_to_dummies(rows)
+        })
+        .await
+    }
+
+    /// Inserts one Dummy; the store sets `created_at` and `updated_at`.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database can't be reached.
+    #[tracing::instrument(skip_all)]
+    pub async fn create(&self, new: NewDummy) -> Result<Dummy, Error> {
+        self.run(move |conn| {
+            let at = now();
+            let d = new.data;
+            with_backend!(conn, |c, dummies| diesel::insert_into(dummies::table)
+                .values((
+                    dummies::day.eq(i32::from(d.day.get())),
+                    dummies::weekday.eq(d.weekday.as_str()),
+                    dummies::month.eq(d.month.as_str()),
+                    dummies::year.eq(d.year),
+                    dummies::pre_seeded.eq(new.pre_seeded),
+                    dummies::created_at.eq(at),
+                    dummies::updated_at.eq(at),
+                ))
+                .get_result::<DummyRow>(c))
+            .map_err(|e| from_diesel(e, None))?
+            .try_into()
+        })
+        .await
+    }
+
+    /// Full update: writes all four date fields (`pre_seeded` is kept, as in the original).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row has this id.
+    pub async fn replace(&self, id: DummyId, data: DummyData) -> Result<Dummy, Error> {
+        self.patch(id, DummyPatch::from(data)).await
+    }
+
+    /// Partial update: writes the fields that are `Some`, and always moves `updated_at`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row has this id.
+    #[tracing::instrument(skip_all, fields(dummy.id = %id))]
+    pub async fn patch(&self, id: DummyId, patch: DummyPatch) -> Result<Dummy, Error> {
+        self.run(move |conn| {
+            with_backend!(conn, |c, dummies| diesel::update(dummies::table.find(id.0))
+                .set((
+                    patch.day.map(|d| dummies::day.eq(i32::from(d.get()))),
+                    patch.weekday.map(|w| dummies::weekday.eq(w.as_str())),
+                    patch.month.map(|m| dummies::month.eq(m.as_str())),
+                    patch.year.map(|y| dummies::year.eq(y)),
+                    dummies::updated_at.eq(now()),
+                ))
+                .get_result::<DummyRow>(c))
+            .map_err(|e| from_diesel(e, Some(id)))?
+            .try_into()
+        })
+        .await
+    }
+
+    /// Deletes one Dummy.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row has this id.
+    #[tracing::instrument(skip_all, fields(dummy.id = %id))]
+    pub async fn delete(&self, id: DummyId) -> Result<(), Error> {
+        self.run(move |conn| {
+            let deleted =
+                with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
+                    .execute(c))
+                .map_err(|e| from_diesel(e, Some(id)))?;
+            match deleted {
+                0 => Err(Error::NotFound { id }),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
+    /// How many Dummies there are.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database can't be reached.
+    pub async fn count(&self) -> Result<i64, Error> {
+        self.run(|conn| {
+            with_backend!(conn, |c, dummies| dummies::table
+                .count()
+                .get_result::<i64>(c))
+            .map_err(|e| from_diesel(e, None))
+        })
+        .await
+    }
+
+    /// Inserts many Dummies in one transaction, in multi-row INSERTs of a few thousand
+    /// rows each: what `protocols seed` uses. Returns how many rows were written.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database can't be reached. Nothing is written then.
+    #[tracing::instrument(skip_all, fields(rows = rows.len()))]
+    pub async fn insert_many(&self, rows: Vec<NewDummy>) -> Result<usize, Error> {
+        self.run(move |conn| {
+            let at = now();
+            with_backend!(conn, |c, dummies| c.transaction(|c| {
+                let mut written = 0;
+                for chunk in rows.chunks(INSERT_BATCH) {
+                    let values: Vec<_> = chunk
+                        .iter()
+                        .map(|n| {
+                            (
+                                dummies::day.eq(i32::from(n.data.day.get())),
+                                dummies::weekday.eq(n.data.weekday.as_str()),
+                                dummies::month.eq(n.data.month.as_str()),
+                                dummies::year.eq(n.data.year),
+                                dummies::pre_seeded.eq(n.pre_seeded),
+                                dummies::created_at.eq(at),
+                                dummies::updated_at.eq(at),
+                            )
+                        })
+                        .collect();
+                    written += diesel::insert_into(dummies::table)
+                        .values(values)
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok(written)
+            }))
+            .map_err(|e| from_diesel(e, None))
+        })
+        .await
+    }
+}

@@ -1,0 +1,276 @@
+//! Handlers for the Dummy resource. Each one decodes, calls the [`model::Store`], and
+//! encodes; rules live in `model`, error mapping in [`crate::error`].
+//!
+//! A create on the wire (the other verbs differ only in method, path and status):
+//!
+//! ```text
+//! POST /api/rest/dummie HTTP/1.1
+//! Host: localhost:8001
+//! Content-Type: application/json
+//! Content-Length: 63
+//!
+//! {"day":2,"weekday":"Tuesday","month":"February","year":"1985"}
+//!
+//! HTTP/1.1 201 Created
+//! content-type: application/json
+//! location: /api/rest/dummie/11
+//! content-length: 170
+//!
+//! {"id":11,"day":2,"weekday":"Tuesday","month":"February","year":1985,"pre_seeded":false,
+//!  "created_at":"2026-11-29T10:11:52.123456Z","updated_at":"2026-11-29T10:11:52.123456Z"}
+//! ```
+//!
+//! # Listing
+//!
+//! `GET /api/rest/dummies` takes these query parameters (all optional, all combinable):
+//!
+//! - `id` (repeatable): only these ids; missing ones are skipped, as in the original.
+//! - `limit` (1..=10000): a page of at most this many rows.
+//! - `after`: keyset pagination, only ids greater than this one. A full page carries
+//!   `Link: </api/rest/dummies?limit=100&after=100>; rel="next"`.
+//! - `offset`: skip this many rows (works, but costs more the deeper it goes: prefer `after`).
+//!
+//! Without any of them the whole table is returned, as in the original, but streamed:
+//! the server reads it in keyset pages of [`STREAM_PAGE`] rows and writes each page to
+//! the socket as it goes (chunked transfer encoding), so memory stays bounded however
+//! many rows there are. The pages are separate queries: rows written during a long
+//! stream may or may not appear in it.
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::stream::{self, StreamExt};
+use model::{DummyData, DummyId, DummyPatch, ListQuery, NewDummy, Store, Value};
+
+use super::AppState;
+use crate::body::read_fields;
+use crate::dto::DummyResponse;
+use crate::error::ApiError;
+
+/// Rows per page when the whole table is streamed.
+pub const STREAM_PAGE: i64 = 1_000;
+
+/// `GET /api/rest/dummies`
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let query = parse_list_query(req.query_string())?;
+    if query == ListQuery::default() {
+        return stream_all(state.store.clone()).await;
+    }
+    let page = state.store.list(query.clone()).await?;
+    let mut response = HttpResponse::Ok();
+    if let (Some(limit), Some(last)) = (query.limit, page.last())
+        && page.len() as i64 == limit
+    {
+        response.insert_header((header::LINK, next_link(req.query_string(), last.id)));
+    }
+    Ok(response.json(
+        page.into_iter()
+            .map(DummyResponse::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `POST /api/rest/dummie` (and `/api/rest/dummies`): 201 with the new record.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let fields = read_fields(&req, payload, state.body_limit).await?;
+    let created = state.store.create(NewDummy::parse(&fields)?).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/rest/dummie/{}", created.id)))
+        .json(DummyResponse::from(created)))
+}
+
+/// `GET /api/rest/dummie/{id}`
+pub async fn read(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let dummy = state.store.get(parse_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(DummyResponse::from(dummy)))
+}
+
+/// `PUT /api/rest/dummie/{id}`: all four fields required.
+///
+/// As in the original, a missing id is reported (404) before the body is validated.
+pub async fn replace(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    state.store.get(id).await?;
+    let fields = read_fields(&req, payload, state.body_limit).await?;
+    let updated = state.store.replace(id, DummyData::parse(&fields)?).await?;
+    Ok(HttpResponse::Ok().json(DummyResponse::from(updated)))
+}
+
+/// `PATCH /api/rest/dummie/{id}`: any subset of the fields.
+pub async fn patch(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    state.store.get(id).await?;
+    let fields = read_fields(&req, payload, state.body_limit).await?;
+    let updated = state.store.patch(id, DummyPatch::parse(&fields)?).await?;
+    Ok(HttpResponse::Ok().json(DummyResponse::from(updated)))
+}
+
+/// `DELETE /api/rest/dummie/{id}`: 204, no body.
+pub async fn delete(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.store.delete(parse_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A path id that is not a number matches no record: 404, as the original's `<int:id>` route.
+fn parse_id(raw: &str) -> Result<DummyId, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound);
+    }
+    raw.parse().map(DummyId).map_err(|_| ApiError::NotFound)
+}
+
+/// Reads `id`, `after`, `offset` and `limit`; other parameters are ignored.
+fn parse_list_query(query_string: &str) -> Result<ListQuery, ApiError> {
+    let mut query = ListQuery::default();
+    let mut errors = model::FieldErrors::default();
+    let mut number = |name: &'static str, raw: &str| -> Option<i64> {
+        model::dummy::parse_integer(&Value::Text(raw.to_owned()))
+            .map_err(|message| errors.push(name, message))
+            .ok()
+    };
+    for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
+        match key.as_ref() {
+            "id" => {
+                if let Some(id) = number("id", &value) {
+                    query.ids.get_or_insert_with(Vec::new).push(DummyId(id));
+                }
+            }
+            "after" => query.after = number("after", &value).map(DummyId),
+            "offset" => query.offset = number("offset", &value),
+            "limit" => query.limit = number("limit", &value),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(model::Error::Invalid(errors).into());
+    }
+    query.validate()?;
+    Ok(query)
+}
+
+/// The `Link` header for the page after `last`: same query, `after` moved on, no `offset`.
+fn next_link(query_string: &str, last: DummyId) -> String {
+    let mut next = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
+        if key != "after" && key != "offset" {
+            next.append_pair(&key, &value);
+        }
+    }
+    next.append_pair("after", &last.to_string());
+    format!("</api/rest/dummies?{}>; rel=\"next\"", next.finish())
+}
+
+/// The whole table as one JSON array, written page by page.
+///
+/// The first page is read before the response starts, so a database that is down
+/// still gets a clean 503. A failure later in the stream can only cut the connection:
+/// the status line has already been sent.
+async fn stream_all(store: Store) -> Result<HttpResponse, ApiError> {
+    let first = store.list(page_after(None)).await?;
+    let next = full_page_end(&first);
+    let head = Bytes::from(encode_page(&first, true));
+    let rest = stream::unfold(next, move |after| {
+        let store = store.clone();
+        async move {
+            let after = after?;
+            match store.list(page_after(Some(after))).await {
+                Ok(page) if page.is_empty() => None,
+                Ok(page) => Some((
+                    Ok(Bytes::from(encode_page(&page, false))),
+                    full_page_end(&page),
+                )),
+                Err(err) => {
+                    tracing::error!(error = ?err, "list stream cut short");
+                    Some((Err(ApiError::from(err)), None))
+                }
+            }
+        }
+    });
+    let body = stream::iter([Ok::<_, ApiError>(Bytes::from_static(b"[")), Ok(head)])
+        .chain(rest)
+        .chain(stream::iter([Ok(Bytes::from_static(b"]"))]));
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(body))
+}
+
+fn page_after(after: Option<DummyId>) -> ListQuery {
+    ListQuery {
+        after,
+        limit: Some(STREAM_PAGE),
+        ..ListQuery::default()
+    }
+}
+
+/// The last id of a full page (more may follow), or `None` at the end of the table.
+fn full_page_end(page: &[model::Dummy]) -> Option<DummyId> {
+    (page.len() as i64 == STREAM_PAGE)
+        .then(|| page.last().map(|d| d.id))
+        .flatten()
+}
+
+/// Rows as comma-separated JSON objects; a leading comma unless this is the first page.
+fn encode_page(page: &[model::Dummy], first: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(page.len() * 192);
+    for (i, dummy) in page.iter().enumerate() {
+        if !(first && i == 0) {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, &DummyResponse::from(dummy.clone()))
+            .expect("a DummyResponse always serializes");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_the_path_must_be_plain_digits() {
+        assert_eq!(parse_id("42").unwrap(), DummyId(42));
+        for bad in ["", "-1", "abc", "1.0", "+1", "99999999999999999999999"] {
+            assert!(matches!(parse_id(bad), Err(ApiError::NotFound)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn list_query_reads_repeated_ids_and_paging() {
+        let q = parse_list_query("id=1&id=2&limit=5&after=7&offset=1&format=json").unwrap();
+        assert_eq!(q.ids, Some(vec![DummyId(1), DummyId(2)]));
+        assert_eq!(
+            (q.limit, q.after, q.offset),
+            (Some(5), Some(DummyId(7)), Some(1))
+        );
+        assert!(parse_list_query("id=abc").is_err());
+        assert!(parse_list_query("limit=0").is_err());
+    }
+
+    #[test]
+    fn next_link_moves_after_and_keeps_the_rest() {
+        assert_eq!(
+            next_link("limit=2&after=1&offset=3", DummyId(9)),
+            "</api/rest/dummies?limit=2&after=9>; rel=\"next\""
+        );
+    }
+}

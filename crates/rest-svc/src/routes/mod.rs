@@ -1,0 +1,102 @@
+//! The URL map of the REST API. Paths are the original Django API's, kept exactly
+//! (`/dummies` for the list, `/dummie/{id}` for one record, no trailing slash), plus the
+//! plural aliases `/dummies/{id}` and `POST /dummies` that a REST client would expect.
+//!
+//! | Method | Path | Handler | Success |
+//! |---|---|---|---|
+//! | GET | `/api/rest/dummies` | [`dummies::list`] | 200, JSON array ordered by id |
+//! | POST | `/api/rest/dummie`, `/api/rest/dummies` | [`dummies::create`] | 201 + `Location` |
+//! | GET | `/api/rest/dummie/{id}`, `/api/rest/dummies/{id}` | [`dummies::read`] | 200 |
+//! | PUT | same | [`dummies::replace`] | 200 |
+//! | PATCH | same | [`dummies::patch`] | 200 |
+//! | DELETE | same | [`dummies::delete`] | 204, empty body |
+//! | GET | `/api/rest/openapi.json` | [`openapi::document`] | 200 |
+//! | GET | `/healthz` | [`health::healthz`] | 200, or 503 when the database is down |
+//!
+//! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
+//! method answers 405 with an `Allow` header.
+
+pub mod dummies;
+pub mod health;
+pub mod openapi;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use model::Store;
+
+use crate::error::ApiError;
+
+/// What every REST handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The shared database handle.
+    pub store: Store,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+/// Mounts `/api/rest/…` on an app. Used by `rest-svc` alone and by `protocols serve`
+/// next to the other services.
+pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::scope("/api/rest")
+                .app_data(web::Data::new(state))
+                .service(
+                    web::resource("/dummies")
+                        .get(dummies::list)
+                        .route(web::head().to(dummies::list))
+                        .post(dummies::create)
+                        .default_service(web::to(not_allowed("GET, HEAD, POST"))),
+                )
+                .service(
+                    web::resource("/dummie")
+                        .post(dummies::create)
+                        .default_service(web::to(not_allowed("POST"))),
+                )
+                .service(
+                    web::resource(["/dummie/{id}", "/dummies/{id}"])
+                        .get(dummies::read)
+                        .route(web::head().to(dummies::read))
+                        .put(dummies::replace)
+                        .patch(dummies::patch)
+                        .delete(dummies::delete)
+                        .default_service(web::to(not_allowed("GET, HEAD, PUT, PATCH, DELETE"))),
+                )
+                .service(
+                    web::resource("/openapi.json")
+                        .get(openapi::document)
+                        .default_service(web::to(not_allowed("GET"))),
+                )
+                .default_service(web::to(not_found)),
+        );
+    }
+}
+
+/// `GET /healthz`, for a service on its own.
+pub fn health(store: Store) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::resource("/healthz")
+                .app_data(web::Data::new(store))
+                .get(health::healthz)
+                .default_service(web::to(not_allowed("GET"))),
+        );
+    }
+}
+
+/// 404 in the API's JSON form, for any path no route claims.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// A handler answering 405 with the methods the resource does accept.
+fn not_allowed(
+    allow: &'static str,
+) -> impl Fn(HttpRequest) -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone + 'static {
+    move |req: HttpRequest| {
+        std::future::ready(Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        }))
+    }
+}

@@ -1,0 +1,95 @@
+//! Process plumbing that every service binary shares: logging set-up and the shutdown
+//! signal. Nothing here knows about a protocol or about the Dummy model.
+
+#![warn(missing_docs)]
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured when stdout is a terminal.
+    Pretty,
+    /// One JSON object per line, for containers and log collectors.
+    Json,
+}
+
+/// Logging and shutdown settings, flattened into every binary's `--help`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuntimeArgs {
+    /// Log format: pretty for a terminal, json for containers.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+
+    /// Which log lines to show, as an EnvFilter directive (e.g. info,rest_svc=debug).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Seconds that in-flight requests get to finish after Ctrl-C or SIGTERM.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl RuntimeArgs {
+    /// The grace period as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// Installs the process's one tracing subscriber. Call once, first thing in `main`.
+pub fn init_tracing(args: &RuntimeArgs) {
+    let filter = EnvFilter::try_new(&args.log).unwrap_or_else(|err| {
+        eprintln!(
+            "RUST_LOG={:?} is not a valid filter ({err}); using \"info\"",
+            args.log
+        );
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match args.log_format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// A token that is cancelled on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` sends).
+///
+/// Every server and background task of the process watches this one token, so a
+/// signal and a test's `token.cancel()` take the same shutdown path.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let signal = wait_for_signal().await;
+        tracing::info!(signal, "shutdown requested");
+        cancel.cancel();
+    });
+    token
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::warn!(%err, "cannot listen for SIGTERM; only Ctrl-C will stop the process");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}

@@ -1,0 +1,153 @@
+//! Test helpers: a fresh, migrated database for every test.
+//!
+//! - SQLite: a file in a temporary directory, removed when the test ends.
+//! - PostgreSQL: a new database `test_<random>` created through the maintenance URL in
+//!   `PROTOCOLS_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`)
+//!   and dropped when the test ends, so tests run in parallel without seeing each
+//!   other's rows.
+//!
+//! Without that variable the PostgreSQL tests print that they are skipped, except
+//! under CI (`CI=true`), where a missing database fails the run instead.
+
+#![warn(missing_docs)]
+
+use std::sync::LazyLock;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use model::DatabaseUrl;
+
+/// The variable that points the tests at a PostgreSQL server.
+pub const POSTGRES_ENV: &str = "PROTOCOLS_TEST_POSTGRES_URL";
+
+/// Which backend a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A temporary database on the PostgreSQL server named by [`POSTGRES_ENV`].
+    Postgres,
+}
+
+/// A database that exists for one test and disappears with this value.
+pub struct TestDb {
+    /// Where the services under test should connect.
+    pub url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
+});
+
+/// Sets up tracing once per test binary; logs are printed only when `TEST_LOG` is set.
+pub fn init_tracing() {
+    LazyLock::force(&TRACING);
+}
+
+impl TestDb {
+    /// A fresh database on `backend`, or `None` (with a message on stderr) when the
+    /// backend is PostgreSQL and no server was named outside CI.
+    ///
+    /// # Panics
+    /// Under CI when [`POSTGRES_ENV`] is missing, or when the server refuses to create
+    /// the database: a test environment that is broken must fail loudly.
+    pub fn new(backend: Backend, test: &str) -> Option<TestDb> {
+        init_tracing();
+        match backend {
+            Backend::Sqlite => Some(TestDb::sqlite()),
+            Backend::Postgres => TestDb::postgres(test),
+        }
+    }
+
+    /// A fresh SQLite file.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let path = dir.path().join("test.sqlite3");
+        TestDb {
+            url: DatabaseUrl::parse(path.to_str().expect("temporary paths are UTF-8"))
+                .expect("valid path"),
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, if a server was named.
+    pub fn postgres(test: &str) -> Option<TestDb> {
+        let Some(admin_url) = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!(
+                    "CI=true but {POSTGRES_ENV} is not set: the PostgreSQL tests must run in CI"
+                );
+            }
+            eprintln!(
+                "skipping {test} on PostgreSQL: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
+            );
+            return None;
+        };
+        let name = format!("test_{:016x}", fastrand::u64(..));
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        let url = with_database(&admin_url, &name);
+        Some(TestDb {
+            url: DatabaseUrl::parse(&url).expect("a postgres URL"),
+            _dir: None,
+            postgres: Some((admin_url, name)),
+        })
+    }
+}
+
+/// The same server URL with another database name.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            // FORCE ends the connections the service's pool may still hold.
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_is_replaced_and_query_kept() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/postgres?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+    }
+}
