@@ -1,1 +1,59 @@
-fn main() {}
+//! `protocols`: the one command of this project.
+//!
+//! - `protocols serve`: every implemented service in one process, each on its own
+//!   port, plus all HTTP routes composed on one port (8080) under the paths the nginx
+//!   gateway exposes. No Docker, no database server: SQLite by default.
+//! - `protocols seed [N]`: N random Dummies (default 100,000), as the original's seeder.
+//! - `protocols migrate`: apply the embedded migrations and exit.
+//!
+//! Every setting comes from a flag or the environment; `protocols <command> --help`
+//! lists them with their variables.
+
+mod cli;
+mod seed;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    runtime::init_tracing(cli.runtime());
+    let result = match cli.command {
+        cli::Command::Serve(args) => serve::run(args).await,
+        cli::Command::Seed(args) => seed::run(args).await,
+        cli::Command::Migrate(args) => migrate(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(args: cli::MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let store = model::Store::open(&args.database.database_url, &args.database.pool_options());
+    let applied = store.migrate().await.map_err(error_chain)?;
+    if applied.is_empty() {
+        tracing::info!(database = %args.database.database_url, "schema already up to date");
+    } else {
+        tracing::info!(database = %args.database.database_url, ?applied, "migrations applied");
+    }
+    Ok(())
+}
+
+/// A model error with its sources, for the one log line that reports it.
+pub(crate) fn error_chain(error: model::Error) -> Box<dyn std::error::Error> {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message.into()
+}

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -49,7 +50,11 @@ pub fn init_tracing(args: &RuntimeArgs) {
         );
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr, so a command's own output (seed's summary) stays clean on stdout.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match args.log_format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
