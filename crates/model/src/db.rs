@@ -154,7 +154,7 @@ pub enum AnyConnection {
 /// `$table` names the schema module inside the block: the PostgreSQL one in the first
 /// arm, the SQLite one in the second. The block is written once; the types differ.
 ///
-/// ```ignore
+/// ```text
 /// with_backend!(conn, |c, dummies| dummies::table.count().get_result::<i64>(c))
 /// ```
 #[macro_export]

@@ -35,9 +35,11 @@ pub async fn run(args: SeedArgs) -> Result<(), Box<dyn std::error::Error>> {
     let bar = std::io::stdout().is_terminal().then(|| {
         let bar = ProgressBar::new(args.count as u64);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} seeding [{bar:40}] {pos}/{len} rows ({per_sec}, eta {eta})")
-                .expect("a valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} seeding [{bar:40}] {pos}/{len} rows ({per_sec}, eta {eta})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
         );
         bar
     });

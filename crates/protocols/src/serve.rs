@@ -45,11 +45,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let http = gateway.1;
     println!("protocols is running (Ctrl-C to stop):");
     println!("  all HTTP routes  http://{http}/   e.g. curl -s http://{http}/api/rest/dummies");
-    println!("  REST             http://{}/api/rest/dummies", rest.local_addr());
+    println!(
+        "  REST             http://{}/api/rest/dummies",
+        rest.local_addr()
+    );
     println!("  health           http://{http}/healthz");
 
     let rest_task = tokio::spawn(rest.run_until_stopped(shutdown.clone()));
-    let http_task = tokio::spawn(rest_svc::startup::run_until_stopped(gateway.0, shutdown.clone()));
+    let http_task = tokio::spawn(rest_svc::startup::run_until_stopped(
+        gateway.0,
+        shutdown.clone(),
+    ));
     let outcome = tokio::select! {
         r = rest_task => ("rest", r),
         r = http_task => ("http", r),
@@ -101,6 +107,7 @@ fn composed_server(
 }
 
 async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
 }
-

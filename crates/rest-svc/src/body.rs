@@ -138,7 +138,12 @@ async fn multipart(
     let bad = |e: actix_multipart::MultipartError| {
         ApiError::BadRequest(format!("Multipart form parse error - {e}"))
     };
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    // The whole body is read first, bounded by `limit`, so the size check does not
+    // depend on how the parser splits it into fields. A form cut short (no closing
+    // boundary) is a 400 "Multipart stream is incomplete".
+    let body = read_all(payload, limit).await?;
+    let stream = futures_util::stream::iter([Ok::<_, actix_web::error::PayloadError>(body)]);
+    let mut form = actix_multipart::Multipart::new(req.headers(), stream);
     let mut fields = DummyFields::default();
     let mut total = 0usize;
     while let Some(field) = form.next().await {

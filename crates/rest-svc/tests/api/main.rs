@@ -1,1 +1,10 @@
-//! placeholder
+//! Black-box tests of rest-svc: the real server on a free port, a real HTTP client,
+//! a fresh database per test. Every test runs on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod crud;
+mod health;
+mod list;
+mod openapi;

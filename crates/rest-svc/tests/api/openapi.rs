@@ -1,0 +1,85 @@
+//! The OpenAPI document matches the routes the server really has.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_json};
+use crate::on_both_backends;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+async fn spec(app: &TestApp) -> Value {
+    expect_json(
+        app.client
+            .get(app.url("/api/rest/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await
+}
+
+/// Calls each documented operation with a valid request; the status must be one it documents.
+async fn every_documented_operation_is_routed(app: TestApp) {
+    let spec = spec(&app).await;
+    assert_eq!(spec["openapi"], "3.0.3");
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            // A fresh record for each call, so DELETE and PUT have something to act on.
+            let id = app.create(TestApp::sample()).await["id"].clone();
+            let url = app.url(&path.replace("{id}", &id.to_string()));
+            let mut request = app.client.request(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                url,
+            );
+            if operation.get("requestBody").is_some() {
+                request = request.json(&TestApp::sample());
+            }
+            let status = request.send().await.unwrap().status();
+            let documented = operation["responses"].as_object().unwrap();
+            assert!(
+                documented.contains_key(status.as_str()),
+                "{method} {path} answered {status}, documented: {:?}",
+                documented.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+/// On every documented path, each method the document leaves out is refused with 405,
+/// and each one it lists is not.
+async fn every_route_is_documented(app: TestApp) {
+    let spec = spec(&app).await;
+    let id = app.create(TestApp::sample()).await["id"].clone();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let url = app.url(&path.replace("{id}", &id.to_string()));
+        for method in METHODS {
+            let status = app
+                .client
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    &url,
+                )
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            let documented = item.get(method).is_some();
+            assert_eq!(
+                status == 405,
+                !documented,
+                "{method} {path} answered {status}; documented: {documented}"
+            );
+        }
+    }
+}
+
+on_both_backends!(
+    every_documented_operation_is_routed,
+    every_route_is_documented
+);
