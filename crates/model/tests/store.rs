@@ -1,0 +1,195 @@
+//! The store against real databases: SQLite files and PostgreSQL databases, one per test.
+
+use model::{
+    Day, DummyData, DummyId, DummyPatch, Error, ListQuery, Month, NewDummy, PoolOptions, Store,
+    Weekday,
+};
+use test_support::{Backend, TestDb};
+
+async fn fresh(backend: Backend, test: &str) -> Option<(Store, TestDb)> {
+    let db = TestDb::new(backend, test)?;
+    let store = Store::open(&db.url, &PoolOptions::default());
+    store.migrate().await.expect("migrations apply");
+    Some((store, db))
+}
+
+fn data(day: i64, year: i32) -> DummyData {
+    DummyData {
+        day: Day::new(day).unwrap(),
+        weekday: Weekday::Friday,
+        month: Month::March,
+        year,
+    }
+}
+
+fn new(day: i64, year: i32) -> NewDummy {
+    NewDummy {
+        data: data(day, year),
+        pre_seeded: false,
+    }
+}
+
+async fn migrations_are_idempotent_and_safe_to_run_concurrently(backend: Backend) {
+    let Some(db) = TestDb::new(backend, "migrations") else {
+        return;
+    };
+    // Four services starting at once against one empty database.
+    let stores: Vec<Store> = (0..4)
+        .map(|_| Store::open(&db.url, &PoolOptions::default()))
+        .collect();
+    let results = futures_util::future::join_all(stores.iter().map(|s| s.migrate())).await;
+    let applied: usize = results
+        .into_iter()
+        .map(|r| r.expect("a concurrent migration failed").len())
+        .sum();
+    assert_eq!(
+        applied, 1,
+        "exactly one of the racing services applies the migration"
+    );
+    assert!(stores[0].migrate().await.unwrap().is_empty());
+    assert_eq!(stores[0].count().await.unwrap(), 0);
+}
+
+async fn crud_round_trip_keeps_values_and_moves_updated_at(backend: Backend) {
+    let Some((store, _db)) = fresh(backend, "crud").await else {
+        return;
+    };
+    let created = store.create(new(5, 1999)).await.unwrap();
+    assert_eq!(created.day.get(), 5);
+    assert_eq!(created.created_at, created.updated_at);
+    assert_eq!(store.get(created.id).await.unwrap(), created);
+
+    let replaced = store.replace(created.id, data(6, 2000)).await.unwrap();
+    assert_eq!((replaced.day.get(), replaced.year), (6, 2000));
+    assert_eq!(replaced.created_at, created.created_at);
+    assert!(replaced.updated_at > created.updated_at);
+
+    let patched = store
+        .patch(
+            created.id,
+            DummyPatch {
+                month: Some(Month::December),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((patched.month, patched.year), (Month::December, 2000));
+    assert!(patched.updated_at > replaced.updated_at);
+
+    store.delete(created.id).await.unwrap();
+    assert!(matches!(store.get(created.id).await, Err(Error::NotFound { id }) if id == created.id));
+}
+
+async fn missing_ids_are_not_found_for_every_operation(backend: Backend) {
+    let Some((store, _db)) = fresh(backend, "missing").await else {
+        return;
+    };
+    let id = DummyId(424_242);
+    assert!(matches!(store.get(id).await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        store.replace(id, data(1, 1)).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.patch(id, DummyPatch::default()).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete(id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(store.count().await.unwrap(), 0);
+}
+
+async fn bulk_insert_and_list_queries(backend: Backend) {
+    let Some((store, _db)) = fresh(backend, "bulk").await else {
+        return;
+    };
+    let rows: Vec<NewDummy> = (0..9_001)
+        .map(|i| new(i % 31 + 1, 1800 + (i % 221) as i32))
+        .collect();
+    assert_eq!(store.insert_many(rows).await.unwrap(), 9_001);
+    assert_eq!(store.count().await.unwrap(), 9_001);
+
+    let page = store
+        .list(ListQuery {
+            after: Some(DummyId(100)),
+            limit: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|d| d.id.0).collect::<Vec<_>>(),
+        vec![101, 102, 103]
+    );
+
+    let some = store
+        .list(ListQuery {
+            ids: Some(vec![DummyId(9_001), DummyId(1), DummyId(99_999)]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        some.iter().map(|d| d.id.0).collect::<Vec<_>>(),
+        vec![1, 9_001]
+    );
+
+    let tail = store
+        .list(ListQuery {
+            offset: Some(9_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tail.len(), 1);
+
+    let refused = store
+        .list(ListQuery {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(refused, Err(Error::Invalid(_))));
+}
+
+async fn an_unreachable_database_is_unavailable(backend: Backend) {
+    let url = match backend {
+        Backend::Postgres => "postgres://postgres@127.0.0.1:1/nothing",
+        Backend::Sqlite => "/proc/no-such-dir/x.sqlite3",
+    };
+    let store = Store::open(
+        &model::DatabaseUrl::parse(url).unwrap(),
+        &PoolOptions {
+            max_size: 1,
+            connection_timeout: std::time::Duration::from_millis(200),
+        },
+    );
+    assert!(matches!(store.ping().await, Err(Error::Unavailable(_))));
+    assert!(matches!(
+        store.get(DummyId(1)).await,
+        Err(Error::Unavailable(_))
+    ));
+    assert!(matches!(store.migrate().await, Err(Error::Unavailable(_))));
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(test_support::Backend::Sqlite).await } )+
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name(test_support::Backend::Postgres).await } )+
+        }
+    };
+}
+
+on_both_backends!(
+    migrations_are_idempotent_and_safe_to_run_concurrently,
+    crud_round_trip_keeps_values_and_moves_updated_at,
+    missing_ids_are_not_found_for_every_operation,
+    bulk_insert_and_list_queries,
+    an_unreachable_database_is_unavailable,
+);
