@@ -1,0 +1,102 @@
+//! Runs the `protocols` binary and waits for it to report where it listens.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use model::DatabaseUrl;
+
+/// The binary under test, built by cargo for this test run.
+pub fn protocols() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_protocols"));
+    command.env("RUST_LOG", "warn").env_remove("DATABASE_URL");
+    command
+}
+
+/// `protocols serve` running on free ports; killed when dropped.
+pub struct Served {
+    pub child: Child,
+    /// The composed port (8080 in production).
+    pub http: String,
+    /// The REST service's own port (8001 in production).
+    pub rest: String,
+}
+
+impl Served {
+    pub fn start(database: &DatabaseUrl) -> Served {
+        let mut child = protocols()
+            .args(["serve", "--http-addr", "127.0.0.1:0", "--rest-addr", "127.0.0.1:0", "--workers", "1"])
+            .args(["--shutdown-grace-secs", "2"])
+            .arg("--database-url")
+            .arg(database.expose())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start protocols serve");
+        // The banner names the real addresses; read it on a thread so a silent server times out.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut http = None;
+        let mut rest = None;
+        while http.is_none() || rest.is_none() {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("protocols serve printed its addresses");
+            let address = || {
+                line.split("http://")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').next())
+                    .map(str::to_owned)
+            };
+            if line.trim_start().starts_with("all HTTP routes") {
+                http = address();
+            } else if line.trim_start().starts_with("REST") {
+                rest = address();
+            }
+        }
+        Served {
+            child,
+            http: http.unwrap(),
+            rest: rest.unwrap(),
+        }
+    }
+
+    /// Sends SIGTERM (what `docker stop` sends) and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success());
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("protocols serve did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `protocols seed N` into a database; returns its stdout.
+pub fn seed(database: &DatabaseUrl, n: usize) -> String {
+    let output = protocols()
+        .args(["seed", &n.to_string(), "--database-url", database.expose()])
+        .output()
+        .expect("run protocols seed");
+    assert!(output.status.success(), "seed failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}

@@ -1,0 +1,7 @@
+//! The `protocols` binary as a user runs it: real processes, real sockets, and curl.
+
+mod helpers;
+
+mod seed;
+mod serve;
+mod walkthrough;
