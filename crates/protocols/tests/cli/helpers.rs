@@ -26,7 +26,15 @@ pub struct Served {
 impl Served {
     pub fn start(database: &DatabaseUrl) -> Served {
         let mut child = protocols()
-            .args(["serve", "--http-addr", "127.0.0.1:0", "--rest-addr", "127.0.0.1:0", "--workers", "1"])
+            .args([
+                "serve",
+                "--http-addr",
+                "127.0.0.1:0",
+                "--rest-addr",
+                "127.0.0.1:0",
+                "--workers",
+                "1",
+            ])
             .args(["--shutdown-grace-secs", "2"])
             .arg("--database-url")
             .arg(database.expose())
@@ -72,7 +80,10 @@ impl Served {
     /// Sends SIGTERM (what `docker stop` sends) and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
         assert!(sent.success());
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -97,6 +108,10 @@ pub fn seed(database: &DatabaseUrl, n: usize) -> String {
         .args(["seed", &n.to_string(), "--database-url", database.expose()])
         .output()
         .expect("run protocols seed");
-    assert!(output.status.success(), "seed failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }

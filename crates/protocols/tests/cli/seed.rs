@@ -6,7 +6,9 @@ use test_support::{Backend, TestDb};
 use crate::helpers::{protocols, seed};
 
 fn seed_writes_n_pre_seeded_rows_in_the_original_ranges(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "seed") else { return };
+    let Some(db) = TestDb::new(backend, "seed") else {
+        return;
+    };
     let stdout = seed(&db.url, 2_500);
     assert!(stdout.contains("Seeded 2500 rows in"), "{stdout}");
     assert!(stdout.contains("rows/s"), "{stdout}");
@@ -17,26 +19,38 @@ fn seed_writes_n_pre_seeded_rows_in_the_original_ranges(backend: Backend) {
     let store = Store::open(&db.url, &PoolOptions::default());
     let rows = runtime.block_on(store.list(ListQuery::default())).unwrap();
     assert_eq!(rows.len(), 2_500);
-    assert!(rows.iter().all(|d| d.pre_seeded && (1800..=2020).contains(&d.year)));
+    assert!(
+        rows.iter()
+            .all(|d| d.pre_seeded && (1800..=2020).contains(&d.year))
+    );
     // Random values: more than one distinct year and weekday.
     assert!(rows.iter().any(|d| d.year != rows[0].year));
     assert!(rows.iter().any(|d| d.weekday != rows[0].weekday));
 }
 
 fn migrate_is_idempotent(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "migrate") else { return };
+    let Some(db) = TestDb::new(backend, "migrate") else {
+        return;
+    };
     for _ in 0..2 {
         let output = protocols()
             .args(["migrate", "--database-url", db.url.expose()])
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
 #[test]
 fn seed_reports_a_bad_database_url_and_fails() {
-    let output = protocols().args(["seed", "5", "--database-url", "mysql://x/y"]).output().unwrap();
+    let output = protocols()
+        .args(["seed", "5", "--database-url", "mysql://x/y"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown scheme"), "{stderr}");
@@ -49,4 +63,7 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(seed_writes_n_pre_seeded_rows_in_the_original_ranges, migrate_is_idempotent);
+on_both_backends!(
+    seed_writes_n_pre_seeded_rows_in_the_original_ranges,
+    migrate_is_idempotent
+);

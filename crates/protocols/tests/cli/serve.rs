@@ -12,14 +12,32 @@ fn serve_answers_on_both_ports_and_stops_on_sigterm() {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         for addr in [&served.http, &served.rest] {
-            let health = client.get(format!("http://{addr}/healthz")).send().await.unwrap();
+            let health = client
+                .get(format!("http://{addr}/healthz"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(health.status(), 200, "{addr}");
-            let list = client.get(format!("http://{addr}/api/rest/dummies")).send().await.unwrap();
+            let list = client
+                .get(format!("http://{addr}/api/rest/dummies"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(list.text().await.unwrap(), "[]");
         }
-        let index = client.get(format!("http://{}/", served.http)).send().await.unwrap();
+        let index = client
+            .get(format!("http://{}/", served.http))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(index.status(), 200);
-        assert!(index.text().await.unwrap().contains("<title>protocols</title>"));
+        assert!(
+            index
+                .text()
+                .await
+                .unwrap()
+                .contains("<title>protocols</title>")
+        );
     });
     let status = served.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");

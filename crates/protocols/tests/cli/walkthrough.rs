@@ -9,7 +9,9 @@ use crate::helpers::{Served, seed};
 /// The lines between the walkthrough markers of README.md.
 fn readme_commands() -> Vec<String> {
     let readme = include_str!("../../../../README.md");
-    let start = readme.find("<!-- walkthrough:start -->").expect("start marker");
+    let start = readme
+        .find("<!-- walkthrough:start -->")
+        .expect("start marker");
     let end = readme.find("<!-- walkthrough:end -->").expect("end marker");
     readme[start..end]
         .lines()
@@ -25,7 +27,11 @@ fn run(line: &str, addr: &str) -> String {
         .args(["-c", &command])
         .output()
         .expect("bash and curl are installed");
-    assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -34,20 +40,35 @@ fn json(body: &str) -> Value {
 }
 
 fn walkthrough_gives_the_documented_answers(backend: Backend, port: fn(&Served) -> &str) {
-    if std::process::Command::new("curl").arg("--version").output().is_err() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(std::env::var("CI").is_err(), "curl is required under CI");
         eprintln!("skipping the README walkthrough: curl is not installed");
         return;
     }
-    let Some(db) = TestDb::new(backend, "walkthrough") else { return };
+    let Some(db) = TestDb::new(backend, "walkthrough") else {
+        return;
+    };
     seed(&db.url, 10);
     let served = Served::start(&db.url);
     let addr = port(&served).to_owned();
     let commands = readme_commands();
-    assert_eq!(commands.len(), 9, "the README walkthrough changed: update this test");
+    assert_eq!(
+        commands.len(),
+        9,
+        "the README walkthrough changed: update this test"
+    );
 
     let all = json(&run(&commands[0], &addr));
-    let ids: Vec<i64> = all.as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, (1..=10).collect::<Vec<_>>());
 
     let some = json(&run(&commands[1], &addr));
@@ -59,15 +80,33 @@ fn walkthrough_gives_the_documented_answers(backend: Backend, port: fn(&Served) 
 
     let form = json(&run(&commands[3], &addr));
     assert_eq!(
-        (&form["id"], &form["day"], &form["weekday"], &form["month"], &form["year"]),
-        (&11.into(), &1.into(), &"Monday".into(), &"January".into(), &1984.into())
+        (
+            &form["id"],
+            &form["day"],
+            &form["weekday"],
+            &form["month"],
+            &form["year"]
+        ),
+        (
+            &11.into(),
+            &1.into(),
+            &"Monday".into(),
+            &"January".into(),
+            &1984.into()
+        )
     );
 
     let from_json = json(&run(&commands[4], &addr));
-    assert_eq!((&from_json["id"], &from_json["year"]), (&12.into(), &1985.into()));
+    assert_eq!(
+        (&from_json["id"], &from_json["year"]),
+        (&12.into(), &1985.into())
+    );
 
     let put = json(&run(&commands[5], &addr));
-    assert_eq!((&put["id"], &put["day"], &put["month"]), (&11.into(), &2.into(), &"February".into()));
+    assert_eq!(
+        (&put["id"], &put["day"], &put["month"]),
+        (&11.into(), &2.into(), &"February".into())
+    );
 
     let patched = json(&run(&commands[6], &addr));
     assert_eq!(patched["year"], 1984);
