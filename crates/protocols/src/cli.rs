@@ -28,7 +28,7 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every service in this one process (REST on 8001, all HTTP routes on 8080).
+    /// Run every service in this one process (REST 8001, RPC 8002, all HTTP routes on 8080).
     Serve(ServeArgs),
     /// Insert N random Dummies (pre_seeded = true).
     Seed(SeedArgs),
@@ -42,6 +42,10 @@ pub struct ServeArgs {
     #[arg(long, env = "REST_ADDR", default_value = "127.0.0.1:8001")]
     pub rest_addr: SocketAddr,
 
+    /// Where the JSON-RPC/XML-RPC service listens on its own.
+    #[arg(long, env = "RPC_ADDR", default_value = "127.0.0.1:8002")]
+    pub rpc_addr: SocketAddr,
+
     /// Where every HTTP route is served together, under the gateway's paths.
     #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
@@ -49,6 +53,10 @@ pub struct ServeArgs {
     /// Largest REST request body, in bytes; larger ones get 413.
     #[arg(long, env = "REST_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit: usize,
+
+    /// Largest RPC request body, in bytes; larger ones get 413.
+    #[arg(long, env = "RPC_BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
+    pub rpc_body_limit: usize,
 
     /// HTTP worker threads per server (0: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]

@@ -1,22 +1,21 @@
 //! `protocols serve`: every service in one process.
 //!
 //! ```text
-//!             ┌───────────────────── protocols serve ─────────────────────┐
-//! :8001  ───▶ │ rest-svc routes                                            │
-//! :8080  ───▶ │ /api/rest/… (rest-svc)   /healthz   / (web/index.html)     │ ──▶ one Store
-//!             └────────────────────────────────────────────────────────────┘     (SQLite file
-//!                                                                                  or PostgreSQL)
+//!             ┌──────────────────────── protocols serve ─────────────────────────┐
+//! :8001  ───▶ │ rest-svc                                                           │
+//! :8002  ───▶ │ rpc-svc                                                            │ ──▶ one Store
+//! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /rpc  /healthz  / (web/index.html)        │     (SQLite file
+//!             └────────────────────────────────────────────────────────────────────┘      or PostgreSQL)
 //! ```
 //!
 //! Port 8080 offers the same paths as the nginx gateway of the Compose stack, so every
 //! example in the README works against either. Each service keeps its own port too,
 //! as in the stack. All servers share one database pool and one shutdown signal.
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use model::Store;
-use rest_svc::routes::{self, AppState};
-use rest_svc::{Application, ServerSettings};
-use tracing_actix_web::TracingLogger;
+use runtime::http::{HttpApp, ServerSettings};
+use tokio::task::JoinSet;
 
 use crate::cli::ServeArgs;
 use crate::error_chain;
@@ -31,83 +30,64 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let applied = store.migrate_until_ready().await.map_err(error_chain)?;
     tracing::info!(?applied, "database schema is up to date");
 
-    let rest_settings = ServerSettings {
-        addr: args.rest_addr,
-        body_limit: args.body_limit,
+    let settings = |addr| ServerSettings {
+        addr,
         workers: args.workers,
         shutdown_grace: args.runtime.shutdown_grace(),
     };
-    let rest = Application::build(&rest_settings, store.clone())
-        .map_err(|e| format!("cannot listen on {} (REST_ADDR): {e}", args.rest_addr))?;
-    let gateway = composed_server(&args, store.clone())
-        .map_err(|e| format!("cannot listen on {} (HTTP_ADDR): {e}", args.http_addr))?;
+    let listen_error = |var: &'static str, addr| move |e| format!("cannot listen on {addr} ({var}): {e}");
+    let rest = rest_svc::startup::build(&settings(args.rest_addr), args.body_limit, store.clone())
+        .map_err(listen_error("REST_ADDR", args.rest_addr))?;
+    let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
+        .map_err(listen_error("RPC_ADDR", args.rpc_addr))?;
+    let http = composed(&settings(args.http_addr), &args, store)
+        .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
 
-    let http = gateway.1;
+    let all = http.local_addr();
     println!("protocols is running (Ctrl-C to stop):");
-    println!("  all HTTP routes  http://{http}/   e.g. curl -s http://{http}/api/rest/dummies");
-    println!(
-        "  REST             http://{}/api/rest/dummies",
-        rest.local_addr()
-    );
-    println!("  health           http://{http}/healthz");
+    println!("  all HTTP routes  http://{all}/   e.g. curl -s http://{all}/api/rest/dummies");
+    println!("  REST             http://{}/api/rest/dummies", rest.local_addr());
+    println!("  JSON-RPC         http://{}/api/rpc/json", rpc.local_addr());
+    println!("  XML-RPC          http://{}/api/rpc/xml   (browser client: http://{all}/rpc)", rpc.local_addr());
+    println!("  health           http://{all}/healthz");
 
-    let rest_task = tokio::spawn(rest.run_until_stopped(shutdown.clone()));
-    let http_task = tokio::spawn(rest_svc::startup::run_until_stopped(
-        gateway.0,
-        shutdown.clone(),
-    ));
-    let outcome = tokio::select! {
-        r = rest_task => ("rest", r),
-        r = http_task => ("http", r),
-    };
-    // Whichever ended first, stop the others the same way a signal would.
-    shutdown.cancel();
-    report(outcome)
-}
-
-/// Logs which server ended and why; an unexpected end is an error.
-fn report(
-    (name, outcome): (&str, Result<std::io::Result<()>, tokio::task::JoinError>),
-) -> Result<(), Box<dyn std::error::Error>> {
-    match outcome {
-        Ok(Ok(())) => {
-            tracing::info!(server = name, "stopped");
-            Ok(())
+    let mut servers = JoinSet::new();
+    for (name, app) in [("rest", rest), ("rpc", rpc), ("http", http)] {
+        let token = shutdown.clone();
+        servers.spawn(async move { (name, app.run_until_stopped(token).await) });
+    }
+    // The first server to end, for whatever reason, stops the others the way a signal would.
+    let mut failure = None;
+    while let Some(joined) = servers.join_next().await {
+        shutdown.cancel();
+        match joined {
+            Ok((name, Ok(()))) => tracing::info!(server = name, "stopped"),
+            Ok((name, Err(e))) => failure = Some(format!("{name} server failed: {e}")),
+            Err(e) => failure = Some(format!("a server task failed: {e}")),
         }
-        Ok(Err(e)) => Err(format!("{name} server failed: {e}").into()),
-        Err(e) => Err(format!("{name} server task failed: {e}").into()),
+    }
+    match failure {
+        Some(message) => Err(message.into()),
+        None => Ok(()),
     }
 }
 
 /// Port 8080: every service's routes under the gateway's paths.
-fn composed_server(
-    args: &ServeArgs,
-    store: Store,
-) -> std::io::Result<(actix_web::dev::Server, std::net::SocketAddr)> {
-    let listener = std::net::TcpListener::bind(args.http_addr)?;
-    let addr = listener.local_addr()?;
-    let rest_state = AppState {
+fn composed(settings: &ServerSettings, args: &ServeArgs, store: Store) -> std::io::Result<HttpApp> {
+    let rest = rest_svc::routes::AppState {
         store: store.clone(),
         body_limit: args.body_limit,
     };
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .wrap(TracingLogger::default())
-            .configure(routes::api(rest_state.clone()))
-            .configure(routes::health(store.clone()))
+    let rpc = rpc_svc::routes::RpcState::new(store.clone(), args.rpc_body_limit);
+    HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
+        cfg.configure(rest_svc::routes::api(rest.clone()))
+            .configure(rpc_svc::routes::api(rpc.clone()))
+            .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(rest_svc::routes::not_found));
     })
-    .disable_signals()
-    .shutdown_timeout(args.runtime.shutdown_grace().as_secs());
-    if args.workers > 0 {
-        server = server.workers(args.workers);
-    }
-    Ok((server.listen(listener)?.run(), addr))
 }
 
 async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX_HTML)
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
 }

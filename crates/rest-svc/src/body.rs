@@ -26,7 +26,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::web::{Bytes, BytesMut, Payload};
+use actix_web::web::{Bytes, Payload};
 use futures_util::StreamExt;
 use model::{DummyFields, Value};
 
@@ -84,17 +84,12 @@ pub async fn read_fields(
 }
 
 /// Collects the body, refusing it as soon as it passes `limit`.
-async fn read_all(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::BadRequest(format!("Could not read the request body - {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
+async fn read_all(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!("Could not read the request body - {e}"))),
+        Err(_) => Err(ApiError::PayloadTooLarge { limit }),
     }
-    Ok(body.freeze())
 }
 
 fn json(body: &[u8]) -> Result<DummyFields, ApiError> {

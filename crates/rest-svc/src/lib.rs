@@ -68,4 +68,3 @@ pub mod routes;
 pub mod startup;
 
 pub use config::Config;
-pub use startup::{Application, ServerSettings};

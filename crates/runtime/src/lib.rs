@@ -1,7 +1,13 @@
-//! Process plumbing that every service binary shares: logging set-up and the shutdown
-//! signal. Nothing here knows about a protocol or about the Dummy model.
+//! Process plumbing that every service binary shares: logging set-up, the shutdown
+//! signal and, with the `http` feature, the `/healthz` endpoint of the HTTP services.
+//! Nothing here knows about a protocol or about the Dummy's rules.
 
 #![warn(missing_docs)]
+
+#[cfg(feature = "http")]
+pub mod health;
+#[cfg(feature = "http")]
+pub mod http;
 
 use std::io::IsTerminal;
 use std::time::Duration;

@@ -11,13 +11,12 @@
 //! | PATCH | same | [`dummies::patch`] | 200 |
 //! | DELETE | same | [`dummies::delete`] | 204, empty body |
 //! | GET | `/api/rest/openapi.json` | [`openapi::document`] | 200 |
-//! | GET | `/healthz` | [`health::healthz`] | 200, or 503 when the database is down |
+//! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
 //!
 //! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
 //! method answers 405 with an `Allow` header.
 
 pub mod dummies;
-pub mod health;
 pub mod openapi;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -68,18 +67,6 @@ pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         .default_service(web::to(not_allowed("GET"))),
                 )
                 .default_service(web::to(not_found)),
-        );
-    }
-}
-
-/// `GET /healthz`, for a service on its own.
-pub fn health(store: Store) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg| {
-        cfg.service(
-            web::resource("/healthz")
-                .app_data(web::Data::new(store))
-                .get(health::healthz)
-                .default_service(web::to(not_allowed("GET"))),
         );
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use model::{DatabaseUrl, PoolOptions, Store};
-use rest_svc::{Application, ServerSettings};
+use runtime::http::ServerSettings;
 use serde_json::{Value, json};
 use test_support::{Backend, TestDb};
 use tokio_util::sync::CancellationToken;
@@ -43,11 +43,10 @@ impl TestApp {
     fn start(store: Store, db: Option<TestDb>) -> TestApp {
         let settings = ServerSettings {
             addr: "127.0.0.1:0".parse().unwrap(),
-            body_limit: BODY_LIMIT,
             workers: 1,
             shutdown_grace: Duration::from_secs(1),
         };
-        let app = Application::build(&settings, store.clone()).expect("bind 127.0.0.1:0");
+        let app = rest_svc::startup::build(&settings, BODY_LIMIT, store.clone()).expect("bind 127.0.0.1:0");
         let addr = app.local_addr();
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));

@@ -5,9 +5,11 @@
 //! 503 {"status":"unavailable","database":"postgres"}
 //! ```
 //!
-//! Container health checks and the gateway read only the status code.
+//! Container health checks and the gateway read only the status code. Every HTTP
+//! service mounts the same [`resource`].
 
 use actix_web::{HttpResponse, web};
+use actix_web::dev::HttpServiceFactory;
 use model::Store;
 use serde_json::json;
 
@@ -22,4 +24,12 @@ pub async fn healthz(store: web::Data<Store>) -> HttpResponse {
                 .json(json!({ "status": "unavailable", "database": database }))
         }
     }
+}
+
+/// `GET /healthz` as a resource to mount on any app; other methods get 405.
+pub fn resource(store: Store) -> impl HttpServiceFactory {
+    web::resource("/healthz")
+        .app_data(web::Data::new(store))
+        .get(healthz)
+        .route(web::head().to(healthz))
 }

@@ -1,0 +1,171 @@
+//! XML-RPC bytes to and from the procedures' value model, with the `dxr` crate
+//! (which parses with `quick-xml`: no DTDs, no external entities, nesting capped).
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use dxr::{Fault, FaultResponse, MethodCall, MethodResponse, Value};
+
+use crate::error::RpcError;
+use crate::value::RpcValue;
+
+/// The XML-RPC spec's `dateTime.iso8601` layout: no zone, whole seconds. We send UTC.
+const DATETIME_FORMAT: &str = "%Y%m%dT%H:%M:%S";
+
+/// A decoded `<methodCall>`.
+#[derive(Debug)]
+pub struct Request {
+    /// `<methodName>`
+    pub method: String,
+    /// The `<param>` values, in order.
+    pub params: Vec<Value>,
+}
+
+/// Decodes a `<methodCall>`.
+///
+/// # Errors
+/// -32700 when the body is not well-formed XML; -32600 when it is XML but not a
+/// valid `<methodCall>` (unknown type tags, a bad number, a missing `<methodName>`).
+pub fn decode_call(body: &[u8]) -> Result<Request, RpcError> {
+    let text = std::str::from_utf8(body).map_err(|_| RpcError::parse_error())?;
+    if !well_formed(text) {
+        return Err(RpcError::parse_error());
+    }
+    // dxr's error messages repeat the whole input: keep them out of replies and logs.
+    let call = MethodCall::from_xml(text).map_err(|_| RpcError::invalid_request("not a valid XML-RPC methodCall"))?;
+    Ok(Request {
+        method: call.name.into_owned(),
+        params: call.params,
+    })
+}
+
+/// True when `text` is one well-formed XML document (quick-xml's reader, no DTD processing).
+fn well_formed(text: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut depth = 0usize;
+    let mut roots = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return depth == 0 && roots == 1,
+            Ok(quick_xml::events::Event::Start(_)) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                depth += 1;
+            }
+            Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(quick_xml::events::Event::Empty(_)) if depth == 0 => roots += 1,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// A `<methodResponse>` with one `<param>`.
+pub fn encode_response(value: RpcValue) -> String {
+    let xml = MethodResponse { value: to_xml(value) }
+        .to_xml()
+        .expect("dxr serializes every Value");
+    format!("<?xml version=\"1.0\"?>\n{xml}")
+}
+
+/// A `<methodResponse>` with a `<fault>`.
+pub fn encode_fault(err: &RpcError) -> String {
+    let xml = FaultResponse {
+        fault: to_fault(err),
+    }
+    .to_xml()
+    .expect("dxr serializes every fault");
+    format!("<?xml version=\"1.0\"?>\n{xml}")
+}
+
+/// The fault struct for an error: `faultCode` and `faultString` (field errors folded in).
+pub fn to_fault(err: &RpcError) -> Fault {
+    Fault::new(err.code, err.fault_string())
+}
+
+/// XML-RPC to the procedures' value model.
+pub fn from_xml(value: Value) -> RpcValue {
+    match value {
+        Value::Integer(i) => RpcValue::Int(i64::from(i)),
+        Value::Long(i) => RpcValue::Int(i),
+        Value::Boolean(b) => RpcValue::Bool(b),
+        Value::String(s) => RpcValue::String(s),
+        Value::Double(f) => RpcValue::Double(f),
+        Value::DateTime(t) => match NaiveDateTime::parse_from_str(&t.to_string(), DATETIME_FORMAT) {
+            Ok(naive) => RpcValue::DateTime(Utc.from_utc_datetime(&naive)),
+            Err(_) => RpcValue::String(t.to_string()),
+        },
+        Value::Base64(bytes) => RpcValue::Bytes(bytes),
+        Value::Struct(members) => RpcValue::Struct(members.into_iter().map(|(k, v)| (k, from_xml(v))).collect()),
+        Value::Array(items) => RpcValue::Array(items.into_iter().map(from_xml).collect()),
+        Value::Nil => RpcValue::Nil,
+        // dxr's Value is non-exhaustive; a future type we do not know is not a Dummy field either.
+        _ => RpcValue::Nil,
+    }
+}
+
+/// The procedures' value model to XML-RPC: `<int>` when it fits 32 bits, else `<i8>`.
+pub fn to_xml(value: RpcValue) -> Value {
+    match value {
+        RpcValue::Nil => Value::Nil,
+        RpcValue::Bool(b) => Value::Boolean(b),
+        RpcValue::Int(i) => match i32::try_from(i) {
+            Ok(small) => Value::Integer(small),
+            Err(_) => Value::Long(i),
+        },
+        RpcValue::Double(f) => Value::Double(f),
+        RpcValue::String(s) => Value::String(s),
+        RpcValue::Bytes(b) => Value::Base64(b),
+        RpcValue::DateTime(t) => match t.format(DATETIME_FORMAT).to_string().parse() {
+            Ok(datetime) => Value::DateTime(datetime),
+            Err(_) => Value::String(t.to_rfc3339()),
+        },
+        RpcValue::Array(items) => Value::Array(items.into_iter().map(to_xml).collect()),
+        RpcValue::Struct(members) => {
+            Value::Struct(members.into_iter().map(|(k, v)| (k, to_xml(v))).collect::<BTreeMap<_, _>>())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_formedness_is_checked_before_xml_rpc_shape() {
+        assert_eq!(decode_call(b"<methodCall><methodName>x").unwrap_err().code, -32700);
+        assert_eq!(decode_call(b"not xml at all").unwrap_err().code, -32700);
+        assert_eq!(decode_call(b"<a></a><b></b>").unwrap_err().code, -32700);
+        assert_eq!(decode_call(b"<methodCall><foo/></methodCall>").unwrap_err().code, -32600);
+        let ok = decode_call(b"<methodCall><methodName>add</methodName><params><param><value><i4>2</i4></value></param></params></methodCall>").unwrap();
+        assert_eq!(ok.method, "add");
+        assert_eq!(ok.params, vec![Value::Integer(2)]);
+    }
+
+    #[test]
+    fn values_round_trip_through_xml_rpc() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 29, 10, 11, 52).unwrap();
+        for v in [
+            RpcValue::Int(5),
+            RpcValue::Int(1 << 40),
+            RpcValue::Bool(true),
+            RpcValue::Double(0.5),
+            RpcValue::String("a<b&c".into()),
+            RpcValue::Bytes(vec![0, 1, 255]),
+            RpcValue::DateTime(t),
+            RpcValue::Nil,
+            RpcValue::Array(vec![RpcValue::Int(1), RpcValue::String("x".into())]),
+            RpcValue::Struct([("k".to_owned(), RpcValue::Int(1))].into()),
+        ] {
+            assert_eq!(from_xml(to_xml(v.clone())), v);
+        }
+    }
+
+    #[test]
+    fn a_doctype_with_an_external_entity_is_refused() {
+        let xxe = br#"<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><methodCall><methodName>upper</methodName><params><param><value><string>&x;</string></value></param></params></methodCall>"#;
+        assert!(decode_call(xxe).is_err());
+    }
+}

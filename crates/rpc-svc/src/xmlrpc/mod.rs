@@ -1,0 +1,115 @@
+//! XML-RPC over HTTP: `POST /api/rpc/xml` (the spec: <http://xmlrpc.com/spec.md>).
+//!
+//! ```text
+//! POST /api/rpc/xml HTTP/1.1
+//! Content-Type: text/xml
+//!
+//! <?xml version="1.0"?>
+//! <methodCall>
+//!   <methodName>add</methodName>
+//!   <params>
+//!     <param><value><int>2</int></value></param>
+//!     <param><value><int>3</int></value></param>
+//!   </params>
+//! </methodCall>
+//!
+//! HTTP/1.1 200 OK
+//! Content-Type: text/xml
+//!
+//! <?xml version="1.0"?>
+//! <methodResponse><params><param><value><i4>5</i4></value></param></params></methodResponse>
+//! ```
+//!
+//! A failure is a `<fault>` in a `200 OK`, with the same codes as JSON-RPC:
+//!
+//! ```text
+//! <methodResponse><fault><value><struct>
+//!   <member><name>faultCode</name><value><i4>1</i4></value></member>
+//!   <member><name>faultString</name><value><string>Dummy 7 not found</string></value></member>
+//! </struct></value></fault></methodResponse>
+//! ```
+//!
+//! `system.multicall` takes `[{methodName, params}, …]` and answers one entry per call:
+//! `[result]` for a success, `{faultCode, faultString}` for a failure.
+
+pub mod codec;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use dxr::{Fault, Value};
+use model::Store;
+use tracing::Instrument;
+
+use crate::error::RpcError;
+use crate::methods::{self, Envelope, Method, Params};
+use crate::routes::RpcState;
+
+/// Answers one `<methodCall>` body with a `<methodResponse>`.
+pub async fn respond(store: &Store, body: &[u8]) -> String {
+    let outcome = match codec::decode_call(body) {
+        Ok(request) => dispatch(store, &request.method, request.params).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(value) => codec::encode_response(value),
+        Err(err) => codec::encode_fault(&err),
+    }
+}
+
+/// Runs one named procedure; `system.multicall` fans out to the others.
+async fn dispatch(store: &Store, name: &str, params: Vec<Value>) -> Result<crate::value::RpcValue, RpcError> {
+    let method = Method::find(name, Envelope::Xml).ok_or_else(|| RpcError::method_not_found(name))?;
+    let span = tracing::info_span!("rpc", rpc.system = "xmlrpc", rpc.method = method.name());
+    async move {
+        if method == Method::Multicall {
+            return multicall(store, params).await;
+        }
+        let args = method.bind(Params::Positional(params.into_iter().map(codec::from_xml).collect()))?;
+        methods::call(args, store, Envelope::Xml).await
+    }
+    .instrument(span)
+    .await
+}
+
+async fn multicall(store: &Store, params: Vec<Value>) -> Result<crate::value::RpcValue, RpcError> {
+    let calls = dxr::multicall::from_multicall_params(params)
+        .map_err(|_| RpcError::invalid_params("system.multicall takes one array of {methodName, params} structs"))?;
+    let mut results: Vec<Result<Value, Fault>> = Vec::with_capacity(calls.len());
+    for call in calls {
+        let result = match call {
+            Ok((name, _)) if name == Method::Multicall.name() => {
+                Err(RpcError::invalid_request("system.multicall cannot be nested"))
+            }
+            // Box the recursion: multicall -> dispatch -> multicall is refused above,
+            // but the future type still refers to itself.
+            Ok((name, params)) => Box::pin(dispatch(store, &name, params)).await,
+            Err(_) => Err(RpcError::invalid_request("each call is a struct {methodName: string, params: array}")),
+        };
+        results.push(result.map(codec::to_xml).map_err(|e| codec::to_fault(&e)));
+    }
+    // dxr builds [[result], {faultCode, faultString}, …]; wrap it back into our model.
+    Ok(codec::from_xml(dxr::multicall::into_multicall_response(results)))
+}
+
+/// `POST /api/rpc/xml`
+pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResponse {
+    let (status, body) = match payload.to_bytes_limited(state.body_limit).await {
+        Ok(Ok(body)) => (StatusCode::OK, respond(&state.store, &body).await),
+        Ok(Err(_)) => (StatusCode::BAD_REQUEST, codec::encode_fault(&RpcError::parse_error())),
+        Err(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codec::encode_fault(&RpcError::invalid_request(format!(
+                "body larger than {} bytes",
+                state.body_limit
+            ))),
+        ),
+    };
+    HttpResponse::build(status).content_type("text/xml; charset=utf-8").body(body)
+}
+
+/// `GET /api/rpc/xml`: how to call this endpoint.
+pub async fn help() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(crate::routes::help_text(Envelope::Xml))
+}

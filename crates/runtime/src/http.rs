@@ -1,0 +1,91 @@
+//! Building and stopping an actix-web server the same way in every HTTP service.
+//!
+//! Each service passes the function that mounts its routes; this module binds the
+//! listener first (so port 0 works and the real port is known before anything runs),
+//! wraps every request in a tracing span, turns actix's own signal handling off (the
+//! process has one shutdown token instead), and drains in-flight requests on stop.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use tokio_util::sync::CancellationToken;
+use tracing_actix_web::TracingLogger;
+
+/// Server settings that do not come from the database.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Where to listen; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// How long in-flight requests get to finish on shutdown.
+    pub shutdown_grace: Duration,
+}
+
+/// A bound, not yet running, HTTP server.
+pub struct HttpApp {
+    server: Server,
+    local_addr: SocketAddr,
+}
+
+impl HttpApp {
+    /// Binds `settings.addr` and builds a server whose every worker mounts `configure`.
+    ///
+    /// # Errors
+    /// When the address can't be bound.
+    pub fn build<F>(settings: &ServerSettings, configure: F) -> std::io::Result<HttpApp>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let listener = TcpListener::bind(settings.addr)?;
+        let local_addr = listener.local_addr()?;
+        let mut server = HttpServer::new(move || App::new().wrap(TracingLogger::default()).configure(configure.clone()))
+            .disable_signals()
+            .shutdown_timeout(settings.shutdown_grace.as_secs());
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(HttpApp {
+            server: server.listen(listener)?.run(),
+            local_addr,
+        })
+    }
+
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting, lets in-flight
+    /// requests finish (up to the grace period) and returns.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let stopper = tokio::spawn(async move {
+            shutdown.cancelled().await;
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        stopper.abort();
+        result
+    }
+}
+
+/// Applies migrations once the database answers, in the background, so the service
+/// listens (and answers 503) while its database is still starting. A migration that
+/// fails for any other reason stops the process through `shutdown`.
+pub fn spawn_migrations(store: model::Store, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        match store.migrate_until_ready().await {
+            Ok(applied) => tracing::info!(?applied, "database schema is up to date"),
+            Err(error) => {
+                tracing::error!(error = ?error, "migrations failed; shutting down");
+                shutdown.cancel();
+            }
+        }
+    });
+}
