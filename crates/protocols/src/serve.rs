@@ -35,7 +35,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         workers: args.workers,
         shutdown_grace: args.runtime.shutdown_grace(),
     };
-    let listen_error = |var: &'static str, addr| move |e| format!("cannot listen on {addr} ({var}): {e}");
+    let listen_error =
+        |var: &'static str, addr| move |e| format!("cannot listen on {addr} ({var}): {e}");
     let rest = rest_svc::startup::build(&settings(args.rest_addr), args.body_limit, store.clone())
         .map_err(listen_error("REST_ADDR", args.rest_addr))?;
     let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
@@ -46,9 +47,18 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let all = http.local_addr();
     println!("protocols is running (Ctrl-C to stop):");
     println!("  all HTTP routes  http://{all}/   e.g. curl -s http://{all}/api/rest/dummies");
-    println!("  REST             http://{}/api/rest/dummies", rest.local_addr());
-    println!("  JSON-RPC         http://{}/api/rpc/json", rpc.local_addr());
-    println!("  XML-RPC          http://{}/api/rpc/xml   (browser client: http://{all}/rpc)", rpc.local_addr());
+    println!(
+        "  REST             http://{}/api/rest/dummies",
+        rest.local_addr()
+    );
+    println!(
+        "  JSON-RPC         http://{}/api/rpc/json",
+        rpc.local_addr()
+    );
+    println!(
+        "  XML-RPC          http://{}/api/rpc/xml   (browser client: http://{all}/rpc)",
+        rpc.local_addr()
+    );
     println!("  health           http://{all}/healthz");
 
     let mut servers = JoinSet::new();
@@ -89,5 +99,7 @@ fn composed(settings: &ServerSettings, args: &ServeArgs, store: Store) -> std::i
 }
 
 async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
 }

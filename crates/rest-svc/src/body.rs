@@ -87,7 +87,9 @@ pub async fn read_fields(
 async fn read_all(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     match payload.to_bytes_limited(limit).await {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(e)) => Err(ApiError::BadRequest(format!("Could not read the request body - {e}"))),
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+            "Could not read the request body - {e}"
+        ))),
         Err(_) => Err(ApiError::PayloadTooLarge { limit }),
     }
 }

@@ -13,7 +13,11 @@ use crate::routes::{self, AppState};
 ///
 /// # Errors
 /// When the address can't be bound.
-pub fn build(settings: &ServerSettings, body_limit: usize, store: Store) -> std::io::Result<HttpApp> {
+pub fn build(
+    settings: &ServerSettings,
+    body_limit: usize,
+    store: Store,
+) -> std::io::Result<HttpApp> {
     let state = AppState {
         store: store.clone(),
         body_limit,

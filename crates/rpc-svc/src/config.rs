@@ -7,7 +7,11 @@ use runtime::RuntimeArgs;
 
 /// Everything `rpc-svc` reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "rpc-svc", version, about = "JSON-RPC 2.0 and XML-RPC over HTTP, on the shared Dummy model")]
+#[command(
+    name = "rpc-svc",
+    version,
+    about = "JSON-RPC 2.0 and XML-RPC over HTTP, on the shared Dummy model"
+)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "RPC_ADDR", default_value = "127.0.0.1:8002")]

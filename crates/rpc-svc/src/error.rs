@@ -122,7 +122,10 @@ impl From<model::Error> for RpcError {
             M::Conflict(message) => RpcError::new(CONFLICT, message),
             M::Unavailable(source) => {
                 tracing::error!(error = %source, "database unavailable");
-                RpcError::new(UNAVAILABLE, "The database is unavailable; try again shortly.")
+                RpcError::new(
+                    UNAVAILABLE,
+                    "The database is unavailable; try again shortly.",
+                )
             }
             M::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
@@ -138,17 +141,41 @@ mod tests {
 
     #[test]
     fn each_model_error_has_its_code() {
-        assert_eq!(RpcError::from(model::Error::NotFound { id: model::DummyId(3) }).code, NOT_FOUND);
-        assert_eq!(RpcError::from(model::Error::invalid("day", "bad")).code, INVALID_DUMMY);
-        assert_eq!(RpcError::from(model::Error::Conflict("x".into())).code, CONFLICT);
-        assert_eq!(RpcError::from(model::Error::Unavailable("down".into())).code, UNAVAILABLE);
-        assert_eq!(RpcError::from(model::Error::internal("bug")).code, INTERNAL_ERROR);
+        assert_eq!(
+            RpcError::from(model::Error::NotFound {
+                id: model::DummyId(3)
+            })
+            .code,
+            NOT_FOUND
+        );
+        assert_eq!(
+            RpcError::from(model::Error::invalid("day", "bad")).code,
+            INVALID_DUMMY
+        );
+        assert_eq!(
+            RpcError::from(model::Error::Conflict("x".into())).code,
+            CONFLICT
+        );
+        assert_eq!(
+            RpcError::from(model::Error::Unavailable("down".into())).code,
+            UNAVAILABLE
+        );
+        assert_eq!(
+            RpcError::from(model::Error::internal("bug")).code,
+            INTERNAL_ERROR
+        );
     }
 
     #[test]
     fn field_errors_go_to_data_and_into_the_fault_string() {
-        let err = RpcError::from(model::Error::invalid("day", "Ensure this value is less than or equal to 31."));
-        assert_eq!(err.data, Some(json!({"day": ["Ensure this value is less than or equal to 31."]})));
+        let err = RpcError::from(model::Error::invalid(
+            "day",
+            "Ensure this value is less than or equal to 31.",
+        ));
+        assert_eq!(
+            err.data,
+            Some(json!({"day": ["Ensure this value is less than or equal to 31."]}))
+        );
         assert_eq!(
             err.fault_string(),
             "Invalid Dummy (day: Ensure this value is less than or equal to 31.)"

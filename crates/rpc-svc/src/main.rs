@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use model::Store;
-use runtime::http::ServerSettings;
 use rpc_svc::{Config, startup};
+use runtime::http::ServerSettings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,7 +14,10 @@ async fn main() -> ExitCode {
     let shutdown = runtime::shutdown_on_signal();
 
     tracing::info!(database = %config.database.database_url, "opening database");
-    let store = Store::open(&config.database.database_url, &config.database.pool_options());
+    let store = Store::open(
+        &config.database.database_url,
+        &config.database.pool_options(),
+    );
     runtime::http::spawn_migrations(store.clone(), shutdown.clone());
 
     let settings = ServerSettings {

@@ -177,9 +177,13 @@ impl Method {
                 slots
             }
             Params::Named(mut members) => {
-                let slots: Vec<Option<RpcValue>> = spec.iter().map(|p| members.remove(p.name)).collect();
+                let slots: Vec<Option<RpcValue>> =
+                    spec.iter().map(|p| members.remove(p.name)).collect();
                 if let Some(unknown) = members.keys().next() {
-                    return Err(RpcError::invalid_params(format!("{} has no param {unknown:?}", self.name())));
+                    return Err(RpcError::invalid_params(format!(
+                        "{} has no param {unknown:?}",
+                        self.name()
+                    )));
                 }
                 slots
             }
@@ -188,12 +192,29 @@ impl Method {
         let slots: Vec<Option<RpcValue>> = slots
             .into_iter()
             .zip(spec)
-            .map(|(v, p)| if p.optional && v == Some(RpcValue::Nil) { None } else { v })
+            .map(|(v, p)| {
+                if p.optional && v == Some(RpcValue::Nil) {
+                    None
+                } else {
+                    v
+                }
+            })
             .collect();
-        if let Some(missing) = spec.iter().zip(&slots).find(|(p, v)| !p.optional && v.is_none()) {
-            return Err(RpcError::invalid_params(format!("{} needs param {:?}", self.name(), missing.0.name)));
+        if let Some(missing) = spec
+            .iter()
+            .zip(&slots)
+            .find(|(p, v)| !p.optional && v.is_none())
+        {
+            return Err(RpcError::invalid_params(format!(
+                "{} needs param {:?}",
+                self.name(),
+                missing.0.name
+            )));
         }
-        Ok(Args { method: self, slots })
+        Ok(Args {
+            method: self,
+            slots,
+        })
     }
 }
 
@@ -307,13 +328,19 @@ pub async fn call(args: Args, store: &Store, envelope: Envelope) -> Result<RpcVa
                 Some(other) => return Err(args.wrong_type(0, "an array", other)),
             };
             let query = ListQuery {
-                limit: Some(args.int(2)?.unwrap_or(if ids.is_some() { model::store::MAX_PAGE } else { 1000 })),
+                limit: Some(args.int(2)?.unwrap_or(if ids.is_some() {
+                    model::store::MAX_PAGE
+                } else {
+                    1000
+                })),
                 after: args.int(1)?.map(DummyId),
                 ids,
                 offset: None,
             };
             let rows = store.list(query).await?;
-            Ok(RpcValue::Array(rows.into_iter().map(RpcValue::from).collect()))
+            Ok(RpcValue::Array(
+                rows.into_iter().map(RpcValue::from).collect(),
+            ))
         }
         Method::DummiesGet => Ok(store.get(args.id(0)?).await?.into()),
         Method::DummiesCreate => {
@@ -340,22 +367,33 @@ pub async fn call(args: Args, store: &Store, envelope: Envelope) -> Result<RpcVa
                 .map(|m| RpcValue::String(m.name().to_owned()))
                 .collect(),
         )),
-        Method::MethodHelp => Ok(RpcValue::String(introspected(&args, envelope)?.help().to_owned())),
+        Method::MethodHelp => Ok(RpcValue::String(
+            introspected(&args, envelope)?.help().to_owned(),
+        )),
         Method::MethodSignature => Ok(RpcValue::Array(
             introspected(&args, envelope)?
                 .signatures()
                 .into_iter()
-                .map(|sig| RpcValue::Array(sig.into_iter().map(|t| RpcValue::String(t.to_owned())).collect()))
+                .map(|sig| {
+                    RpcValue::Array(
+                        sig.into_iter()
+                            .map(|t| RpcValue::String(t.to_owned()))
+                            .collect(),
+                    )
+                })
                 .collect(),
         )),
-        Method::Multicall => Err(RpcError::invalid_request("system.multicall cannot be nested")),
+        Method::Multicall => Err(RpcError::invalid_request(
+            "system.multicall cannot be nested",
+        )),
     }
 }
 
 /// The procedure named by `system.methodHelp`/`methodSignature`'s argument.
 fn introspected(args: &Args, envelope: Envelope) -> Result<Method, RpcError> {
     let name = args.string(0)?;
-    Method::find(name, envelope).ok_or_else(|| RpcError::invalid_params(format!("no procedure named {name:?}")))
+    Method::find(name, envelope)
+        .ok_or_else(|| RpcError::invalid_params(format!("no procedure named {name:?}")))
 }
 
 fn add(a: &RpcValue, b: &RpcValue) -> Result<RpcValue, RpcError> {
@@ -410,34 +448,66 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), Method::ALL.len());
-        assert_eq!(Method::find("dummies.get", Envelope::Json), Some(Method::DummiesGet));
+        assert_eq!(
+            Method::find("dummies.get", Envelope::Json),
+            Some(Method::DummiesGet)
+        );
         assert_eq!(Method::find("system.multicall", Envelope::Json), None);
-        assert_eq!(Method::find("system.multicall", Envelope::Xml), Some(Method::Multicall));
+        assert_eq!(
+            Method::find("system.multicall", Envelope::Xml),
+            Some(Method::Multicall)
+        );
     }
 
     #[test]
     fn binding_checks_arity_and_names() {
-        assert!(Method::Add.bind(positional(vec![RpcValue::Int(1)])).is_err());
-        assert!(Method::Add.bind(positional(vec![RpcValue::Int(1); 3])).is_err());
-        let named: BTreeMap<String, RpcValue> = [("b".to_owned(), RpcValue::Int(2)), ("a".to_owned(), RpcValue::Int(1))].into();
+        assert!(
+            Method::Add
+                .bind(positional(vec![RpcValue::Int(1)]))
+                .is_err()
+        );
+        assert!(
+            Method::Add
+                .bind(positional(vec![RpcValue::Int(1); 3]))
+                .is_err()
+        );
+        let named: BTreeMap<String, RpcValue> = [
+            ("b".to_owned(), RpcValue::Int(2)),
+            ("a".to_owned(), RpcValue::Int(1)),
+        ]
+        .into();
         let args = Method::Add.bind(Params::Named(named)).unwrap();
-        assert_eq!(args.slots, vec![Some(RpcValue::Int(1)), Some(RpcValue::Int(2))]);
+        assert_eq!(
+            args.slots,
+            vec![Some(RpcValue::Int(1)), Some(RpcValue::Int(2))]
+        );
         let unknown: BTreeMap<String, RpcValue> = [("c".to_owned(), RpcValue::Int(2))].into();
-        assert_eq!(Method::Add.bind(Params::Named(unknown)).unwrap_err().code, crate::error::INVALID_PARAMS);
+        assert_eq!(
+            Method::Add.bind(Params::Named(unknown)).unwrap_err().code,
+            crate::error::INVALID_PARAMS
+        );
         assert!(Method::DummiesList.bind(positional(vec![])).is_ok());
     }
 
     #[test]
     fn add_keeps_integers_and_promotes_doubles() {
-        assert_eq!(add(&RpcValue::Int(2), &RpcValue::Int(3)), Ok(RpcValue::Int(5)));
-        assert_eq!(add(&RpcValue::Int(2), &RpcValue::Double(0.5)), Ok(RpcValue::Double(2.5)));
+        assert_eq!(
+            add(&RpcValue::Int(2), &RpcValue::Int(3)),
+            Ok(RpcValue::Int(5))
+        );
+        assert_eq!(
+            add(&RpcValue::Int(2), &RpcValue::Double(0.5)),
+            Ok(RpcValue::Double(2.5))
+        );
         assert!(add(&RpcValue::Int(i64::MAX), &RpcValue::Int(1)).is_err());
     }
 
     #[test]
     fn swap_turns_values_into_keys() {
-        let input: BTreeMap<String, RpcValue> = [("left".to_owned(), RpcValue::String("right".into()))].into();
-        let expected: BTreeMap<String, RpcValue> = [("right".to_owned(), RpcValue::String("left".into()))].into();
+        let input: BTreeMap<String, RpcValue> =
+            [("left".to_owned(), RpcValue::String("right".into()))].into();
+        let expected: BTreeMap<String, RpcValue> =
+            [("right".to_owned(), RpcValue::String("left".into()))].into();
         assert_eq!(swap(&input), Ok(RpcValue::Struct(expected)));
         let nested: BTreeMap<String, RpcValue> = [("k".to_owned(), RpcValue::Array(vec![]))].into();
         assert!(swap(&nested).is_err());

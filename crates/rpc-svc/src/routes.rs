@@ -50,7 +50,11 @@ pub fn api(state: RpcState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.service(
             web::scope("/api/rpc")
                 .app_data(web::Data::new(state))
-                .service(web::resource("/json").get(jsonrpc::help).post(jsonrpc::post))
+                .service(
+                    web::resource("/json")
+                        .get(jsonrpc::help)
+                        .post(jsonrpc::post),
+                )
                 .service(web::resource("/xml").get(xmlrpc::help).post(xmlrpc::post)),
         )
         .route("/rpc", web::get().to(page));
@@ -58,7 +62,9 @@ pub fn api(state: RpcState) -> impl FnOnce(&mut web::ServiceConfig) {
 }
 
 async fn page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(RPC_PAGE)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(RPC_PAGE)
 }
 
 /// The plain-text guide served on `GET`.
@@ -76,15 +82,31 @@ pub fn help_text(envelope: Envelope) -> String {
             r#"curl -s localhost:8080/api/rpc/xml -H 'Content-Type: text/xml' -d '<methodCall><methodName>add</methodName><params><param><value><int>2</int></value></param><param><value><int>3</int></value></param></params></methodCall>'"#,
         ),
     };
-    let _ = writeln!(text, "{name} endpoint. POST a request to {path}, for example:\n\n  {example}\n");
+    let _ = writeln!(
+        text,
+        "{name} endpoint. POST a request to {path}, for example:\n\n  {example}\n"
+    );
     let _ = writeln!(text, "Procedures:");
     for method in Method::ALL.iter().filter(|m| m.offered_on(envelope)) {
         let params: Vec<String> = method
             .params()
             .iter()
-            .map(|p| if p.optional { format!("[{}]", p.name) } else { p.name.to_owned() })
+            .map(|p| {
+                if p.optional {
+                    format!("[{}]", p.name)
+                } else {
+                    p.name.to_owned()
+                }
+            })
             .collect();
-        let _ = writeln!(text, "  {}({}) -> {}\n      {}", method.name(), params.join(", "), method.returns(), method.help());
+        let _ = writeln!(
+            text,
+            "  {}({}) -> {}\n      {}",
+            method.name(),
+            params.join(", "),
+            method.returns(),
+            method.help()
+        );
     }
     let _ = writeln!(
         text,

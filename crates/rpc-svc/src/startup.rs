@@ -13,7 +13,11 @@ use crate::routes::{self, RpcState};
 ///
 /// # Errors
 /// When the address can't be bound.
-pub fn build(settings: &ServerSettings, body_limit: usize, store: Store) -> std::io::Result<HttpApp> {
+pub fn build(
+    settings: &ServerSettings,
+    body_limit: usize,
+    store: Store,
+) -> std::io::Result<HttpApp> {
     let state = RpcState::new(store.clone(), body_limit);
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(routes::api(state.clone()))

@@ -75,8 +75,14 @@ impl From<model::Dummy> for RpcValue {
         let mut members = BTreeMap::new();
         members.insert("id".to_owned(), RpcValue::Int(d.id.0));
         members.insert("day".to_owned(), RpcValue::Int(i64::from(d.day.get())));
-        members.insert("weekday".to_owned(), RpcValue::String(d.weekday.as_str().to_owned()));
-        members.insert("month".to_owned(), RpcValue::String(d.month.as_str().to_owned()));
+        members.insert(
+            "weekday".to_owned(),
+            RpcValue::String(d.weekday.as_str().to_owned()),
+        );
+        members.insert(
+            "month".to_owned(),
+            RpcValue::String(d.month.as_str().to_owned()),
+        );
         members.insert("year".to_owned(), RpcValue::Int(i64::from(d.year)));
         members.insert("pre_seeded".to_owned(), RpcValue::Bool(d.pre_seeded));
         members.insert("created_at".to_owned(), RpcValue::DateTime(d.created_at));

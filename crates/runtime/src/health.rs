@@ -8,8 +8,8 @@
 //! Container health checks and the gateway read only the status code. Every HTTP
 //! service mounts the same [`resource`].
 
-use actix_web::{HttpResponse, web};
 use actix_web::dev::HttpServiceFactory;
+use actix_web::{HttpResponse, web};
 use model::Store;
 use serde_json::json;
 

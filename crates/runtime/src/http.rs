@@ -41,9 +41,13 @@ impl HttpApp {
     {
         let listener = TcpListener::bind(settings.addr)?;
         let local_addr = listener.local_addr()?;
-        let mut server = HttpServer::new(move || App::new().wrap(TracingLogger::default()).configure(configure.clone()))
-            .disable_signals()
-            .shutdown_timeout(settings.shutdown_grace.as_secs());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .configure(configure.clone())
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_grace.as_secs());
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }

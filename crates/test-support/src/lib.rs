@@ -134,6 +134,62 @@ impl Drop for TestDb {
     }
 }
 
+impl TestDb {
+    /// A store on this database with the migrations applied.
+    ///
+    /// # Panics
+    /// When the migrations fail: the test cannot run.
+    pub async fn migrated_store(&self) -> model::Store {
+        let store = model::Store::open(&self.url, &model::PoolOptions::default());
+        store
+            .migrate()
+            .await
+            .expect("migrations apply to a fresh database");
+        store
+    }
+}
+
+/// Declares each listed test body twice, as `sqlite::name` and `postgres::name`.
+///
+/// `$run` is an `async fn(Backend, &str, F)` that starts whatever the test needs on a
+/// fresh database of that backend and calls the body `F` with it (or returns early
+/// when the backend is skipped).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($run:path => $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() {
+                $run($crate::Backend::Sqlite, stringify!($name), super::$name).await
+            } )+
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() {
+                $run($crate::Backend::Postgres, stringify!($name), super::$name).await
+            } )+
+        }
+    };
+}
+
+/// Whether an external program runs here (`program arg` exits 0). Outside CI a
+/// missing program skips the test with a message; under CI it fails the test.
+///
+/// # Panics
+/// Under CI when the program is missing.
+pub fn tool_available(program: &str, arg: &str, why: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "{program} is required under CI ({why}); .ci/run installs it"
+        );
+        eprintln!("skipping: {program} is not available ({why})");
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -5,7 +5,7 @@ use test_support::TestDb;
 use crate::helpers::Served;
 
 #[test]
-fn serve_answers_on_both_ports_and_stops_on_sigterm() {
+fn serve_answers_on_every_port_and_stops_on_sigterm() {
     let db = TestDb::sqlite();
     let served = Served::start(&db.url);
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -4,7 +4,7 @@ use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 use crate::helpers::{BODY_LIMIT, TestApp, expect_json};
-use crate::on_both_backends;
+use test_support::on_both_backends;
 
 /// After a bad request: nothing was written, and the server still serves.
 async fn assert_unchanged_and_alive(app: &TestApp, rows: i64) {
@@ -345,7 +345,7 @@ async fn a_post_without_a_body_reports_the_required_fields(app: TestApp) {
     assert_unchanged_and_alive(&app, 0).await;
 }
 
-on_both_backends!(
+on_both_backends!(crate::helpers::run =>
     field_errors_name_each_broken_field,
     form_fields_get_the_same_errors_as_json,
     put_requires_every_field_and_changes_nothing_when_refused,

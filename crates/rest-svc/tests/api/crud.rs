@@ -4,7 +4,7 @@ use reqwest::multipart::Form;
 use serde_json::json;
 
 use crate::helpers::{TestApp, expect_json};
-use crate::on_both_backends;
+use test_support::on_both_backends;
 
 async fn create_read_replace_patch_list_delete(app: TestApp) {
     // Create, as JSON, with a year as a numeric string.
@@ -277,7 +277,7 @@ async fn head_on_a_record_answers_without_a_body(app: TestApp) {
     assert!(response.bytes().await.unwrap().is_empty());
 }
 
-on_both_backends!(
+on_both_backends!(crate::helpers::run =>
     create_read_replace_patch_list_delete,
     create_accepts_multipart_form_fields,
     create_accepts_urlencoded_fields,

@@ -6,7 +6,7 @@ use model::{DatabaseUrl, PoolOptions};
 use serde_json::json;
 
 use crate::helpers::{TestApp, expect_json};
-use crate::on_both_backends;
+use test_support::on_both_backends;
 
 async fn healthz_is_ok_when_the_database_answers(app: TestApp) {
     let body = expect_json(
@@ -17,7 +17,7 @@ async fn healthz_is_ok_when_the_database_answers(app: TestApp) {
     assert_eq!(body["status"], "ok");
 }
 
-on_both_backends!(healthz_is_ok_when_the_database_answers);
+on_both_backends!(crate::helpers::run => healthz_is_ok_when_the_database_answers);
 
 fn unreachable_databases() -> Vec<DatabaseUrl> {
     vec![

@@ -46,7 +46,8 @@ impl TestApp {
             workers: 1,
             shutdown_grace: Duration::from_secs(1),
         };
-        let app = rest_svc::startup::build(&settings, BODY_LIMIT, store.clone()).expect("bind 127.0.0.1:0");
+        let app = rest_svc::startup::build(&settings, BODY_LIMIT, store.clone())
+            .expect("bind 127.0.0.1:0");
         let addr = app.local_addr();
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
@@ -106,29 +107,6 @@ where
     if let Some(app) = TestApp::spawn(backend, name).await {
         test(app).await;
     }
-}
-
-/// Declares each listed `async fn(TestApp)` as two tests: `sqlite::name` and `postgres::name`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    $crate::helpers::run(test_support::Backend::Sqlite, stringify!($name), super::$name).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    $crate::helpers::run(test_support::Backend::Postgres, stringify!($name), super::$name).await
-                }
-            )+
-        }
-    };
 }
 
 /// Asserts the status, and returns the JSON body.

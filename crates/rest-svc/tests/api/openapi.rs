@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_json};
-use crate::on_both_backends;
+use test_support::on_both_backends;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -79,7 +79,7 @@ async fn every_route_is_documented(app: TestApp) {
     }
 }
 
-on_both_backends!(
+on_both_backends!(crate::helpers::run =>
     every_documented_operation_is_routed,
     every_route_is_documented
 );

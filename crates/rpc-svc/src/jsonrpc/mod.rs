@@ -38,8 +38,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use jsonrpc_core::{
-    Call, Error as CoreError, ErrorCode, Failure, Id, MetaIoHandler, Metadata, MethodCall, Output, Params as CoreParams,
-    Response, Value, Version,
+    Call, Error as CoreError, ErrorCode, Failure, Id, MetaIoHandler, Metadata, MethodCall, Output,
+    Params as CoreParams, Response, Value, Version,
 };
 use model::Store;
 use tracing::Instrument;
@@ -62,7 +62,9 @@ impl Metadata for Ctx {}
 pub fn io_handler() -> MetaIoHandler<Ctx> {
     let mut io = MetaIoHandler::default();
     for &method in Method::ALL.iter().filter(|m| m.offered_on(Envelope::Json)) {
-        io.add_method_with_meta(method.name(), move |params: CoreParams, ctx: Ctx| dispatch(method, params, ctx));
+        io.add_method_with_meta(method.name(), move |params: CoreParams, ctx: Ctx| {
+            dispatch(method, params, ctx)
+        });
     }
     io
 }
@@ -73,8 +75,15 @@ async fn dispatch(method: Method, params: CoreParams, ctx: Ctx) -> Result<Value,
     async move {
         let params = match params {
             CoreParams::None => Params::Positional(Vec::new()),
-            CoreParams::Array(values) => Params::Positional(values.into_iter().map(from_json).collect()),
-            CoreParams::Map(members) => Params::Named(members.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+            CoreParams::Array(values) => {
+                Params::Positional(values.into_iter().map(from_json).collect())
+            }
+            CoreParams::Map(members) => Params::Named(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, from_json(v)))
+                    .collect(),
+            ),
         };
         let args = method.bind(params).map_err(to_core)?;
         methods::call(args, &ctx.store, Envelope::Json)
@@ -92,12 +101,18 @@ pub async fn respond<M: Metadata>(io: &MetaIoHandler<M>, body: &[u8], meta: M) -
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(_) => {
-            let parse_error = Output::from(Err(CoreError::new(ErrorCode::ParseError)), Id::Null, Some(Version::V2));
+            let parse_error = Output::from(
+                Err(CoreError::new(ErrorCode::ParseError)),
+                Id::Null,
+                Some(Version::V2),
+            );
             return Some(encode(Response::Single(parse_error)));
         }
     };
     let response = match parsed {
-        Value::Array(items) if items.is_empty() => Some(Response::Single(invalid_request(Id::Null))),
+        Value::Array(items) if items.is_empty() => {
+            Some(Response::Single(invalid_request(Id::Null)))
+        }
         Value::Array(items) => {
             let mut outputs = Vec::with_capacity(items.len());
             for item in items {
@@ -111,7 +126,11 @@ pub async fn respond<M: Metadata>(io: &MetaIoHandler<M>, body: &[u8], meta: M) -
 }
 
 /// Checks one request object the way the spec reads, then runs it.
-async fn respond_to_one<M: Metadata>(io: &MetaIoHandler<M>, request: Value, meta: M) -> Option<Output> {
+async fn respond_to_one<M: Metadata>(
+    io: &MetaIoHandler<M>,
+    request: Value,
+    meta: M,
+) -> Option<Output> {
     let Value::Object(object) = &request else {
         return Some(invalid_request(Id::Null));
     };
@@ -128,7 +147,9 @@ async fn respond_to_one<M: Metadata>(io: &MetaIoHandler<M>, request: Value, meta
     };
     let well_formed = object.get("jsonrpc") == Some(&Value::from("2.0"))
         && object.get("method").is_some_and(Value::is_string)
-        && object.get("params").is_none_or(|p| p.is_array() || p.is_object());
+        && object
+            .get("params")
+            .is_none_or(|p| p.is_array() || p.is_object());
     if !well_formed {
         return Some(invalid_request(id.unwrap_or(Id::Null)));
     }
@@ -180,7 +201,10 @@ pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResp
                 jsonrpc: Some(Version::V2),
                 error: CoreError {
                     code: ErrorCode::InvalidRequest,
-                    message: format!("Invalid Request: body larger than {} bytes", state.body_limit),
+                    message: format!(
+                        "Invalid Request: body larger than {} bytes",
+                        state.body_limit
+                    ),
                     data: None,
                 },
                 id: Id::Null,
@@ -194,7 +218,9 @@ pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResp
         store: state.store.clone(),
     };
     match respond(&state.json_io, &body, ctx).await {
-        Some(response) => HttpResponse::Ok().content_type("application/json").body(response),
+        Some(response) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(response),
         None => HttpResponse::NoContent().finish(),
     }
 }
@@ -217,7 +243,12 @@ pub fn from_json(value: Value) -> RpcValue {
         },
         Value::String(s) => RpcValue::String(s),
         Value::Array(items) => RpcValue::Array(items.into_iter().map(from_json).collect()),
-        Value::Object(members) => RpcValue::Struct(members.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+        Value::Object(members) => RpcValue::Struct(
+            members
+                .into_iter()
+                .map(|(k, v)| (k, from_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -231,9 +262,13 @@ pub fn to_json(value: RpcValue) -> Value {
         RpcValue::Double(f) => Value::from(f),
         RpcValue::String(s) => Value::String(s),
         RpcValue::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        RpcValue::DateTime(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        RpcValue::DateTime(t) => {
+            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        }
         RpcValue::Array(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        RpcValue::Struct(members) => Value::Object(members.into_iter().map(|(k, v)| (k, to_json(v))).collect()),
+        RpcValue::Struct(members) => {
+            Value::Object(members.into_iter().map(|(k, v)| (k, to_json(v))).collect())
+        }
     }
 }
 

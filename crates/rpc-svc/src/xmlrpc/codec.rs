@@ -32,7 +32,8 @@ pub fn decode_call(body: &[u8]) -> Result<Request, RpcError> {
         return Err(RpcError::parse_error());
     }
     // dxr's error messages repeat the whole input: keep them out of replies and logs.
-    let call = MethodCall::from_xml(text).map_err(|_| RpcError::invalid_request("not a valid XML-RPC methodCall"))?;
+    let call = MethodCall::from_xml(text)
+        .map_err(|_| RpcError::invalid_request("not a valid XML-RPC methodCall"))?;
     Ok(Request {
         method: call.name.into_owned(),
         params: call.params,
@@ -64,9 +65,11 @@ fn well_formed(text: &str) -> bool {
 
 /// A `<methodResponse>` with one `<param>`.
 pub fn encode_response(value: RpcValue) -> String {
-    let xml = MethodResponse { value: to_xml(value) }
-        .to_xml()
-        .expect("dxr serializes every Value");
+    let xml = MethodResponse {
+        value: to_xml(value),
+    }
+    .to_xml()
+    .expect("dxr serializes every Value");
     format!("<?xml version=\"1.0\"?>\n{xml}")
 }
 
@@ -93,12 +96,16 @@ pub fn from_xml(value: Value) -> RpcValue {
         Value::Boolean(b) => RpcValue::Bool(b),
         Value::String(s) => RpcValue::String(s),
         Value::Double(f) => RpcValue::Double(f),
-        Value::DateTime(t) => match NaiveDateTime::parse_from_str(&t.to_string(), DATETIME_FORMAT) {
-            Ok(naive) => RpcValue::DateTime(Utc.from_utc_datetime(&naive)),
-            Err(_) => RpcValue::String(t.to_string()),
-        },
+        Value::DateTime(t) => {
+            match NaiveDateTime::parse_from_str(&t.to_string(), DATETIME_FORMAT) {
+                Ok(naive) => RpcValue::DateTime(Utc.from_utc_datetime(&naive)),
+                Err(_) => RpcValue::String(t.to_string()),
+            }
+        }
         Value::Base64(bytes) => RpcValue::Bytes(bytes),
-        Value::Struct(members) => RpcValue::Struct(members.into_iter().map(|(k, v)| (k, from_xml(v))).collect()),
+        Value::Struct(members) => {
+            RpcValue::Struct(members.into_iter().map(|(k, v)| (k, from_xml(v))).collect())
+        }
         Value::Array(items) => RpcValue::Array(items.into_iter().map(from_xml).collect()),
         Value::Nil => RpcValue::Nil,
         // dxr's Value is non-exhaustive; a future type we do not know is not a Dummy field either.
@@ -123,9 +130,12 @@ pub fn to_xml(value: RpcValue) -> Value {
             Err(_) => Value::String(t.to_rfc3339()),
         },
         RpcValue::Array(items) => Value::Array(items.into_iter().map(to_xml).collect()),
-        RpcValue::Struct(members) => {
-            Value::Struct(members.into_iter().map(|(k, v)| (k, to_xml(v))).collect::<BTreeMap<_, _>>())
-        }
+        RpcValue::Struct(members) => Value::Struct(
+            members
+                .into_iter()
+                .map(|(k, v)| (k, to_xml(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
     }
 }
 
@@ -135,10 +145,18 @@ mod tests {
 
     #[test]
     fn well_formedness_is_checked_before_xml_rpc_shape() {
-        assert_eq!(decode_call(b"<methodCall><methodName>x").unwrap_err().code, -32700);
+        assert_eq!(
+            decode_call(b"<methodCall><methodName>x").unwrap_err().code,
+            -32700
+        );
         assert_eq!(decode_call(b"not xml at all").unwrap_err().code, -32700);
         assert_eq!(decode_call(b"<a></a><b></b>").unwrap_err().code, -32700);
-        assert_eq!(decode_call(b"<methodCall><foo/></methodCall>").unwrap_err().code, -32600);
+        assert_eq!(
+            decode_call(b"<methodCall><foo/></methodCall>")
+                .unwrap_err()
+                .code,
+            -32600
+        );
         let ok = decode_call(b"<methodCall><methodName>add</methodName><params><param><value><i4>2</i4></value></param></params></methodCall>").unwrap();
         assert_eq!(ok.method, "add");
         assert_eq!(ok.params, vec![Value::Integer(2)]);

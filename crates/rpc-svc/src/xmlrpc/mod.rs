@@ -57,14 +57,21 @@ pub async fn respond(store: &Store, body: &[u8]) -> String {
 }
 
 /// Runs one named procedure; `system.multicall` fans out to the others.
-async fn dispatch(store: &Store, name: &str, params: Vec<Value>) -> Result<crate::value::RpcValue, RpcError> {
-    let method = Method::find(name, Envelope::Xml).ok_or_else(|| RpcError::method_not_found(name))?;
+async fn dispatch(
+    store: &Store,
+    name: &str,
+    params: Vec<Value>,
+) -> Result<crate::value::RpcValue, RpcError> {
+    let method =
+        Method::find(name, Envelope::Xml).ok_or_else(|| RpcError::method_not_found(name))?;
     let span = tracing::info_span!("rpc", rpc.system = "xmlrpc", rpc.method = method.name());
     async move {
         if method == Method::Multicall {
             return multicall(store, params).await;
         }
-        let args = method.bind(Params::Positional(params.into_iter().map(codec::from_xml).collect()))?;
+        let args = method.bind(Params::Positional(
+            params.into_iter().map(codec::from_xml).collect(),
+        ))?;
         methods::call(args, store, Envelope::Xml).await
     }
     .instrument(span)
@@ -72,30 +79,38 @@ async fn dispatch(store: &Store, name: &str, params: Vec<Value>) -> Result<crate
 }
 
 async fn multicall(store: &Store, params: Vec<Value>) -> Result<crate::value::RpcValue, RpcError> {
-    let calls = dxr::multicall::from_multicall_params(params)
-        .map_err(|_| RpcError::invalid_params("system.multicall takes one array of {methodName, params} structs"))?;
+    let calls = dxr::multicall::from_multicall_params(params).map_err(|_| {
+        RpcError::invalid_params("system.multicall takes one array of {methodName, params} structs")
+    })?;
     let mut results: Vec<Result<Value, Fault>> = Vec::with_capacity(calls.len());
     for call in calls {
         let result = match call {
-            Ok((name, _)) if name == Method::Multicall.name() => {
-                Err(RpcError::invalid_request("system.multicall cannot be nested"))
-            }
+            Ok((name, _)) if name == Method::Multicall.name() => Err(RpcError::invalid_request(
+                "system.multicall cannot be nested",
+            )),
             // Box the recursion: multicall -> dispatch -> multicall is refused above,
             // but the future type still refers to itself.
             Ok((name, params)) => Box::pin(dispatch(store, &name, params)).await,
-            Err(_) => Err(RpcError::invalid_request("each call is a struct {methodName: string, params: array}")),
+            Err(_) => Err(RpcError::invalid_request(
+                "each call is a struct {methodName: string, params: array}",
+            )),
         };
         results.push(result.map(codec::to_xml).map_err(|e| codec::to_fault(&e)));
     }
     // dxr builds [[result], {faultCode, faultString}, …]; wrap it back into our model.
-    Ok(codec::from_xml(dxr::multicall::into_multicall_response(results)))
+    Ok(codec::from_xml(dxr::multicall::into_multicall_response(
+        results,
+    )))
 }
 
 /// `POST /api/rpc/xml`
 pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResponse {
     let (status, body) = match payload.to_bytes_limited(state.body_limit).await {
         Ok(Ok(body)) => (StatusCode::OK, respond(&state.store, &body).await),
-        Ok(Err(_)) => (StatusCode::BAD_REQUEST, codec::encode_fault(&RpcError::parse_error())),
+        Ok(Err(_)) => (
+            StatusCode::BAD_REQUEST,
+            codec::encode_fault(&RpcError::parse_error()),
+        ),
         Err(_) => (
             StatusCode::PAYLOAD_TOO_LARGE,
             codec::encode_fault(&RpcError::invalid_request(format!(
@@ -104,7 +119,9 @@ pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResp
             ))),
         ),
     };
-    HttpResponse::build(status).content_type("text/xml; charset=utf-8").body(body)
+    HttpResponse::build(status)
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
 }
 
 /// `GET /api/rpc/xml`: how to call this endpoint.

@@ -1,0 +1,170 @@
+//! Starts rpc-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use model::{DatabaseUrl, PoolOptions, Store};
+use runtime::http::ServerSettings;
+use serde_json::{Value, json};
+use test_support::{Backend, TestDb};
+use tokio_util::sync::CancellationToken;
+
+/// The body limit the tests run with (the default).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// A running rpc-svc.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub store: Store,
+    shutdown: CancellationToken,
+    _db: Option<TestDb>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
+        let db = TestDb::new(backend, test)?;
+        Some(TestApp::start(db.migrated_store().await, Some(db)))
+    }
+
+    /// On SQLite, which every machine has.
+    pub async fn sqlite() -> TestApp {
+        TestApp::spawn(Backend::Sqlite, "sqlite")
+            .await
+            .expect("SQLite always works")
+    }
+
+    pub fn spawn_with_url(url: &DatabaseUrl, options: PoolOptions) -> TestApp {
+        TestApp::start(Store::open(url, &options), None)
+    }
+
+    fn start(store: Store, db: Option<TestDb>) -> TestApp {
+        let settings = ServerSettings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            workers: 1,
+            shutdown_grace: Duration::from_secs(1),
+        };
+        let app = rpc_svc::startup::build(&settings, BODY_LIMIT, store.clone())
+            .expect("bind 127.0.0.1:0");
+        let addr = app.local_addr();
+        let shutdown = CancellationToken::new();
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        TestApp {
+            addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            store,
+            shutdown,
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a raw JSON-RPC body; returns status and body text.
+    pub async fn post_json_raw(&self, body: &str) -> (u16, String) {
+        let response = self
+            .client
+            .post(self.url("/api/rpc/json"))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// One JSON-RPC call with id 1; returns the whole response object.
+    pub async fn json_call(&self, method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1});
+        let (status, text) = self.post_json_raw(&body.to_string()).await;
+        assert_eq!(status, 200, "{text}");
+        let response: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(response["jsonrpc"], "2.0");
+        assert_eq!(response["id"], 1);
+        response
+    }
+
+    /// The `result` of a JSON-RPC call, asserting it succeeded.
+    pub async fn json_ok(&self, method: &str, params: Value) -> Value {
+        let response = self.json_call(method, params).await;
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// The `error` of a JSON-RPC call, asserting it failed.
+    pub async fn json_err(&self, method: &str, params: Value) -> Value {
+        let response = self.json_call(method, params).await;
+        assert!(
+            response.get("result").is_none(),
+            "{method} should fail: {response}"
+        );
+        response["error"].clone()
+    }
+
+    /// POSTs a raw XML-RPC body; returns status and body text.
+    pub async fn post_xml_raw(&self, body: &str) -> (u16, String) {
+        let response = self
+            .client
+            .post(self.url("/api/rpc/xml"))
+            .header("content-type", "text/xml")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// One XML-RPC call with the given `<param>` values (already XML).
+    pub async fn xml_call(&self, method: &str, params: &[&str]) -> String {
+        let params: String = params
+            .iter()
+            .map(|p| format!("<param><value>{p}</value></param>"))
+            .collect();
+        let body = format!(
+            "<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
+        );
+        let (status, text) = self.post_xml_raw(&body).await;
+        assert_eq!(status, 200, "{text}");
+        text
+    }
+
+    pub async fn count(&self) -> i64 {
+        self.store.count().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The fault code in an XML-RPC fault response, if it is one.
+pub fn fault_code(xml: &str) -> Option<i64> {
+    let fault = xml.split("<fault>").nth(1)?;
+    let after_name = fault.split("<name>faultCode</name>").nth(1)?;
+    let number = after_name
+        .split_once("<i4>")
+        .or_else(|| after_name.split_once("<int>"))?
+        .1;
+    number.split('<').next()?.trim().parse().ok()
+}
+
+pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(app) = TestApp::spawn(backend, name).await {
+        test(app).await;
+    }
+}

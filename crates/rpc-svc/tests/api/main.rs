@@ -1,0 +1,12 @@
+//! Black-box tests of rpc-svc: the real server on a free port, real HTTP clients
+//! (reqwest, Python's standard library, a browser), a fresh database per test.
+
+mod helpers;
+
+mod browser;
+mod dummies;
+mod errors;
+mod procedures;
+mod python;
+mod spec_examples;
+mod wire;
