@@ -13,6 +13,7 @@
 //! - [`error`]: [`Error`], which each protocol maps to its own wire form in one `match`.
 //! - [`db`]: `DATABASE_URL` parsing, the two-backend connection enum and the pool.
 //! - [`store`]: [`Store`], the only async entry point to the database.
+//! - [`events`]: the change feed of committed writes (PostgreSQL LISTEN/NOTIFY, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
 //!
 //! # Backends
@@ -27,6 +28,7 @@
 pub mod db;
 pub mod dummy;
 pub mod error;
+pub mod events;
 mod migrate;
 pub mod schema;
 pub mod store;
@@ -36,4 +38,5 @@ pub use dummy::{
     Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
 };
 pub use error::{Error, FieldErrors};
+pub use events::{ChangeEvent, ChangeKind};
 pub use store::{ListQuery, Store};

@@ -8,13 +8,17 @@
 //! pagination (`WHERE id > $after ORDER BY id LIMIT $n`) so that a page costs the same
 //! wherever it starts.
 
+use std::sync::{Arc, Once};
+
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use tokio::sync::{broadcast, watch};
 use tracing::{Instrument, Span};
 
 use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
 use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy};
 use crate::error::{Error, from_diesel, from_pool};
+use crate::events::{self, ChangeEvent, ChangeKind};
 use crate::with_backend;
 
 /// How many ids one `?id=` filter may name.
@@ -70,18 +74,51 @@ impl ListQuery {
     }
 }
 
-/// A handle on the database; cheap to clone and share between services.
+/// A handle on the database and its change feed; cheap to clone and share between services.
 #[derive(Clone)]
 pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     pool: Pool,
     backend: Backend,
+    url: DatabaseUrl,
+    /// Every committed write, for live views. See [`crate::events`].
+    events: events::Sender,
+    /// True while the PostgreSQL listener has a LISTEN in place.
+    listening: watch::Sender<bool>,
+    /// Starts the PostgreSQL listener on the first subscription, once.
+    listener: Once,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("backend", &self.backend)
+            .field("backend", &self.inner.backend)
             .finish_non_exhaustive()
+    }
+}
+
+/// How long [`Store::subscribe`] waits for the PostgreSQL listener to be live.
+const SUBSCRIBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bulk inserts tell the notify trigger to stay quiet (PostgreSQL); SQLite has no trigger.
+trait QuietBulk {
+    fn quiet_bulk(&mut self) -> QueryResult<()>;
+}
+
+impl QuietBulk for PgConnection {
+    fn quiet_bulk(&mut self) -> QueryResult<()> {
+        diesel::sql_query("SET LOCAL protocols.quiet = 'on'")
+            .execute(self)
+            .map(drop)
+    }
+}
+
+impl QuietBulk for SqliteConnection {
+    fn quiet_bulk(&mut self) -> QueryResult<()> {
+        Ok(())
     }
 }
 
@@ -130,14 +167,54 @@ impl Store {
     /// Opens a store on this URL. No connection is made yet: see [`db::pool`].
     pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Store {
         Store {
-            pool: db::pool(url, options),
-            backend: url.backend(),
+            inner: Arc::new(Inner {
+                pool: db::pool(url, options),
+                backend: url.backend(),
+                url: url.clone(),
+                events: events::channel(),
+                listening: watch::channel(false).0,
+                listener: Once::new(),
+            }),
         }
     }
 
     /// Which database this store talks to.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.inner.backend
+    }
+
+    /// Subscribes to every committed write from now on (see [`crate::events`]).
+    ///
+    /// On PostgreSQL this starts the LISTEN thread on first use and waits until it is
+    /// live, so a write made after this returns is always seen.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the PostgreSQL listener cannot get a connection in time.
+    pub async fn subscribe(&self) -> Result<broadcast::Receiver<ChangeEvent>, Error> {
+        let receiver = self.inner.events.subscribe();
+        if self.inner.backend == Backend::Postgres {
+            self.inner.listener.call_once(|| {
+                events::spawn_listener(
+                    self.inner.url.clone(),
+                    self.inner.events.clone(),
+                    self.inner.listening.clone(),
+                    Arc::downgrade(&self.inner),
+                );
+            });
+            let mut live = self.inner.listening.subscribe();
+            tokio::time::timeout(SUBSCRIBE_TIMEOUT, live.wait_for(|listening| *listening))
+                .await
+                .map_err(|_| Error::Unavailable("the change listener is not connected".into()))?
+                .map_err(Error::internal)?;
+        }
+        Ok(receiver)
+    }
+
+    /// In SQLite mode the store itself announces its writes; PostgreSQL's trigger does it there.
+    fn announce(&self, kind: ChangeKind, dummy: &Dummy) {
+        if self.inner.backend == Backend::Sqlite {
+            events::publish(&self.inner.events, kind, dummy);
+        }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -146,7 +223,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let pool = self.inner.pool.clone();
         let span = Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
@@ -276,6 +353,7 @@ impl Store {
             .try_into()
         })
         .await
+        .inspect(|created| self.announce(ChangeKind::Created, created))
     }
 
     /// Full update: writes all four date fields (`pre_seeded` is kept, as in the original).
@@ -306,6 +384,7 @@ impl Store {
             .try_into()
         })
         .await
+        .inspect(|updated| self.announce(ChangeKind::Updated, updated))
     }
 
     /// Deletes one Dummy.
@@ -314,17 +393,17 @@ impl Store {
     /// [`Error::NotFound`] when no row has this id.
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn delete(&self, id: DummyId) -> Result<(), Error> {
-        self.run(move |conn| {
-            let deleted =
+        // RETURNING the row, so the change feed can say what was deleted.
+        let deleted: Dummy = self
+            .run(move |conn| {
                 with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
-                    .execute(c))
-                .map_err(|e| from_diesel(e, Some(id)))?;
-            match deleted {
-                0 => Err(Error::NotFound { id }),
-                _ => Ok(()),
-            }
-        })
-        .await
+                    .get_result::<DummyRow>(c))
+                .map_err(|e| from_diesel(e, Some(id)))?
+                .try_into()
+            })
+            .await?;
+        self.announce(ChangeKind::Deleted, &deleted);
+        Ok(())
     }
 
     /// How many Dummies there are.
@@ -343,6 +422,7 @@ impl Store {
 
     /// Inserts many Dummies in one transaction, in multi-row INSERTs of a few thousand
     /// rows each: what `protocols seed` uses. Returns how many rows were written.
+    /// A bulk load is not announced on the change feed.
     ///
     /// # Errors
     /// [`Error::Unavailable`] when the database can't be reached. Nothing is written then.
@@ -351,6 +431,7 @@ impl Store {
         self.run(move |conn| {
             let at = now();
             with_backend!(conn, |c, dummies| c.transaction(|c| {
+                c.quiet_bulk()?;
                 let mut written = 0;
                 for chunk in rows.chunks(INSERT_BATCH) {
                     let values: Vec<_> = chunk

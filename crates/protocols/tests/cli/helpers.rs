@@ -49,9 +49,9 @@ impl Served {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
+                // Keep draining after the test stopped listening, so the server never
+                // writes into a closed pipe.
+                let _ = tx.send(line);
             }
         });
         let mut http = None;

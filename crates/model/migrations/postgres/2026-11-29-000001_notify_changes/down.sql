@@ -1,0 +1,2 @@
+DROP TRIGGER dummies_notify ON dummies;
+DROP FUNCTION notify_dummy_change();

@@ -1,0 +1,238 @@
+//! The change feed: every committed write to a Dummy, whichever protocol made it.
+//!
+//! Live views (gRPC `WatchDummies`, the WebSocket feed) subscribe with
+//! [`Store::subscribe`](crate::Store::subscribe) and receive [`ChangeEvent`]s on a
+//! tokio `broadcast` channel. Where the events come from depends on the backend:
+//!
+//! ```text
+//! PostgreSQL: any process's write ─▶ trigger dummies_notify ─▶ NOTIFY dummy_changes (JSON)
+//!             ─▶ this process's listener thread (LISTEN dummy_changes) ─▶ broadcast ─▶ subscribers
+//!
+//! SQLite:     this process's write ─▶ Store publishes after the commit ─▶ broadcast ─▶ subscribers
+//! ```
+//!
+//! So with PostgreSQL two replicas of a service share one feed, and a write made by
+//! rest-svc reaches a watcher connected to grpc-svc. SQLite is the one-process mode:
+//! only writes made through this process are seen.
+//!
+//! The channel is bounded ([`CAPACITY`]): a subscriber that falls behind gets
+//! `RecvError::Lagged(n)` and should tell its client that it missed `n` events.
+//! Bulk seeding does not produce events (see the migration that adds the trigger).
+//!
+//! The listener uses diesel's poll-based `notifications_iter` on a dedicated thread,
+//! checking every [`POLL_INTERVAL`]; it reconnects with back-off when the database goes
+//! away and stops when the last clone of the store is dropped.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use crate::db::DatabaseUrl;
+use crate::dummy::{Day, Dummy, DummyId};
+
+/// How many events a subscriber may fall behind before it starts missing them.
+pub const CAPACITY: usize = 1024;
+/// How often the PostgreSQL listener looks for new notifications.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
+/// The NOTIFY channel the trigger writes to.
+pub const CHANNEL: &str = "dummy_changes";
+
+/// What happened to a Dummy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A new row.
+    Created,
+    /// A changed row.
+    Updated,
+    /// A removed row.
+    Deleted,
+}
+
+impl ChangeKind {
+    /// `created`, `updated` or `deleted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+}
+
+/// One committed write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEvent {
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The row after the write (for a delete: as it was just before).
+    pub dummy: Dummy,
+}
+
+/// The sending side, owned by the store.
+pub(crate) type Sender = broadcast::Sender<ChangeEvent>;
+
+pub(crate) fn channel() -> Sender {
+    broadcast::channel(CAPACITY).0
+}
+
+/// The trigger's JSON payload.
+#[derive(Deserialize)]
+struct Notification {
+    op: String,
+    row: NotifiedRow,
+}
+
+#[derive(Deserialize)]
+struct NotifiedRow {
+    id: i64,
+    day: i64,
+    weekday: String,
+    month: String,
+    year: i32,
+    pre_seeded: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Reads one NOTIFY payload; `None` (and a warning) for one we do not understand.
+fn parse(payload: &str) -> Option<ChangeEvent> {
+    let parsed: Notification = match serde_json::from_str(payload) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            tracing::warn!(%error, "ignoring a malformed change notification");
+            return None;
+        }
+    };
+    let kind = match parsed.op.as_str() {
+        "INSERT" => ChangeKind::Created,
+        "UPDATE" => ChangeKind::Updated,
+        "DELETE" => ChangeKind::Deleted,
+        _ => return None,
+    };
+    let row = parsed.row;
+    Some(ChangeEvent {
+        kind,
+        dummy: Dummy {
+            id: DummyId(row.id),
+            day: Day::new(row.day).ok()?,
+            weekday: row.weekday.parse().ok()?,
+            month: row.month.parse().ok()?,
+            year: row.year,
+            pre_seeded: row.pre_seeded,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
+    })
+}
+
+/// Starts the LISTEN thread for a PostgreSQL store. It runs while `alive` can be
+/// upgraded, i.e. until the last clone of the store is dropped.
+///
+/// `listening` is set to true while a LISTEN is in place and back to false while the
+/// connection is down, so subscribers can wait for the feed to be live.
+pub(crate) fn spawn_listener<T: Send + Sync + 'static>(
+    url: DatabaseUrl,
+    sender: Sender,
+    listening: tokio::sync::watch::Sender<bool>,
+    alive: Weak<T>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("dummy-changes".to_owned())
+        .spawn(move || listen(&url, &sender, &listening, &alive));
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the change listener; live feeds will be silent");
+    }
+}
+
+fn listen<T>(
+    url: &DatabaseUrl,
+    sender: &Sender,
+    listening: &tokio::sync::watch::Sender<bool>,
+    alive: &Weak<T>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    while alive.strong_count() > 0 {
+        let mut conn = match PgConnection::establish(url.expose()) {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?backoff, "change listener cannot connect");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if let Err(error) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn) {
+            tracing::warn!(%error, "change listener cannot LISTEN");
+            std::thread::sleep(backoff);
+            continue;
+        }
+        tracing::info!(channel = CHANNEL, "listening for Dummy changes");
+        backoff = Duration::from_millis(100);
+        listening.send_replace(true);
+        if let Err(error) = pump(&mut conn, sender, alive) {
+            tracing::warn!(%error, "change listener lost its connection; reconnecting");
+        }
+        listening.send_replace(false);
+    }
+    tracing::debug!("change listener stopped: the store is gone");
+}
+
+/// Forwards notifications until the connection fails or the store is dropped.
+fn pump<T>(conn: &mut PgConnection, sender: &Sender, alive: &Weak<T>) -> QueryResult<()> {
+    let mut idle = Duration::ZERO;
+    while alive.strong_count() > 0 {
+        let mut any = false;
+        for notification in conn.notifications_iter() {
+            let notification = notification?;
+            any = true;
+            if let Some(event) = parse(&notification.payload) {
+                // No subscriber is not an error: the event simply has no audience.
+                let _ = sender.send(event);
+            }
+        }
+        if any {
+            idle = Duration::ZERO;
+        } else {
+            std::thread::sleep(POLL_INTERVAL);
+            idle += POLL_INTERVAL;
+            // A quiet socket may be a dead one: ask the server now and then.
+            if idle >= Duration::from_secs(5) {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                idle = Duration::ZERO;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Publishes a change made in this process (SQLite mode).
+pub(crate) fn publish(sender: &Sender, kind: ChangeKind, dummy: &Dummy) {
+    let _ = sender.send(ChangeEvent {
+        kind,
+        dummy: dummy.clone(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_payloads_become_events() {
+        let payload = r#"{"op":"UPDATE","row":{"id":7,"day":3,"weekday":"Friday","month":"May","year":1999,
+            "pre_seeded":false,"created_at":"2026-11-29T10:11:52.123456+00:00","updated_at":"2026-11-29T11:11:52.5+01:00"}}"#;
+        let event = parse(payload).unwrap();
+        assert_eq!(event.kind, ChangeKind::Updated);
+        assert_eq!(event.dummy.id, DummyId(7));
+        assert_eq!(
+            event.dummy.updated_at.to_rfc3339(),
+            "2026-11-29T10:11:52.500+00:00"
+        );
+        assert!(parse("{}").is_none());
+        assert!(parse(r#"{"op":"TRUNCATE","row":{}}"#).is_none());
+    }
+}
