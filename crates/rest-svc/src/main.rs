@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
         &config.database.database_url,
         &config.database.pool_options(),
     );
-    runtime::http::spawn_migrations(store.clone(), shutdown.clone());
+    runtime::spawn_migrations(store.clone(), shutdown.clone());
 
     let settings = ServerSettings {
         addr: config.addr,

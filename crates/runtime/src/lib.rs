@@ -104,3 +104,19 @@ async fn wait_for_signal() -> &'static str {
     let _ = tokio::signal::ctrl_c().await;
     "Ctrl-C"
 }
+
+#[cfg(feature = "db")]
+/// Applies migrations once the database answers, in the background, so the service
+/// listens (and answers 503) while its database is still starting. A migration that
+/// fails for any other reason stops the process through `shutdown`.
+pub fn spawn_migrations(store: model::Store, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        match store.migrate_until_ready().await {
+            Ok(applied) => tracing::info!(?applied, "database schema is up to date"),
+            Err(error) => {
+                tracing::error!(error = ?error, "migrations failed; shutting down");
+                shutdown.cancel();
+            }
+        }
+    });
+}

@@ -1,0 +1,215 @@
+//! `dummy.v1.DummyService`: CRUD and a live watch over the shared store.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, stream};
+use model::{DummyData, DummyFields, DummyId, DummyPatch, ListQuery, NewDummy, Store};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::pb::dummy as pb;
+use crate::pb::dummy::dummy_service_server::DummyService;
+use crate::status::{bad_field, to_status};
+
+/// Rows per store query while a list streams.
+const PAGE: i64 = 1_000;
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The Dummy service over a shared store.
+#[derive(Debug, Clone)]
+pub struct Dummies {
+    store: Store,
+    /// Cancelled on shutdown, so that never-ending watch streams end (with UNAVAILABLE)
+    /// and the server can drain.
+    shutdown: CancellationToken,
+}
+
+impl Dummies {
+    /// The service over `store`; watches end when `shutdown` is cancelled.
+    pub fn new(store: Store, shutdown: CancellationToken) -> Dummies {
+        Dummies { store, shutdown }
+    }
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, Status> {
+    value.ok_or_else(|| bad_field(field, "This field is required."))
+}
+
+#[tonic::async_trait]
+impl DummyService for Dummies {
+    async fn get_dummy(&self, request: Request<pb::GetDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
+        let dummy = self.store.get(DummyId(request.into_inner().id)).await.map_err(to_status)?;
+        Ok(Response::new(dummy.into()))
+    }
+
+    type ListDummiesStream = BoxStream<pb::Dummy>;
+
+    async fn list_dummies(
+        &self,
+        request: Request<pb::ListDummiesRequest>,
+    ) -> Result<Response<Self::ListDummiesStream>, Status> {
+        let request = request.into_inner();
+        if request.limit < 0 {
+            return Err(bad_field("limit", "Ensure this value is greater than or equal to 0."));
+        }
+        if !request.ids.is_empty() {
+            let query = ListQuery {
+                ids: Some(request.ids.into_iter().map(DummyId).collect()),
+                ..ListQuery::default()
+            };
+            let rows = self.store.list(query).await.map_err(to_status)?;
+            return Ok(Response::new(Box::pin(stream::iter(rows.into_iter().map(|d| Ok(d.into()))))));
+        }
+        // Page through the table; each page is one keyset query, sent as it arrives.
+        let remaining = if request.limit == 0 { i64::MAX } else { i64::from(request.limit) };
+        let first = self
+            .store
+            .list(ListQuery {
+                after: Some(DummyId(request.after_id)),
+                limit: Some(PAGE.min(remaining)),
+                ..ListQuery::default()
+            })
+            .await
+            .map_err(to_status)?;
+        let store = self.store.clone();
+        let pages = stream::unfold((Some(first), remaining), move |(page, remaining)| {
+            let store = store.clone();
+            async move {
+                let page = page?;
+                let remaining = remaining - page.len() as i64;
+                let next = match page.last() {
+                    Some(last) if page.len() as i64 == PAGE && remaining > 0 => Some(
+                        store
+                            .list(ListQuery {
+                                after: Some(last.id),
+                                limit: Some(PAGE.min(remaining)),
+                                ..ListQuery::default()
+                            })
+                            .await,
+                    ),
+                    _ => None,
+                };
+                let mut items: Vec<Result<pb::Dummy, Status>> = page.into_iter().map(|d| Ok(d.into())).collect();
+                let next_page = match next {
+                    Some(Ok(rows)) => Some(rows),
+                    Some(Err(err)) => {
+                        items.push(Err(to_status(err)));
+                        None
+                    }
+                    None => None,
+                };
+                Some((stream::iter(items), (next_page, remaining)))
+            }
+        });
+        Ok(Response::new(Box::pin(futures_util::StreamExt::flatten(pages))))
+    }
+
+    async fn create_dummy(&self, request: Request<pb::CreateDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
+        let dummy = required(request.into_inner().dummy, "dummy")?;
+        let new = NewDummy::parse(&convert::fields(&dummy)).map_err(to_status)?;
+        let created = self.store.create(new).await.map_err(to_status)?;
+        Ok(Response::new(created.into()))
+    }
+
+    async fn update_dummy(&self, request: Request<pb::UpdateDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
+        let request = request.into_inner();
+        let dummy = required(request.dummy, "dummy")?;
+        let id = DummyId(dummy.id);
+        let mut fields = convert::fields(&dummy);
+        fields.pre_seeded = None;
+        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        let updated = if paths.is_empty() {
+            // No mask: a full update, every field required.
+            let data = DummyData::parse(&fields).map_err(to_status)?;
+            self.store.replace(id, data).await
+        } else {
+            let masked = masked_fields(&fields, &paths)?;
+            let patch = DummyPatch::parse(&masked).map_err(to_status)?;
+            self.store.patch(id, patch).await
+        }
+        .map_err(to_status)?;
+        Ok(Response::new(updated.into()))
+    }
+
+    async fn delete_dummy(&self, request: Request<pb::DeleteDummyRequest>) -> Result<Response<()>, Status> {
+        self.store.delete(DummyId(request.into_inner().id)).await.map_err(to_status)?;
+        Ok(Response::new(()))
+    }
+
+    async fn count_dummies(
+        &self,
+        _request: Request<pb::CountDummiesRequest>,
+    ) -> Result<Response<pb::CountDummiesResponse>, Status> {
+        let count = self.store.count().await.map_err(to_status)?;
+        Ok(Response::new(pb::CountDummiesResponse { count }))
+    }
+
+    type WatchDummiesStream = BoxStream<pb::DummyEvent>;
+
+    async fn watch_dummies(
+        &self,
+        _request: Request<pb::WatchDummiesRequest>,
+    ) -> Result<Response<Self::WatchDummiesStream>, Status> {
+        let receiver = self.store.subscribe().await.map_err(to_status)?;
+        let shutdown = self.shutdown.clone();
+        let events = stream::unfold(Some((receiver, 0u64)), move |state| {
+            let shutdown = shutdown.clone();
+            async move {
+                let (mut receiver, mut missed) = state?;
+                loop {
+                    tokio::select! {
+                        // The server is stopping: end the stream so it can drain.
+                        () = shutdown.cancelled() => {
+                            return Some((Err(Status::unavailable("the server is shutting down")), None));
+                        }
+                        received = receiver.recv() => match received {
+                            Ok(event) => {
+                                let mut event = pb::DummyEvent::from(event);
+                                event.missed = std::mem::take(&mut missed);
+                                return Some((Ok(event), Some((receiver, missed))));
+                            }
+                            // Too slow: say how many were skipped on the next event.
+                            Err(RecvError::Lagged(n)) => missed += n,
+                            Err(RecvError::Closed) => return None,
+                        },
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(events)))
+    }
+}
+
+/// Only the fields the mask names; a named field that was not sent is an error.
+fn masked_fields(fields: &DummyFields, paths: &[String]) -> Result<DummyFields, Status> {
+    let mut masked = DummyFields::default();
+    let mut errors = model::FieldErrors::default();
+    for path in paths {
+        let (name, value): (&'static str, &Option<model::Value>) = match path.as_str() {
+            "day" => ("day", &fields.day),
+            "weekday" => ("weekday", &fields.weekday),
+            "month" => ("month", &fields.month),
+            "year" => ("year", &fields.year),
+            other => {
+                return Err(bad_field(
+                    "update_mask",
+                    &format!("unknown field {other:?}; use day, weekday, month or year"),
+                ));
+            }
+        };
+        match value {
+            Some(value) => {
+                masked.set(name, value.clone());
+            }
+            None => errors.push(name, model::dummy::REQUIRED),
+        }
+    }
+    if errors.is_empty() {
+        Ok(masked)
+    } else {
+        Err(to_status(model::Error::Invalid(errors)))
+    }
+}
