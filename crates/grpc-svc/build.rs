@@ -7,11 +7,18 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = "../../proto";
-    let files = ["greeter.proto", "echo/v1/echo.proto", "dummy/v1/dummy.proto"];
+    let files = [
+        "greeter.proto",
+        "echo/v1/echo.proto",
+        "dummy/v1/dummy.proto",
+    ];
     let descriptors = protox::compile(files, [proto_root])?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     // tonic's `file_descriptor_set_path` only works with protoc: write the bytes ourselves.
-    std::fs::write(out_dir.join("protocols_descriptor.bin"), descriptors.encode_to_vec())?;
+    std::fs::write(
+        out_dir.join("protocols_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)

@@ -11,7 +11,11 @@ use crate::startup::{GrpcSettings, TlsSettings};
 
 /// Everything `grpc-svc` reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "grpc-svc", version, about = "gRPC and gRPC-Web over the shared Dummy model (tonic)")]
+#[command(
+    name = "grpc-svc",
+    version,
+    about = "gRPC and gRPC-Web over the shared Dummy model (tonic)"
+)]
 pub struct Config {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -30,7 +34,11 @@ pub struct Config {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GrpcArgs {
     /// Address the gRPC server listens on (HTTP/2, and HTTP/1.1 for gRPC-Web).
-    #[arg(long = "grpc-addr", env = "GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    #[arg(
+        long = "grpc-addr",
+        env = "GRPC_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
     pub addr: SocketAddr,
 
     /// Largest request message, in bytes; larger ones get RESOURCE_EXHAUSTED.
@@ -60,7 +68,9 @@ impl GrpcArgs {
     /// # Errors
     /// When a TLS file can't be read; the message names the file.
     pub fn settings(&self) -> Result<GrpcSettings, String> {
-        let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
         let tls = match (&self.grpc_tls_cert, &self.grpc_tls_key) {
             (Some(cert), Some(key)) => Some(TlsSettings {
                 cert_pem: read(cert)?,

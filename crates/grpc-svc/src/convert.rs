@@ -43,12 +43,18 @@ impl From<model::ChangeEvent> for pb::DummyEvent {
 
 /// The model's enums are in calendar order, as are the proto's after UNSPECIFIED = 0.
 fn weekday_to_pb(w: Weekday) -> pb::Weekday {
-    let index = Weekday::ALL.iter().position(|x| *x == w).expect("every weekday is listed");
+    let index = Weekday::ALL
+        .iter()
+        .position(|x| *x == w)
+        .expect("every weekday is listed");
     pb::Weekday::try_from(index as i32 + 1).expect("the proto lists the same weekdays")
 }
 
 fn month_to_pb(m: Month) -> pb::Month {
-    let index = Month::ALL.iter().position(|x| *x == m).expect("every month is listed");
+    let index = Month::ALL
+        .iter()
+        .position(|x| *x == m)
+        .expect("every month is listed");
     pb::Month::try_from(index as i32 + 1).expect("the proto lists the same months")
 }
 
@@ -56,10 +62,12 @@ fn month_to_pb(m: Month) -> pb::Month {
 fn enum_field<T: Copy + std::fmt::Display>(number: i32, all: &[T]) -> Option<Value> {
     match number {
         0 => None,
-        n => Some(Value::Text(match usize::try_from(n - 1).ok().and_then(|i| all.get(i)) {
-            Some(known) => known.to_string(),
-            None => n.to_string(),
-        })),
+        n => Some(Value::Text(
+            match usize::try_from(n - 1).ok().and_then(|i| all.get(i)) {
+                Some(known) => known.to_string(),
+                None => n.to_string(),
+            },
+        )),
     }
 }
 
@@ -125,7 +133,8 @@ mod tests {
             year: None,
             ..Default::default()
         };
-        let model::Error::Invalid(errors) = model::NewDummy::parse(&fields(&proto)).unwrap_err() else {
+        let model::Error::Invalid(errors) = model::NewDummy::parse(&fields(&proto)).unwrap_err()
+        else {
             panic!("expected field errors");
         };
         let errors: Vec<(&str, &str)> = errors.iter().collect();

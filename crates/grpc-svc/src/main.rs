@@ -20,7 +20,10 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(database = %config.database.database_url, "opening database");
-    let store = Store::open(&config.database.database_url, &config.database.pool_options());
+    let store = Store::open(
+        &config.database.database_url,
+        &config.database.pool_options(),
+    );
     runtime::spawn_migrations(store.clone(), shutdown.clone());
 
     let app = match startup::build(&settings, store).await {

@@ -54,7 +54,11 @@ pub struct GrpcApp {
 }
 
 /// The services the health endpoint reports on, besides the server as a whole ("").
-const SERVICES: [&str; 3] = ["app.Greeter", "echo.v1.EchoService", "dummy.v1.DummyService"];
+const SERVICES: [&str; 3] = [
+    "app.Greeter",
+    "echo.v1.EchoService",
+    "dummy.v1.DummyService",
+];
 
 /// Binds the listener, so the port is known and clients can connect at once.
 ///
@@ -81,9 +85,24 @@ impl GrpcApp {
     ///
     /// # Errors
     /// When the TLS files are unusable or the server fails.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> Result<(), tonic::transport::Error> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: CancellationToken,
+    ) -> Result<(), tonic::transport::Error> {
         let max = self.settings.max_message_bytes;
         let (reporter, health) = tonic_health::server::health_reporter();
+        // Known from the first moment: what needs the database is NOT_SERVING until it answers.
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        reporter
+            .set_service_status("dummy.v1.DummyService", ServingStatus::NotServing)
+            .await;
+        for service in ["app.Greeter", "echo.v1.EchoService"] {
+            reporter
+                .set_service_status(service, ServingStatus::Serving)
+                .await;
+        }
         tokio::spawn(watch_health(
             self.store.clone(),
             reporter.clone(),
@@ -106,7 +125,8 @@ impl GrpcApp {
             .accept_http1(true)
             .trace_fn(|request| tracing::info_span!("grpc", rpc.path = %request.uri().path()));
         if let Some(tls) = &self.settings.tls {
-            let mut config = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert_pem, &tls.key_pem));
+            let mut config =
+                ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert_pem, &tls.key_pem));
             if let Some(ca) = &tls.client_ca_pem {
                 config = config.client_ca_root(Certificate::from_pem(ca));
             }
@@ -117,13 +137,19 @@ impl GrpcApp {
         server
             .layer(cors())
             .layer(tonic_web::GrpcWebLayer::new())
-            .layer(tower::util::MapResponseLayer::new(crate::limits::over_limit_is_resource_exhausted))
+            .layer(tower::util::MapResponseLayer::new(
+                crate::limits::over_limit_is_resource_exhausted,
+            ))
+            .layer(crate::limits::DeadlineLayer)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(GreeterServer::new(GreeterService).max_decoding_message_size(max))
             .add_service(EchoServiceServer::new(Echo).max_decoding_message_size(max))
-            .add_service(DummyServiceServer::new(Dummies::new(self.store, shutdown)).max_decoding_message_size(max))
+            .add_service(
+                DummyServiceServer::new(Dummies::new(self.store, shutdown))
+                    .max_decoding_message_size(max),
+            )
             .serve_with_incoming_shutdown(incoming, async move {
                 stopping.cancelled().await;
                 // Tell health checkers (and the gateway) first, then stop accepting.
@@ -142,17 +168,28 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
         .allow_methods([http::Method::POST, http::Method::OPTIONS])
         .allow_headers(
-            ["x-grpc-web", "content-type", "x-user-agent", "grpc-timeout", "authorization"].map(HeaderName::from_static),
+            [
+                "x-grpc-web",
+                "content-type",
+                "x-user-agent",
+                "grpc-timeout",
+                "authorization",
+            ]
+            .map(HeaderName::from_static),
         )
-        .expose_headers(["grpc-status", "grpc-message", "grpc-status-details-bin"].map(HeaderName::from_static))
+        .expose_headers(
+            ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(HeaderName::from_static),
+        )
 }
 
 /// Checks the database every `interval`: DummyService and the server as a whole are
 /// SERVING only while it answers. Greeter and Echo need no database.
-async fn watch_health(store: Store, reporter: HealthReporter, interval: Duration, shutdown: CancellationToken) {
-    for service in ["app.Greeter", "echo.v1.EchoService"] {
-        reporter.set_service_status(service, ServingStatus::Serving).await;
-    }
+async fn watch_health(
+    store: Store,
+    reporter: HealthReporter,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     let mut last = None;
     loop {
         let status = match store.ping().await {
@@ -162,7 +199,9 @@ async fn watch_health(store: Store, reporter: HealthReporter, interval: Duration
         if last != Some(status) {
             tracing::info!(?status, "gRPC health");
             reporter.set_service_status("", status).await;
-            reporter.set_service_status("dummy.v1.DummyService", status).await;
+            reporter
+                .set_service_status("dummy.v1.DummyService", status)
+                .await;
             last = Some(status);
         }
         tokio::select! {

@@ -57,21 +57,53 @@ mod tests {
 
     #[test]
     fn each_model_error_has_its_code() {
-        assert_eq!(to_status(model::Error::invalid("day", "x")).code(), Code::InvalidArgument);
-        assert_eq!(to_status(model::Error::NotFound { id: model::DummyId(1) }).code(), Code::NotFound);
-        assert_eq!(to_status(model::Error::Conflict("x".into())).code(), Code::AlreadyExists);
-        assert_eq!(to_status(model::Error::Unavailable("x".into())).code(), Code::Unavailable);
-        assert_eq!(to_status(model::Error::internal("secret")).code(), Code::Internal);
-        assert!(!to_status(model::Error::internal("secret")).message().contains("secret"));
+        assert_eq!(
+            to_status(model::Error::invalid("day", "x")).code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            to_status(model::Error::NotFound {
+                id: model::DummyId(1)
+            })
+            .code(),
+            Code::NotFound
+        );
+        assert_eq!(
+            to_status(model::Error::Conflict("x".into())).code(),
+            Code::AlreadyExists
+        );
+        assert_eq!(
+            to_status(model::Error::Unavailable("x".into())).code(),
+            Code::Unavailable
+        );
+        assert_eq!(
+            to_status(model::Error::internal("secret")).code(),
+            Code::Internal
+        );
+        assert!(
+            !to_status(model::Error::internal("secret"))
+                .message()
+                .contains("secret")
+        );
     }
 
     #[test]
     fn field_errors_travel_as_bad_request_violations() {
-        let status = to_status(model::Error::invalid("day", "Ensure this value is less than or equal to 31."));
+        let status = to_status(model::Error::invalid(
+            "day",
+            "Ensure this value is less than or equal to 31.",
+        ));
         let details = status.get_error_details();
-        let violations = details.bad_request().expect("a BadRequest detail").field_violations.clone();
+        let violations = details
+            .bad_request()
+            .expect("a BadRequest detail")
+            .field_violations
+            .clone();
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].field, "day");
-        assert_eq!(violations[0].description, "Ensure this value is less than or equal to 31.");
+        assert_eq!(
+            violations[0].description,
+            "Ensure this value is less than or equal to 31."
+        );
     }
 }

@@ -28,8 +28,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every service in this one process (REST 8001, RPC 8002, all HTTP routes on 8080).
-    Serve(ServeArgs),
+    /// Run every service in this one process (REST 8001, RPC 8002, gRPC 50051, all HTTP routes on 8080).
+    Serve(Box<ServeArgs>),
     /// Insert N random Dummies (pre_seeded = true).
     Seed(SeedArgs),
     /// Apply pending database migrations and exit.
@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// HTTP worker threads per server (0: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    #[command(flatten)]
+    pub grpc: grpc_svc::config::GrpcArgs,
 
     #[command(flatten)]
     pub database: DatabaseArgs,

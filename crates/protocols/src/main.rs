@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     runtime::init_tracing(cli.runtime());
     let result = match cli.command {
-        cli::Command::Serve(args) => serve::run(args).await,
+        cli::Command::Serve(args) => serve::run(*args).await,
         cli::Command::Seed(args) => seed::run(args).await,
         cli::Command::Migrate(args) => migrate(args).await,
     };

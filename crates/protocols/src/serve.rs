@@ -4,6 +4,7 @@
 //!             ┌──────────────────────── protocols serve ─────────────────────────┐
 //! :8001  ───▶ │ rest-svc                                                           │
 //! :8002  ───▶ │ rpc-svc                                                            │ ──▶ one Store
+//! :50051 ───▶ │ grpc-svc (gRPC over HTTP/2, gRPC-Web over HTTP/1.1)                │
 //! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /rpc  /healthz  / (web/index.html)        │     (SQLite file
 //!             └────────────────────────────────────────────────────────────────────┘      or PostgreSQL)
 //! ```
@@ -41,8 +42,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(listen_error("REST_ADDR", args.rest_addr))?;
     let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
         .map_err(listen_error("RPC_ADDR", args.rpc_addr))?;
-    let http = composed(&settings(args.http_addr), &args, store)
+    let http = composed(&settings(args.http_addr), &args, store.clone())
         .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
+    let grpc_settings = args.grpc.settings()?;
+    let grpc = grpc_svc::startup::build(&grpc_settings, store)
+        .await
+        .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;
 
     let all = http.local_addr();
     println!("protocols is running (Ctrl-C to stop):");
@@ -64,8 +69,24 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut servers = JoinSet::new();
     for (name, app) in [("rest", rest), ("rpc", rpc), ("http", http)] {
         let token = shutdown.clone();
-        servers.spawn(async move { (name, app.run_until_stopped(token).await) });
+        servers.spawn(async move {
+            (
+                name,
+                app.run_until_stopped(token)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        });
     }
+    let token = shutdown.clone();
+    servers.spawn(async move {
+        (
+            "grpc",
+            grpc.run_until_stopped(token)
+                .await
+                .map_err(|e| e.to_string()),
+        )
+    });
     // The first server to end, for whatever reason, stops the others the way a signal would.
     let mut failure = None;
     while let Some(joined) = servers.join_next().await {

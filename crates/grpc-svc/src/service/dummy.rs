@@ -40,8 +40,15 @@ fn required<T>(value: Option<T>, field: &str) -> Result<T, Status> {
 
 #[tonic::async_trait]
 impl DummyService for Dummies {
-    async fn get_dummy(&self, request: Request<pb::GetDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
-        let dummy = self.store.get(DummyId(request.into_inner().id)).await.map_err(to_status)?;
+    async fn get_dummy(
+        &self,
+        request: Request<pb::GetDummyRequest>,
+    ) -> Result<Response<pb::Dummy>, Status> {
+        let dummy = self
+            .store
+            .get(DummyId(request.into_inner().id))
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(dummy.into()))
     }
 
@@ -53,7 +60,10 @@ impl DummyService for Dummies {
     ) -> Result<Response<Self::ListDummiesStream>, Status> {
         let request = request.into_inner();
         if request.limit < 0 {
-            return Err(bad_field("limit", "Ensure this value is greater than or equal to 0."));
+            return Err(bad_field(
+                "limit",
+                "Ensure this value is greater than or equal to 0.",
+            ));
         }
         if !request.ids.is_empty() {
             let query = ListQuery {
@@ -61,10 +71,16 @@ impl DummyService for Dummies {
                 ..ListQuery::default()
             };
             let rows = self.store.list(query).await.map_err(to_status)?;
-            return Ok(Response::new(Box::pin(stream::iter(rows.into_iter().map(|d| Ok(d.into()))))));
+            return Ok(Response::new(Box::pin(stream::iter(
+                rows.into_iter().map(|d| Ok(d.into())),
+            ))));
         }
         // Page through the table; each page is one keyset query, sent as it arrives.
-        let remaining = if request.limit == 0 { i64::MAX } else { i64::from(request.limit) };
+        let remaining = if request.limit == 0 {
+            i64::MAX
+        } else {
+            i64::from(request.limit)
+        };
         let first = self
             .store
             .list(ListQuery {
@@ -92,7 +108,8 @@ impl DummyService for Dummies {
                     ),
                     _ => None,
                 };
-                let mut items: Vec<Result<pb::Dummy, Status>> = page.into_iter().map(|d| Ok(d.into())).collect();
+                let mut items: Vec<Result<pb::Dummy, Status>> =
+                    page.into_iter().map(|d| Ok(d.into())).collect();
                 let next_page = match next {
                     Some(Ok(rows)) => Some(rows),
                     Some(Err(err)) => {
@@ -104,23 +121,34 @@ impl DummyService for Dummies {
                 Some((stream::iter(items), (next_page, remaining)))
             }
         });
-        Ok(Response::new(Box::pin(futures_util::StreamExt::flatten(pages))))
+        Ok(Response::new(Box::pin(futures_util::StreamExt::flatten(
+            pages,
+        ))))
     }
 
-    async fn create_dummy(&self, request: Request<pb::CreateDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
+    async fn create_dummy(
+        &self,
+        request: Request<pb::CreateDummyRequest>,
+    ) -> Result<Response<pb::Dummy>, Status> {
         let dummy = required(request.into_inner().dummy, "dummy")?;
         let new = NewDummy::parse(&convert::fields(&dummy)).map_err(to_status)?;
         let created = self.store.create(new).await.map_err(to_status)?;
         Ok(Response::new(created.into()))
     }
 
-    async fn update_dummy(&self, request: Request<pb::UpdateDummyRequest>) -> Result<Response<pb::Dummy>, Status> {
+    async fn update_dummy(
+        &self,
+        request: Request<pb::UpdateDummyRequest>,
+    ) -> Result<Response<pb::Dummy>, Status> {
         let request = request.into_inner();
         let dummy = required(request.dummy, "dummy")?;
         let id = DummyId(dummy.id);
         let mut fields = convert::fields(&dummy);
         fields.pre_seeded = None;
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        let paths = request
+            .update_mask
+            .map(|mask| mask.paths)
+            .unwrap_or_default();
         let updated = if paths.is_empty() {
             // No mask: a full update, every field required.
             let data = DummyData::parse(&fields).map_err(to_status)?;
@@ -134,8 +162,14 @@ impl DummyService for Dummies {
         Ok(Response::new(updated.into()))
     }
 
-    async fn delete_dummy(&self, request: Request<pb::DeleteDummyRequest>) -> Result<Response<()>, Status> {
-        self.store.delete(DummyId(request.into_inner().id)).await.map_err(to_status)?;
+    async fn delete_dummy(
+        &self,
+        request: Request<pb::DeleteDummyRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.store
+            .delete(DummyId(request.into_inner().id))
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(()))
     }
 

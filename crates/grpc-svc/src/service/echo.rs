@@ -11,7 +11,9 @@ use futures_util::{Stream, StreamExt, stream};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::pb::echo::echo_service_server::EchoService;
-use crate::pb::echo::{ClientStreamingEchoResponse, EchoRequest, EchoResponse, ServerStreamingEchoRequest};
+use crate::pb::echo::{
+    ClientStreamingEchoResponse, EchoRequest, EchoResponse, ServerStreamingEchoRequest,
+};
 
 /// Longest delay a request may ask for.
 const MAX_DELAY: Duration = Duration::from_secs(10);
@@ -28,7 +30,10 @@ pub struct Echo;
 
 #[tonic::async_trait]
 impl EchoService for Echo {
-    async fn unary_echo(&self, request: Request<EchoRequest>) -> Result<Response<EchoResponse>, Status> {
+    async fn unary_echo(
+        &self,
+        request: Request<EchoRequest>,
+    ) -> Result<Response<EchoResponse>, Status> {
         let request = request.into_inner();
         tokio::time::sleep(delay(request.delay_ms)).await;
         Ok(Response::new(EchoResponse {
@@ -44,13 +49,18 @@ impl EchoService for Echo {
     ) -> Result<Response<Self::ServerStreamingEchoStream>, Status> {
         let request = request.into_inner();
         let pause = delay(request.delay_ms);
-        let words: Vec<String> = request.message.split_whitespace().map(str::to_owned).collect();
-        let responses = stream::iter(words.into_iter().enumerate()).then(move |(i, word)| async move {
-            if i > 0 {
-                tokio::time::sleep(pause).await;
-            }
-            Ok(EchoResponse { message: word })
-        });
+        let words: Vec<String> = request
+            .message
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let responses =
+            stream::iter(words.into_iter().enumerate()).then(move |(i, word)| async move {
+                if i > 0 {
+                    tokio::time::sleep(pause).await;
+                }
+                Ok(EchoResponse { message: word })
+            });
         Ok(Response::new(Box::pin(responses)))
     }
 

@@ -23,14 +23,20 @@ pub struct GreeterService;
 
 #[tonic::async_trait]
 impl Greeter for GreeterService {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloResponse>, Status> {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloResponse>, Status> {
         let name = request.into_inner().name;
         Ok(Response::new(HelloResponse {
             message: format!("Hello, {name}!"),
         }))
     }
 
-    async fn say_hello_again(&self, request: Request<HelloRequest>) -> Result<Response<HelloResponse>, Status> {
+    async fn say_hello_again(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloResponse>, Status> {
         let name = request.into_inner().name;
         Ok(Response::new(HelloResponse {
             message: format!("Hello again, {name}!"),

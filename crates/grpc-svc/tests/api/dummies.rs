@@ -1,0 +1,365 @@
+//! The CRUD story over gRPC, field errors in the rich status details, update masks,
+//! streaming lists, and a watch that sees writes made through the REST service.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use grpc_svc::pb::dummy::{
+    self as pb, CountDummiesRequest, CreateDummyRequest, DeleteDummyRequest, GetDummyRequest,
+    ListDummiesRequest, UpdateDummyRequest, WatchDummiesRequest, dummy_event::Kind,
+};
+use model::{Day, DummyData, Month, NewDummy, Weekday};
+use prost_types::FieldMask;
+use runtime::http::ServerSettings;
+use test_support::on_both_backends;
+use tokio_util::sync::CancellationToken;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::helpers::{TestApp, within};
+
+fn tuesday() -> pb::Dummy {
+    pb::Dummy {
+        day: Some(2),
+        weekday: pb::Weekday::Tuesday as i32,
+        month: pb::Month::February as i32,
+        year: Some(1985),
+        ..Default::default()
+    }
+}
+
+async fn create(app: &TestApp, dummy: pb::Dummy) -> pb::Dummy {
+    app.dummies()
+        .create_dummy(CreateDummyRequest { dummy: Some(dummy) })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| {
+            b.field_violations
+                .iter()
+                .map(|v| (v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn create_get_update_list_delete(app: TestApp) {
+    let mut client = app.dummies();
+    let created = create(&app, tuesday()).await;
+    assert!(created.id > 0);
+    assert_eq!(created.created_at, created.updated_at);
+
+    let got = client
+        .get_dummy(GetDummyRequest { id: created.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, created);
+
+    // A full update: no mask, every field given.
+    let full = pb::Dummy {
+        id: created.id,
+        day: Some(3),
+        weekday: pb::Weekday::Wednesday as i32,
+        month: pb::Month::March as i32,
+        year: Some(1986),
+        ..Default::default()
+    };
+    let updated = client
+        .update_dummy(UpdateDummyRequest {
+            dummy: Some(full),
+            update_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((updated.day, updated.year), (Some(3), Some(1986)));
+
+    // A partial update: only the masked field is written.
+    let partial = pb::Dummy {
+        id: created.id,
+        year: Some(1984),
+        day: Some(30),
+        ..Default::default()
+    };
+    let patched = client
+        .update_dummy(UpdateDummyRequest {
+            dummy: Some(partial),
+            update_mask: Some(FieldMask {
+                paths: vec!["year".into()],
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (patched.day, patched.year),
+        (Some(3), Some(1984)),
+        "only the masked field changes"
+    );
+
+    let listed: Vec<pb::Dummy> = client
+        .list_dummies(ListDummiesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(listed, vec![patched]);
+    let count = client
+        .count_dummies(CountDummiesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(count.count, 1);
+
+    client
+        .delete_dummy(DeleteDummyRequest { id: created.id })
+        .await
+        .unwrap();
+    let missing = client
+        .get_dummy(GetDummyRequest { id: created.id })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(missing.message(), format!("Dummy {} not found", created.id));
+}
+
+async fn invalid_input_is_invalid_argument_with_field_violations(app: TestApp) {
+    let mut client = app.dummies();
+    let bad = pb::Dummy {
+        day: Some(32),
+        weekday: 0,
+        month: 99,
+        year: None,
+        ..Default::default()
+    };
+    let status = client
+        .create_dummy(CreateDummyRequest { dummy: Some(bad) })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        violations(&status),
+        vec![
+            (
+                "day".to_owned(),
+                "Ensure this value is less than or equal to 31.".to_owned()
+            ),
+            ("weekday".to_owned(), "This field is required.".to_owned()),
+            (
+                "month".to_owned(),
+                "\"99\" is not a valid choice.".to_owned()
+            ),
+            ("year".to_owned(), "This field is required.".to_owned()),
+        ]
+    );
+    let status = client
+        .create_dummy(CreateDummyRequest { dummy: None })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&status),
+        vec![("dummy".to_owned(), "This field is required.".to_owned())]
+    );
+
+    let created = create(&app, tuesday()).await;
+    let status = client
+        .update_dummy(UpdateDummyRequest {
+            dummy: Some(pb::Dummy {
+                id: created.id,
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["colour".into()],
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violations(&status)[0].0, "update_mask");
+    let status = client
+        .update_dummy(UpdateDummyRequest {
+            dummy: Some(pb::Dummy {
+                id: created.id,
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["day".into()],
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&status),
+        vec![("day".to_owned(), "This field is required.".to_owned())]
+    );
+    assert_eq!(
+        client
+            .get_dummy(GetDummyRequest { id: created.id })
+            .await
+            .unwrap()
+            .into_inner(),
+        created,
+        "refused updates change nothing"
+    );
+    let status = client
+        .delete_dummy(DeleteDummyRequest { id: 424_242 })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+async fn list_streams_the_table_in_id_order_with_filters(app: TestApp) {
+    let rows: Vec<NewDummy> = (0..2_500)
+        .map(|i| NewDummy {
+            data: DummyData {
+                day: Day::new(i % 31 + 1).unwrap(),
+                weekday: Weekday::Monday,
+                month: Month::May,
+                year: 2000,
+            },
+            pre_seeded: true,
+        })
+        .collect();
+    app.store.insert_many(rows).await.unwrap();
+    let mut client = app.dummies();
+    let ids = |request: ListDummiesRequest| {
+        let mut client = client.clone();
+        async move {
+            client
+                .list_dummies(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .map(|d| d.unwrap().id)
+                .collect::<Vec<_>>()
+                .await
+        }
+    };
+    assert_eq!(
+        ids(ListDummiesRequest::default()).await,
+        (1..=2_500).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(ListDummiesRequest {
+            after_id: 1_998,
+            limit: 1_001,
+            ..Default::default()
+        })
+        .await,
+        (1_999..=2_500).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(ListDummiesRequest {
+            ids: vec![7, 3, 99_999],
+            ..Default::default()
+        })
+        .await,
+        vec![3, 7]
+    );
+    let status = client
+        .list_dummies(ListDummiesRequest {
+            limit: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+}
+
+async fn watch_sees_writes_made_through_rest(app: TestApp) {
+    let mut watch = app
+        .dummies()
+        .watch_dummies(WatchDummiesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    // The REST service on the same database, as another process of the stack would be.
+    let rest = rest_svc::startup::build(
+        &ServerSettings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            workers: 1,
+            shutdown_grace: Duration::from_secs(1),
+        },
+        64 * 1024,
+        app.store.clone(),
+    )
+    .unwrap();
+    let rest_addr = rest.local_addr();
+    let stop_rest = CancellationToken::new();
+    tokio::spawn(rest.run_until_stopped(stop_rest.clone()));
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://{rest_addr}/api/rest/dummie"))
+        .json(&serde_json::json!({"day": 9, "weekday": "Friday", "month": "June", "year": 1991}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    http.patch(format!("http://{rest_addr}/api/rest/dummie/{id}"))
+        .json(&serde_json::json!({"year": 1992}))
+        .send()
+        .await
+        .unwrap();
+    http.delete(format!("http://{rest_addr}/api/rest/dummie/{id}"))
+        .send()
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let event = within(watch.next()).await.expect("an event").unwrap();
+        seen.push((
+            Kind::try_from(event.kind).unwrap(),
+            event.dummy.unwrap().year,
+        ));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (Kind::Created, Some(1991)),
+            (Kind::Updated, Some(1992)),
+            (Kind::Deleted, Some(1992))
+        ]
+    );
+    stop_rest.cancel();
+}
+
+async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
+    let mut watch = app
+        .dummies()
+        .watch_dummies(WatchDummiesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    app.shutdown.cancel();
+    let end = within(watch.next()).await;
+    match end {
+        Some(Err(status)) => assert_eq!(status.code(), Code::Unavailable),
+        other => panic!("expected UNAVAILABLE, got {other:?}"),
+    }
+    let server = app.server.take().unwrap();
+    within(server)
+        .await
+        .unwrap()
+        .expect("the server drains and stops cleanly");
+}
+
+on_both_backends!(crate::helpers::run =>
+    create_get_update_list_delete,
+    invalid_input_is_invalid_argument_with_field_violations,
+    list_streams_the_table_in_id_order_with_filters,
+    watch_sees_writes_made_through_rest,
+    watch_ends_with_unavailable_when_the_server_stops,
+);

@@ -1,0 +1,118 @@
+//! Starts grpc-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+use grpc_svc::startup::{GrpcSettings, TlsSettings};
+use model::{DatabaseUrl, PoolOptions, Store};
+use test_support::{Backend, TestDb};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+/// The message limit the tests run with.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub channel: Channel,
+    pub shutdown: CancellationToken,
+    pub server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    _db: Option<TestDb>,
+}
+
+pub fn settings(tls: Option<TlsSettings>) -> GrpcSettings {
+    GrpcSettings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        max_message_bytes: MAX_MESSAGE,
+        health_interval: Duration::from_millis(200),
+        tls,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
+        let db = TestDb::new(backend, test)?;
+        let store = db.migrated_store().await;
+        Some(TestApp::start(store, Some(db)).await)
+    }
+
+    pub async fn sqlite() -> TestApp {
+        TestApp::spawn(Backend::Sqlite, "sqlite")
+            .await
+            .expect("SQLite always works")
+    }
+
+    pub async fn spawn_with_url(url: &DatabaseUrl) -> TestApp {
+        let options = PoolOptions {
+            max_size: 2,
+            connection_timeout: Duration::from_millis(300),
+        };
+        TestApp::start(Store::open(url, &options), None).await
+    }
+
+    async fn start(store: Store, db: Option<TestDb>) -> TestApp {
+        let app = grpc_svc::startup::build(&settings(None), store.clone())
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = app.local_addr();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the test server");
+        TestApp {
+            addr,
+            store,
+            channel,
+            shutdown,
+            server: Some(server),
+            _db: db,
+        }
+    }
+
+    pub fn greeter(&self) -> GreeterClient<Channel> {
+        GreeterClient::new(self.channel.clone())
+    }
+
+    pub fn echo(&self) -> EchoServiceClient<Channel> {
+        EchoServiceClient::new(self.channel.clone())
+    }
+
+    pub fn dummies(&self) -> DummyServiceClient<Channel> {
+        DummyServiceClient::new(self.channel.clone())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(app) = TestApp::spawn(backend, name).await {
+        test(app).await;
+    }
+}
+
+/// Waits at most 10 s for a future, so a broken stream fails the test instead of hanging it.
+pub async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), future)
+        .await
+        .expect("no answer within 10 s")
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of grpc-svc: the real server on a free port, tonic's generated
+//! clients, raw gRPC-Web frames over HTTP/1.1, and Python's grpcio.
+
+mod helpers;
+
+mod dummies;
+mod echo;
+mod greeter;
+mod grpc_web;
+mod health_reflection;
+mod limits;
+mod python;
+mod tls;
