@@ -23,6 +23,9 @@ use crate::error_chain;
 
 /// The landing page of port 8080 (and of the gateway).
 const INDEX_HTML: &str = include_str!("../../../web/index.html");
+/// The gRPC-Web page and its script (a bundle built from `web/grpc/src` by `just web-grpc`).
+const GRPC_HTML: &str = include_str!("../../../web/grpc.html");
+const GRPC_JS: &str = include_str!("../../../web/grpc/app.js");
 
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = runtime::shutdown_on_signal();
@@ -115,8 +118,22 @@ fn composed(settings: &ServerSettings, args: &ServeArgs, store: Store) -> std::i
             .configure(rpc_svc::routes::api(rpc.clone()))
             .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
+            .route("/grpc", web::get().to(grpc_page))
+            .route("/grpc/app.js", web::get().to(grpc_script))
             .default_service(web::to(rest_svc::routes::not_found));
     })
+}
+
+async fn grpc_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GRPC_HTML)
+}
+
+async fn grpc_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(GRPC_JS)
 }
 
 async fn index() -> HttpResponse {

@@ -1,0 +1,1 @@
+// bundle placeholder: rebuilt by `just web-grpc`
