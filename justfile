@@ -33,3 +33,7 @@ fmt:
 # Seed 100,000 rows into a fresh database of each backend and print rows/s.
 bench-seed pg="postgres://postgres@127.0.0.1:5432/postgres":
     scripts/bench-seed.sh {{pg}}
+
+# Rebuild web/grpc/app.js, the /grpc page's bundled script (npm ci, buf generate from proto/, esbuild).
+web-grpc:
+    cd web/grpc && npm ci --no-audit --no-fund && npm run build

@@ -19,6 +19,9 @@
 //! `RecvError::Lagged(n)` and should tell its client that it missed `n` events.
 //! Bulk seeding does not produce events (see the migration that adds the trigger).
 //!
+//! The same path carries chat-room messages ([`RoomMessage`], NOTIFY channel
+//! [`ROOM_CHANNEL`]), so WebSocket replicas behind one gateway share their rooms.
+//!
 //! The listener uses diesel's poll-based `notifications_iter` on a dedicated thread,
 //! checking every [`POLL_INTERVAL`]; it reconnects with back-off when the database goes
 //! away and stops when the last clone of the store is dropped.
@@ -40,6 +43,26 @@ pub const CAPACITY: usize = 1024;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// The NOTIFY channel the trigger writes to.
 pub const CHANNEL: &str = "dummy_changes";
+/// The NOTIFY channel chat-room messages travel on.
+pub const ROOM_CHANNEL: &str = "chat_messages";
+/// Largest room message payload: NOTIFY payloads must stay under 8000 bytes.
+pub const MAX_ROOM_PAYLOAD: usize = 7_000;
+
+/// A message for every member of a chat room, on every replica.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct RoomMessage {
+    /// The room's name.
+    pub room: String,
+    /// What to deliver, already encoded for the wire (a JSON text frame).
+    pub payload: String,
+}
+
+/// The sending side of room messages, owned by the store.
+pub(crate) type RoomSender = broadcast::Sender<RoomMessage>;
+
+pub(crate) fn room_channel() -> RoomSender {
+    broadcast::channel(CAPACITY).0
+}
 
 /// What happened to a Dummy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,21 +159,28 @@ fn parse(payload: &str) -> Option<ChangeEvent> {
 /// connection is down, so subscribers can wait for the feed to be live.
 pub(crate) fn spawn_listener<T: Send + Sync + 'static>(
     url: DatabaseUrl,
-    sender: Sender,
+    senders: Senders,
     listening: tokio::sync::watch::Sender<bool>,
     alive: Weak<T>,
 ) {
     let spawned = std::thread::Builder::new()
         .name("dummy-changes".to_owned())
-        .spawn(move || listen(&url, &sender, &listening, &alive));
+        .spawn(move || listen(&url, &senders, &listening, &alive));
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the change listener; live feeds will be silent");
     }
 }
 
+/// Where the listener forwards what it hears.
+#[derive(Clone)]
+pub(crate) struct Senders {
+    pub(crate) changes: Sender,
+    pub(crate) rooms: RoomSender,
+}
+
 fn listen<T>(
     url: &DatabaseUrl,
-    sender: &Sender,
+    sender: &Senders,
     listening: &tokio::sync::watch::Sender<bool>,
     alive: &Weak<T>,
 ) {
@@ -165,7 +195,10 @@ fn listen<T>(
                 continue;
             }
         };
-        if let Err(error) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn) {
+        if let Err(error) = diesel::sql_query(format!("LISTEN {CHANNEL}"))
+            .execute(&mut conn)
+            .and_then(|_| diesel::sql_query(format!("LISTEN {ROOM_CHANNEL}")).execute(&mut conn))
+        {
             tracing::warn!(%error, "change listener cannot LISTEN");
             std::thread::sleep(backoff);
             continue;
@@ -182,16 +215,23 @@ fn listen<T>(
 }
 
 /// Forwards notifications until the connection fails or the store is dropped.
-fn pump<T>(conn: &mut PgConnection, sender: &Sender, alive: &Weak<T>) -> QueryResult<()> {
+fn pump<T>(conn: &mut PgConnection, sender: &Senders, alive: &Weak<T>) -> QueryResult<()> {
     let mut idle = Duration::ZERO;
     while alive.strong_count() > 0 {
         let mut any = false;
         for notification in conn.notifications_iter() {
             let notification = notification?;
             any = true;
-            if let Some(event) = parse(&notification.payload) {
-                // No subscriber is not an error: the event simply has no audience.
-                let _ = sender.send(event);
+            // No subscriber is not an error: the message simply has no audience.
+            if notification.channel == ROOM_CHANNEL {
+                match serde_json::from_str::<RoomMessage>(&notification.payload) {
+                    Ok(message) => {
+                        let _ = sender.rooms.send(message);
+                    }
+                    Err(error) => tracing::warn!(%error, "ignoring a malformed room message"),
+                }
+            } else if let Some(event) = parse(&notification.payload) {
+                let _ = sender.changes.send(event);
             }
         }
         if any {

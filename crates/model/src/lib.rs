@@ -38,5 +38,5 @@ pub use dummy::{
     Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
 };
 pub use error::{Error, FieldErrors};
-pub use events::{ChangeEvent, ChangeKind};
+pub use events::{ChangeEvent, ChangeKind, RoomMessage};
 pub use store::{ListQuery, Store};

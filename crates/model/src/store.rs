@@ -18,7 +18,7 @@ use tracing::{Instrument, Span};
 use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
 use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy};
 use crate::error::{Error, from_diesel, from_pool};
-use crate::events::{self, ChangeEvent, ChangeKind};
+use crate::events::{self, ChangeEvent, ChangeKind, RoomMessage};
 use crate::with_backend;
 
 /// How many ids one `?id=` filter may name.
@@ -86,6 +86,8 @@ struct Inner {
     url: DatabaseUrl,
     /// Every committed write, for live views. See [`crate::events`].
     events: events::Sender,
+    /// Chat-room messages, shared between replicas through the database.
+    rooms: events::RoomSender,
     /// True while the PostgreSQL listener has a LISTEN in place.
     listening: watch::Sender<bool>,
     /// Starts the PostgreSQL listener on the first subscription, once.
@@ -172,6 +174,7 @@ impl Store {
                 backend: url.backend(),
                 url: url.clone(),
                 events: events::channel(),
+                rooms: events::room_channel(),
                 listening: watch::channel(false).0,
                 listener: Once::new(),
             }),
@@ -192,22 +195,79 @@ impl Store {
     /// [`Error::Unavailable`] when the PostgreSQL listener cannot get a connection in time.
     pub async fn subscribe(&self) -> Result<broadcast::Receiver<ChangeEvent>, Error> {
         let receiver = self.inner.events.subscribe();
-        if self.inner.backend == Backend::Postgres {
-            self.inner.listener.call_once(|| {
-                events::spawn_listener(
-                    self.inner.url.clone(),
-                    self.inner.events.clone(),
-                    self.inner.listening.clone(),
-                    Arc::downgrade(&self.inner),
-                );
-            });
-            let mut live = self.inner.listening.subscribe();
-            tokio::time::timeout(SUBSCRIBE_TIMEOUT, live.wait_for(|listening| *listening))
-                .await
-                .map_err(|_| Error::Unavailable("the change listener is not connected".into()))?
-                .map_err(Error::internal)?;
-        }
+        self.listen().await?;
         Ok(receiver)
+    }
+
+    /// Subscribes to chat-room messages from every replica (see [`Store::publish_room`]).
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the PostgreSQL listener cannot get a connection in time.
+    pub async fn subscribe_rooms(&self) -> Result<broadcast::Receiver<RoomMessage>, Error> {
+        let receiver = self.inner.rooms.subscribe();
+        self.listen().await?;
+        Ok(receiver)
+    }
+
+    /// Sends a message to a room's members on every replica: through `NOTIFY` on
+    /// PostgreSQL, in-process on SQLite.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a payload over [`events::MAX_ROOM_PAYLOAD`] bytes;
+    /// [`Error::Unavailable`] when the database can't be reached.
+    pub async fn publish_room(&self, message: RoomMessage) -> Result<(), Error> {
+        if message.payload.len() > events::MAX_ROOM_PAYLOAD {
+            return Err(Error::invalid(
+                "message",
+                format!(
+                    "Ensure this message has at most {} bytes.",
+                    events::MAX_ROOM_PAYLOAD
+                ),
+            ));
+        }
+        match self.inner.backend {
+            Backend::Sqlite => {
+                let _ = self.inner.rooms.send(message);
+                Ok(())
+            }
+            Backend::Postgres => {
+                let json = serde_json::to_string(&message).map_err(Error::internal)?;
+                self.run(move |conn| match conn {
+                    AnyConnection::Postgres(c) => diesel::sql_query("SELECT pg_notify($1, $2)")
+                        .bind::<diesel::sql_types::Text, _>(events::ROOM_CHANNEL)
+                        .bind::<diesel::sql_types::Text, _>(json)
+                        .execute(c)
+                        .map(drop)
+                        .map_err(|e| from_diesel(e, None)),
+                    AnyConnection::Sqlite(_) => unreachable!("the backend is PostgreSQL"),
+                })
+                .await
+            }
+        }
+    }
+
+    /// On PostgreSQL, starts the LISTEN thread once and waits until it is live.
+    async fn listen(&self) -> Result<(), Error> {
+        if self.inner.backend != Backend::Postgres {
+            return Ok(());
+        }
+        self.inner.listener.call_once(|| {
+            events::spawn_listener(
+                self.inner.url.clone(),
+                events::Senders {
+                    changes: self.inner.events.clone(),
+                    rooms: self.inner.rooms.clone(),
+                },
+                self.inner.listening.clone(),
+                Arc::downgrade(&self.inner),
+            );
+        });
+        let mut live = self.inner.listening.subscribe();
+        tokio::time::timeout(SUBSCRIBE_TIMEOUT, live.wait_for(|listening| *listening))
+            .await
+            .map_err(|_| Error::Unavailable("the change listener is not connected".into()))?
+            .map_err(Error::internal)?;
+        Ok(())
     }
 
     /// In SQLite mode the store itself announces its writes; PostgreSQL's trigger does it there.

@@ -28,7 +28,7 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every service in this one process (REST 8001, RPC 8002, gRPC 50051, all HTTP routes on 8080).
+    /// Run every service in this one process (REST 8001, RPC 8002, WebSocket 8003, gRPC 50051, all HTTP routes on 8080).
     Serve(Box<ServeArgs>),
     /// Insert N random Dummies (pre_seeded = true).
     Seed(SeedArgs),
@@ -61,6 +61,13 @@ pub struct ServeArgs {
     /// HTTP worker threads per server (0: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// Where the WebSocket service listens on its own.
+    #[arg(long, env = "WS_ADDR", default_value = "127.0.0.1:8003")]
+    pub ws_addr: SocketAddr,
+
+    #[command(flatten)]
+    pub ws: ws_svc::config::WsArgs,
 
     #[command(flatten)]
     pub grpc: grpc_svc::config::GrpcArgs,

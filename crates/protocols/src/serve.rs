@@ -4,8 +4,9 @@
 //!             ┌──────────────────────── protocols serve ─────────────────────────┐
 //! :8001  ───▶ │ rest-svc                                                           │
 //! :8002  ───▶ │ rpc-svc                                                            │ ──▶ one Store
+//! :8003  ───▶ │ ws-svc                                                             │
 //! :50051 ───▶ │ grpc-svc (gRPC over HTTP/2, gRPC-Web over HTTP/1.1)                │
-//! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /rpc  /healthz  / (web/index.html)        │     (SQLite file
+//! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /api/ws/…  /rpc  /grpc  /healthz  /       │     (SQLite file
 //!             └────────────────────────────────────────────────────────────────────┘      or PostgreSQL)
 //! ```
 //!
@@ -45,7 +46,16 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(listen_error("REST_ADDR", args.rest_addr))?;
     let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
         .map_err(listen_error("RPC_ADDR", args.rpc_addr))?;
-    let http = composed(&settings(args.http_addr), &args, store.clone())
+    // One chat hub for the process: rooms joined on 8003 and on 8080 are the same rooms.
+    let ws_state = ws_svc::startup::state(
+        store.clone(),
+        args.ws.limits(),
+        args.ws.origins(),
+        shutdown.clone(),
+    );
+    let ws = ws_svc::startup::build(&settings(args.ws_addr), ws_state.clone())
+        .map_err(listen_error("WS_ADDR", args.ws_addr))?;
+    let http = composed(&settings(args.http_addr), &args, store.clone(), ws_state)
         .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
     let grpc_settings = args.grpc.settings()?;
     let grpc = grpc_svc::startup::build(&grpc_settings, store)
@@ -53,24 +63,39 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;
 
     let all = http.local_addr();
-    println!("protocols is running (Ctrl-C to stop):");
-    println!("  all HTTP routes  http://{all}/   e.g. curl -s http://{all}/api/rest/dummies");
-    println!(
-        "  REST             http://{}/api/rest/dummies",
-        rest.local_addr()
-    );
-    println!(
-        "  JSON-RPC         http://{}/api/rpc/json",
-        rpc.local_addr()
-    );
-    println!(
-        "  XML-RPC          http://{}/api/rpc/xml   (browser client: http://{all}/rpc)",
-        rpc.local_addr()
-    );
-    println!("  health           http://{all}/healthz");
+    let lines = [
+        "protocols is running (Ctrl-C to stop):".to_owned(),
+        format!("  all HTTP routes  http://{all}/   e.g. curl -s http://{all}/api/rest/dummies"),
+        format!(
+            "  REST             http://{}/api/rest/dummies",
+            rest.local_addr()
+        ),
+        format!(
+            "  JSON-RPC         http://{}/api/rpc/json",
+            rpc.local_addr()
+        ),
+        format!(
+            "  XML-RPC          http://{}/api/rpc/xml   (browser client: http://{all}/rpc)",
+            rpc.local_addr()
+        ),
+        format!(
+            "  WebSocket        ws://{}/api/ws/echo/   (pages: http://{all}/api/ws/chat/)",
+            ws.local_addr()
+        ),
+        format!(
+            "  gRPC             {}   e.g. grpcurl -plaintext {} list   (gRPC-Web page: http://{all}/grpc)",
+            grpc.local_addr(),
+            grpc.local_addr()
+        ),
+        format!("  health           http://{all}/healthz"),
+    ];
+    // A closed stdout (a pipe whose reader left) must not stop the servers: no println!.
+    let mut stdout = std::io::stdout();
+    let _ = std::io::Write::write_all(&mut stdout, (lines.join("\n") + "\n").as_bytes());
+    let _ = std::io::Write::flush(&mut stdout);
 
     let mut servers = JoinSet::new();
-    for (name, app) in [("rest", rest), ("rpc", rpc), ("http", http)] {
+    for (name, app) in [("rest", rest), ("rpc", rpc), ("ws", ws), ("http", http)] {
         let token = shutdown.clone();
         servers.spawn(async move {
             (
@@ -107,7 +132,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Port 8080: every service's routes under the gateway's paths.
-fn composed(settings: &ServerSettings, args: &ServeArgs, store: Store) -> std::io::Result<HttpApp> {
+fn composed(
+    settings: &ServerSettings,
+    args: &ServeArgs,
+    store: Store,
+    ws: ws_svc::routes::WsState,
+) -> std::io::Result<HttpApp> {
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
         body_limit: args.body_limit,
@@ -116,6 +146,7 @@ fn composed(settings: &ServerSettings, args: &ServeArgs, store: Store) -> std::i
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(rest_svc::routes::api(rest.clone()))
             .configure(rpc_svc::routes::api(rpc.clone()))
+            .configure(ws_svc::routes::api(ws.clone()))
             .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
             .route("/grpc", web::get().to(grpc_page))

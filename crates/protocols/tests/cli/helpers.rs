@@ -21,6 +21,8 @@ pub struct Served {
     pub http: String,
     /// The REST service's own port (8001 in production).
     pub rest: String,
+    /// The gRPC port (50051 in production).
+    pub grpc: String,
 }
 
 impl Served {
@@ -35,6 +37,8 @@ impl Served {
                 "--rpc-addr",
                 "127.0.0.1:0",
                 "--grpc-addr",
+                "127.0.0.1:0",
+                "--ws-addr",
                 "127.0.0.1:0",
                 "--workers",
                 "1",
@@ -58,10 +62,12 @@ impl Served {
         });
         let mut http = None;
         let mut rest = None;
-        while http.is_none() || rest.is_none() {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("protocols serve printed its addresses");
+        let mut grpc = None;
+        while http.is_none() || rest.is_none() || grpc.is_none() {
+            let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+                let _ = child.kill();
+                panic!("protocols serve did not print its addresses within 60 s");
+            };
             let address = || {
                 line.split("http://")
                     .nth(1)
@@ -72,12 +78,15 @@ impl Served {
                 http = address();
             } else if line.trim_start().starts_with("REST") {
                 rest = address();
+            } else if line.trim_start().starts_with("gRPC ") {
+                grpc = line.split_whitespace().nth(1).map(str::to_owned);
             }
         }
         Served {
             child,
             http: http.unwrap(),
             rest: rest.unwrap(),
+            grpc: grpc.unwrap(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod browser;
 mod seed;
 mod serve;
 mod walkthrough;

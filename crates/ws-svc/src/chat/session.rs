@@ -1,0 +1,82 @@
+//! One chat connection: what the client sends goes to the room (through the store),
+//! what the room says comes back through the hub.
+
+use actix_ws::CloseCode;
+use chrono::Utc;
+use model::RoomMessage;
+use tracing::Instrument;
+
+use crate::close;
+use crate::connection::{Connection, Next};
+use crate::messages::{ChatMessage, ClientMsg};
+use crate::routes::WsState;
+
+/// Runs a chat session until either side ends it.
+pub async fn run(conn: Connection, room: String, state: WsState) {
+    let sender = format!("{:08x}", fastrand::u32(..));
+    let span = tracing::info_span!("ws", ws.room = %room, ws.conn_id = %sender);
+    session(conn, room, sender, state).instrument(span).await;
+}
+
+async fn session(mut conn: Connection, room: String, sender: String, state: WsState) {
+    let Some((member, mut inbox)) = state.hub.join(&room).await else {
+        conn.close(close::reason(CloseCode::Away, "server shutting down"))
+            .await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            next = conn.next() => match next {
+                Next::Text(text) => match ClientMsg::parse(&text) {
+                    Ok(msg) => {
+                        conn.valid();
+                        let payload = serde_json::to_string(&ChatMessage {
+                            message: &msg.message,
+                            room: &room,
+                            sender: &sender,
+                            timestamp: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                        })
+                        .expect("a chat message always serializes");
+                        let published = state
+                            .store
+                            .publish_room(RoomMessage { room: room.clone(), payload })
+                            .await;
+                        if let Err(error) = published {
+                            let problem = match error {
+                                model::Error::Invalid(errors) => errors.to_string(),
+                                _ => "the room is unavailable right now; try again shortly".to_owned(),
+                            };
+                            if !conn.invalid(&problem).await {
+                                break;
+                            }
+                        }
+                    }
+                    Err(problem) => {
+                        if !conn.invalid(&problem).await {
+                            break;
+                        }
+                    }
+                },
+                Next::Gone => break,
+            },
+            delivered = inbox.recv() => match delivered {
+                Some(payload) => {
+                    if !conn.text(payload).await {
+                        break;
+                    }
+                }
+                // The hub let go of us: the server is stopping, or we could not keep up with the room.
+                None => {
+                    let reason = if state.shutdown.is_cancelled() {
+                        close::reason(CloseCode::Away, "server shutting down")
+                    } else {
+                        close::reason(CloseCode::Policy, "too slow to keep up with the room")
+                    };
+                    conn.close(reason).await;
+                    break;
+                }
+            },
+        }
+    }
+    state.hub.leave(&room, member).await;
+}

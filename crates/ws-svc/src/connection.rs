@@ -1,0 +1,155 @@
+//! One WebSocket connection's housekeeping, shared by every endpoint: heartbeats,
+//! the idle timeout, control frames, limits, shutdown, and closing with the right code.
+//!
+//! An endpoint loops on [`Connection::next`] next to its own sources (a room, the
+//! feed) in a `tokio::select!`; `next` hands it only text messages and deals with the
+//! rest itself.
+
+use std::time::Instant;
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::close::{self, Limits};
+
+/// What [`Connection::next`] produced.
+#[derive(Debug)]
+pub enum Next {
+    /// A text message for the endpoint to handle.
+    Text(String),
+    /// The connection is over; the close frame has already been sent.
+    Gone,
+}
+
+/// A WebSocket connection with its limits and the server's shutdown signal.
+pub struct Connection {
+    session: Session,
+    stream: AggregatedMessageStream,
+    limits: Limits,
+    shutdown: CancellationToken,
+    heartbeat: Interval,
+    last_heard: Instant,
+    invalid_in_a_row: u32,
+    closed: bool,
+}
+
+impl Connection {
+    /// Wraps the pieces `actix_ws::handle` returns.
+    pub fn new(
+        session: Session,
+        stream: actix_ws::MessageStream,
+        limits: Limits,
+        shutdown: CancellationToken,
+    ) -> Connection {
+        let stream = stream
+            .max_frame_size(limits.max_message_bytes)
+            .aggregate_continuations()
+            .max_continuation_size(limits.max_message_bytes);
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + limits.heartbeat,
+            limits.heartbeat,
+        );
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Connection {
+            session,
+            stream,
+            limits,
+            shutdown,
+            heartbeat,
+            last_heard: Instant::now(),
+            invalid_in_a_row: 0,
+            closed: false,
+        }
+    }
+
+    /// Waits for the next text message, handling everything else on the way.
+    pub async fn next(&mut self) -> Next {
+        if self.closed {
+            return Next::Gone;
+        }
+        loop {
+            tokio::select! {
+                // The server is stopping: tell the client (1001) rather than just vanishing.
+                () = self.shutdown.cancelled() => {
+                    return self.close(close::reason(CloseCode::Away, "server shutting down")).await;
+                }
+                // Heartbeat: ping, and give up on a client that has stopped answering.
+                _ = self.heartbeat.tick() => {
+                    if self.last_heard.elapsed() > self.limits.client_timeout {
+                        return self.close(close::reason(CloseCode::Away, "idle timeout")).await;
+                    }
+                    if self.session.ping(b"").await.is_err() {
+                        return self.gone();
+                    }
+                }
+                message = self.stream.recv() => {
+                    self.last_heard = Instant::now();
+                    match message {
+                        Some(Ok(AggregatedMessage::Text(text))) => return Next::Text(text.to_string()),
+                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                            return self.close(close::reason(CloseCode::Unsupported, "binary frames are not supported; send JSON text")).await;
+                        }
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                            if self.session.pong(&bytes).await.is_err() {
+                                return self.gone();
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        // The client closes: answer with the same code, as RFC 6455 asks.
+                        Some(Ok(AggregatedMessage::Close(reason))) => {
+                            let code = reason.map_or(CloseCode::Normal, |r| r.code);
+                            return self.close(CloseReason { code, description: None }).await;
+                        }
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, "websocket protocol error");
+                            return self.close(close::for_protocol_error(&error)).await;
+                        }
+                        None => return self.gone(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a text frame; false when the client is gone.
+    pub async fn text(&mut self, text: impl Into<String>) -> bool {
+        !self.closed && self.session.text(text.into()).await.is_ok()
+    }
+
+    /// Answers a message that is not what the endpoint expects with an `error` frame;
+    /// after too many in a row, closes with 1008.
+    pub async fn invalid(&mut self, problem: &str) -> bool {
+        self.invalid_in_a_row += 1;
+        if self.invalid_in_a_row > close::MAX_INVALID_IN_A_ROW {
+            self.close(close::reason(
+                CloseCode::Policy,
+                "too many invalid messages",
+            ))
+            .await;
+            return false;
+        }
+        self.text(crate::messages::error(problem)).await
+    }
+
+    /// A valid message arrived: the count of invalid ones starts over.
+    pub fn valid(&mut self) {
+        self.invalid_in_a_row = 0;
+    }
+
+    /// Sends a close frame (once) and ends the connection.
+    pub async fn close(&mut self, reason: CloseReason) -> Next {
+        if !self.closed {
+            self.closed = true;
+            let code: u16 = reason.code.into();
+            tracing::debug!(ws.close_code = code, "closing websocket");
+            let _ = self.session.clone().close(Some(reason)).await;
+        }
+        Next::Gone
+    }
+
+    fn gone(&mut self) -> Next {
+        self.closed = true;
+        Next::Gone
+    }
+}

@@ -1,0 +1,119 @@
+//! The JSON that travels in text frames, as in the original project:
+//!
+//! ```text
+//! client -> server   {"message": "hello"}                      chat, echo
+//!                    {"message": "hello", "delay": 2.5}        echo: answer 2.5 s later
+//! server -> client   {"message": "hello"}                      echo
+//!                    {"message": "hello", "room": "lobby", "sender": "9f3a1c2e",
+//!                     "timestamp": "2026-11-29T10:11:52.123456Z"}         chat
+//!                    {"event": "created", "dummy": {...}}      the Dummy feed
+//!                    {"event": "missed", "count": 3}           the feed skipped 3 events (slow reader)
+//!                    {"error": "expected a JSON object like {\"message\": \"…\"}"}
+//! ```
+//!
+//! A frame that is not such JSON gets an `error` frame back and the connection stays open.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Longest delay an echo may ask for, in seconds.
+pub const MAX_DELAY_SECS: f64 = 10.0;
+
+/// What a client sends.
+#[derive(Debug, Deserialize)]
+pub struct ClientMsg {
+    /// The text.
+    pub message: String,
+    /// Echo only: answer after this many seconds.
+    #[serde(default)]
+    pub delay: Option<f64>,
+}
+
+impl ClientMsg {
+    /// Reads a text frame, or says what is wrong with it.
+    pub fn parse(text: &str) -> Result<ClientMsg, String> {
+        let msg: ClientMsg = serde_json::from_str(text)
+            .map_err(|_| "expected a JSON object like {\"message\": \"…\"}".to_owned())?;
+        if let Some(delay) = msg.delay
+            && !(0.0..=MAX_DELAY_SECS).contains(&delay)
+        {
+            return Err(format!(
+                "delay must be between 0 and {MAX_DELAY_SECS} seconds"
+            ));
+        }
+        Ok(msg)
+    }
+}
+
+/// An echo reply.
+pub fn echo(message: &str) -> String {
+    json!({ "message": message }).to_string()
+}
+
+/// A chat message as every member of the room receives it.
+#[derive(Debug, Serialize)]
+pub struct ChatMessage<'a> {
+    /// The text, as the sender wrote it.
+    pub message: &'a str,
+    /// Which room.
+    pub room: &'a str,
+    /// Which connection sent it (random, per connection).
+    pub sender: &'a str,
+    /// When the server received it, RFC 3339 UTC.
+    pub timestamp: String,
+}
+
+/// An `error` frame.
+pub fn error(message: &str) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// A feed event: `created`, `updated` or `deleted`, with the record as REST shows it.
+pub fn feed_event(event: &model::ChangeEvent) -> String {
+    let d = &event.dummy;
+    let dummy: Value = json!({
+        "id": d.id.0,
+        "day": d.day.get(),
+        "weekday": d.weekday.as_str(),
+        "month": d.month.as_str(),
+        "year": d.year,
+        "pre_seeded": d.pre_seeded,
+        "created_at": d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "updated_at": d.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    });
+    json!({ "event": event.kind.as_str(), "dummy": dummy }).to_string()
+}
+
+/// The feed could not keep up: `count` events were skipped.
+pub fn missed(count: u64) -> String {
+    json!({ "event": "missed", "count": count }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_are_checked() {
+        assert_eq!(
+            ClientMsg::parse(r#"{"message":"hi"}"#).unwrap().message,
+            "hi"
+        );
+        assert_eq!(
+            ClientMsg::parse(r#"{"message":"hi","delay":1.5}"#)
+                .unwrap()
+                .delay,
+            Some(1.5)
+        );
+        assert!(ClientMsg::parse("hi").is_err());
+        assert!(ClientMsg::parse(r#"{"message":5}"#).is_err());
+        assert!(ClientMsg::parse(r#"{"message":"x","delay":60}"#).is_err());
+        assert!(ClientMsg::parse(r#"{"message":"x","delay":-1}"#).is_err());
+    }
+
+    #[test]
+    fn replies_keep_the_original_message_key() {
+        let reply: Value = serde_json::from_str(&echo("a\"b")).unwrap();
+        assert_eq!(reply, json!({"message": "a\"b"}));
+    }
+}

@@ -1,0 +1,164 @@
+//! The URL map. Each path answers a WebSocket handshake, and a plain `GET` (no
+//! `Upgrade` header) with the page that uses it, as the original did.
+//!
+//! | Path | WebSocket | Page |
+//! |---|---|---|
+//! | `/api/ws/echo/` | [`crate::echo`] | echo page |
+//! | `/api/ws/chat/` | – | room picker |
+//! | `/api/ws/chat/{room}/`, `/api/ws/async_chat/{room}/` | [`crate::chat`] | the room |
+//! | `/api/ws/dummies/` | [`crate::feed`] | live feed |
+//!
+//! The handshake on the wire:
+//!
+//! ```text
+//! GET /api/ws/chat/lobby/ HTTP/1.1
+//! Host: localhost:8003
+//! Upgrade: websocket
+//! Connection: Upgrade
+//! Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
+//! Sec-WebSocket-Version: 13
+//! Origin: http://localhost:8080
+//!
+//! HTTP/1.1 101 Switching Protocols
+//! upgrade: websocket
+//! connection: upgrade
+//! sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=     base64(SHA-1(key + fixed GUID))
+//! ```
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use model::Store;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::chat::hub::HubHandle;
+use crate::close::Limits;
+use crate::connection::Connection;
+use crate::origin::AllowedOrigins;
+use crate::{chat, echo, feed};
+
+const ECHO_PAGE: &str = include_str!("../../../web/ws/echo.html");
+const ROOMS_PAGE: &str = include_str!("../../../web/ws/rooms.html");
+const ROOM_PAGE: &str = include_str!("../../../web/ws/room.html");
+const FEED_PAGE: &str = include_str!("../../../web/ws/feed.html");
+
+/// What every WebSocket handler can reach.
+#[derive(Clone)]
+pub struct WsState {
+    /// The shared database handle (the feed, and room messages between replicas).
+    pub store: Store,
+    /// This process's chat hub.
+    pub hub: HubHandle,
+    /// Heartbeat, timeout and size limits.
+    pub limits: Limits,
+    /// Origins allowed besides the server's own.
+    pub origins: AllowedOrigins,
+    /// Cancelled on shutdown: every session closes with 1001.
+    pub shutdown: CancellationToken,
+}
+
+/// Mounts `/api/ws/…`. Used by `ws-svc` alone and by `protocols serve`.
+pub fn api(state: WsState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::scope("/api/ws")
+                .app_data(web::Data::new(state))
+                .route("/echo/", web::get().to(echo_endpoint))
+                .route("/chat/", web::get().to(rooms_page))
+                .route("/chat/{room}/", web::get().to(chat_endpoint))
+                .route("/async_chat/{room}/", web::get().to(chat_endpoint))
+                .route("/dummies/", web::get().to(feed_endpoint)),
+        );
+    }
+}
+
+fn wants_websocket(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn page(html: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
+
+/// Checks the origin and completes the handshake; the session runs as its own task.
+fn upgrade<F, Fut>(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &WsState,
+    session: F,
+) -> HttpResponse
+where
+    F: FnOnce(Connection) -> Fut,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    if !state.origins.allows(req) {
+        return HttpResponse::Forbidden().json(json!({"detail": "Origin not allowed"}));
+    }
+    match actix_ws::handle(req, body) {
+        Ok((response, ws_session, stream)) => {
+            let conn = Connection::new(
+                ws_session,
+                stream,
+                state.limits.clone(),
+                state.shutdown.clone(),
+            );
+            actix_web::rt::spawn(session(conn));
+            response
+        }
+        // Not a valid handshake (wrong version, missing key, …): 400 with the reason.
+        Err(error) => HttpResponse::BadRequest().json(json!({"detail": error.to_string()})),
+    }
+}
+
+async fn echo_endpoint(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<WsState>,
+) -> HttpResponse {
+    if !wants_websocket(&req) {
+        return page(ECHO_PAGE);
+    }
+    upgrade(&req, body, &state, echo::run)
+}
+
+async fn rooms_page() -> HttpResponse {
+    page(ROOMS_PAGE)
+}
+
+async fn chat_endpoint(
+    req: HttpRequest,
+    body: web::Payload,
+    room: web::Path<String>,
+    state: web::Data<WsState>,
+) -> HttpResponse {
+    let room = room.into_inner();
+    if !chat::valid_room(&room) {
+        return HttpResponse::NotFound().json(json!({"detail": "Not found."}));
+    }
+    if !wants_websocket(&req) {
+        return page(ROOM_PAGE);
+    }
+    let state_for_session = state.get_ref().clone();
+    upgrade(&req, body, &state, move |conn| {
+        chat::session::run(conn, room, state_for_session)
+    })
+}
+
+async fn feed_endpoint(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<WsState>,
+) -> HttpResponse {
+    if !wants_websocket(&req) {
+        return page(FEED_PAGE);
+    }
+    let state_for_session = state.get_ref().clone();
+    upgrade(&req, body, &state, move |conn| {
+        feed::run(conn, state_for_session)
+    })
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of ws-svc: the real server on a free port, tokio-tungstenite and
+//! Python's `websockets` as clients, a fresh database per test.
+
+mod helpers;
+
+mod chat;
+mod echo;
+mod feed;
+mod python;
+mod robustness;
+mod wire;
