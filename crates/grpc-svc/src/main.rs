@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use grpc_svc::{Config, startup};
-use model::Store;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,12 +18,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(database = %config.database.database_url, "opening database");
-    let store = Store::open(
-        &config.database.database_url,
-        &config.database.pool_options(),
-    );
-    runtime::spawn_migrations(store.clone(), shutdown.clone());
+    let store = runtime::open_store(&config.database, &shutdown);
 
     let app = match startup::build(&settings, store).await {
         Ok(app) => app,

@@ -1,46 +1,20 @@
 //! `rest-svc`: the REST service on its own (one container of the Compose stack).
 
-use std::process::ExitCode;
-
 use clap::Parser;
-use model::Store;
 use rest_svc::{Config, startup};
 use runtime::http::ServerSettings;
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() -> std::process::ExitCode {
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
-
-    tracing::info!(database = %config.database.database_url, "opening database");
-    let store = Store::open(
-        &config.database.database_url,
-        &config.database.pool_options(),
-    );
-    runtime::spawn_migrations(store.clone(), shutdown.clone());
-
+    let store = runtime::open_store(&config.database, &shutdown);
     let settings = ServerSettings {
         addr: config.addr,
         workers: config.workers,
         shutdown_grace: config.runtime.shutdown_grace(),
     };
-    let app = match startup::build(&settings, config.body_limit, store) {
-        Ok(app) => app,
-        Err(error) => {
-            tracing::error!(%error, addr = %settings.addr, "cannot listen");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(addr = %app.local_addr(), "rest-svc listening");
-    match app.run_until_stopped(shutdown).await {
-        Ok(()) => {
-            tracing::info!("rest-svc stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!(%error, "rest-svc failed");
-            ExitCode::FAILURE
-        }
-    }
+    let app = startup::build(&settings, config.body_limit, store);
+    runtime::http::serve("rest-svc", app, settings.addr, shutdown).await
 }

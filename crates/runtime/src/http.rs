@@ -78,3 +78,31 @@ impl HttpApp {
         result
     }
 }
+
+/// The end of every HTTP service's `main`: logs where it listens, serves until the
+/// shutdown signal, and turns the outcome into the process's exit code.
+pub async fn serve(
+    name: &str,
+    app: std::io::Result<HttpApp>,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+) -> std::process::ExitCode {
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, %addr, "{name} cannot listen");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %app.local_addr(), "{name} listening");
+    match app.run_until_stopped(shutdown).await {
+        Ok(()) => {
+            tracing::info!("{name} stopped");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "{name} failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -105,6 +105,16 @@ async fn wait_for_signal() -> &'static str {
     "Ctrl-C"
 }
 
+/// Opens the store a service's settings name, and applies migrations in the background
+/// once the database answers (so the service can listen, and answer 503, meanwhile).
+#[cfg(feature = "db")]
+pub fn open_store(database: &model::DatabaseArgs, shutdown: &CancellationToken) -> model::Store {
+    tracing::info!(database = %database.database_url, "opening database");
+    let store = model::Store::open(&database.database_url, &database.pool_options());
+    spawn_migrations(store.clone(), shutdown.clone());
+    store
+}
+
 #[cfg(feature = "db")]
 /// Applies migrations once the database answers, in the background, so the service
 /// listens (and answers 503) while its database is still starting. A migration that

@@ -190,6 +190,50 @@ pub fn tool_available(program: &str, arg: &str, why: &str) -> bool {
     ok
 }
 
+/// Whether `python3` can import these modules; outside CI a missing module skips the
+/// test with a message, under CI it fails it.
+///
+/// # Panics
+/// Under CI when a module is missing.
+pub fn python_has(modules: &str, why: &str) -> bool {
+    if !tool_available("python3", "--version", why) {
+        return false;
+    }
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "python modules {modules} are required under CI ({why}): pip install -r tests/python/requirements.txt"
+        );
+        eprintln!("skipping: pip install -r tests/python/requirements.txt ({why})");
+    }
+    ok
+}
+
+/// Runs an interoperability script with `python3` and asserts that it succeeded and
+/// printed `marker` (its last line when every check passed).
+///
+/// # Panics
+/// When the script fails; its output is in the message.
+pub async fn run_python(script: &str, args: &[String], marker: &str) {
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .await
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains(marker), "{stdout}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

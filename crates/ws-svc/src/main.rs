@@ -1,25 +1,15 @@
 //! `ws-svc`: the WebSocket service on its own (one container of the Compose stack).
 
-use std::process::ExitCode;
-
 use clap::Parser;
-use model::Store;
 use runtime::http::ServerSettings;
 use ws_svc::{Config, startup};
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() -> std::process::ExitCode {
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
-
-    tracing::info!(database = %config.database.database_url, "opening database");
-    let store = Store::open(
-        &config.database.database_url,
-        &config.database.pool_options(),
-    );
-    runtime::spawn_migrations(store.clone(), shutdown.clone());
-
+    let store = runtime::open_store(&config.database, &shutdown);
     let settings = ServerSettings {
         addr: config.addr,
         workers: config.workers,
@@ -31,22 +21,6 @@ async fn main() -> ExitCode {
         config.ws.origins(),
         shutdown.clone(),
     );
-    let app = match startup::build(&settings, state) {
-        Ok(app) => app,
-        Err(error) => {
-            tracing::error!(%error, addr = %settings.addr, "cannot listen");
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(addr = %app.local_addr(), "ws-svc listening");
-    match app.run_until_stopped(shutdown).await {
-        Ok(()) => {
-            tracing::info!("ws-svc stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!(%error, "ws-svc failed");
-            ExitCode::FAILURE
-        }
-    }
+    let app = startup::build(&settings, state);
+    runtime::http::serve("ws-svc", app, settings.addr, shutdown).await
 }
