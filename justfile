@@ -1,13 +1,20 @@
 # Recipes for working on protocols. `just --list` shows them.
 set dotenv-load
 
-# Run every service in one process (REST on 8001, all HTTP routes on 8080).
+# Run every service in one process (REST 8001, RPC 8002, WebSocket 8003, gRPC 50051, all HTTP routes on 8080).
 run:
     cargo run --release -p protocols -- serve
 
-# Insert N random Dummies into the database `just run` uses.
+# Insert N random Dummies: into the Compose stack's database when it runs, else the local one.
 seed n="100000":
-    cargo run --release -p protocols -- seed {{n}}
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if docker compose ps --status running --services 2>/dev/null | grep -qx db; then
+        url=postgres://protocols:protocols@127.0.0.1:55432/protocols   # the db port Compose publishes on localhost
+    else
+        url="${DATABASE_URL:-./data/protocols.sqlite3}"
+    fi
+    cargo run --release -p protocols -- seed {{n}} --database-url "$url"
 
 # Apply database migrations.
 migrate:
@@ -37,3 +44,30 @@ bench-seed pg="postgres://postgres@127.0.0.1:5432/postgres":
 # Rebuild web/grpc/app.js, the /grpc page's bundled script (npm ci, buf generate from proto/, esbuild).
 web-grpc:
     cd web/grpc && npm ci --no-audit --no-fund && npm run build
+
+# Start the Compose stack (PostgreSQL, the four services, the gateway on 8080/8081).
+up:
+    docker compose up --build -d
+
+# Stop the Compose stack (the database volume is kept).
+down:
+    docker compose down
+
+# Follow the Compose stack's logs.
+logs:
+    docker compose logs -f
+
+# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc or all.
+capture what="all" seconds="10":
+    scripts/capture.sh {{what}} {{seconds}}
+
+# The same traffic live in the Wireshark GUI, with the same decoders.
+shark what="all":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case "{{what}}" in rest) p="8001 8080";; rpc) p="8002 8080";; ws) p="8003 8080";; grpc) p="50051 8081";; *) p="8001 8002 8003 8080 8081 50051";; esac
+    iface=lo; ip link show br-protocols >/dev/null 2>&1 && iface=br-protocols
+    filter="$(printf 'tcp port %s or ' $p)"
+    args=(-o "uat:protobuf_search_paths:\"$PWD/proto\",\"TRUE\"" -d tcp.port==50051,http2 -d tcp.port==8081,http2)
+    for port in 8001 8002 8003 8080; do args+=(-d "tcp.port==$port,http"); done
+    wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"

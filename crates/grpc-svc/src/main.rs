@@ -7,6 +7,10 @@ use grpc_svc::{Config, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `grpc-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck().await;
+    }
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
@@ -37,5 +41,35 @@ async fn main() -> ExitCode {
             tracing::error!(%error, "grpc-svc failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Asks the server on `GRPC_ADDR`'s port (on localhost) for its overall health over
+/// `grpc.health.v1.Health/Check`: exit 0 when SERVING, 1 otherwise.
+async fn healthcheck() -> ExitCode {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let port = std::env::var("GRPC_ADDR")
+        .ok()
+        .and_then(|a| a.rsplit(':').next().map(str::to_owned))
+        .unwrap_or_else(|| "50051".to_owned());
+    let status = async {
+        let mut client = HealthClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .ok()?;
+        let response = client
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .ok()?;
+        Some(response.into_inner().status)
+    }
+    .await;
+    if status == Some(ServingStatus::Serving as i32) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("not serving: {status:?}");
+        ExitCode::FAILURE
     }
 }

@@ -23,6 +23,8 @@ pub struct Served {
     pub rest: String,
     /// The gRPC port (50051 in production).
     pub grpc: String,
+    /// The WebSocket service's own port (8003 in production).
+    pub ws: String,
 }
 
 impl Served {
@@ -63,7 +65,8 @@ impl Served {
         let mut http = None;
         let mut rest = None;
         let mut grpc = None;
-        while http.is_none() || rest.is_none() || grpc.is_none() {
+        let mut ws = None;
+        while http.is_none() || rest.is_none() || grpc.is_none() || ws.is_none() {
             let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
                 let _ = child.kill();
                 panic!("protocols serve did not print its addresses within 60 s");
@@ -78,6 +81,12 @@ impl Served {
                 http = address();
             } else if line.trim_start().starts_with("REST") {
                 rest = address();
+            } else if line.trim_start().starts_with("WebSocket ") {
+                ws = line
+                    .split("ws://")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').next())
+                    .map(str::to_owned);
             } else if line.trim_start().starts_with("gRPC ") {
                 grpc = line.split_whitespace().nth(1).map(str::to_owned);
             }
@@ -87,6 +96,7 @@ impl Served {
             http: http.unwrap(),
             rest: rest.unwrap(),
             grpc: grpc.unwrap(),
+            ws: ws.unwrap(),
         }
     }
 

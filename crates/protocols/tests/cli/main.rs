@@ -3,6 +3,8 @@
 mod helpers;
 
 mod browser;
+mod capture;
+mod gateway;
 mod seed;
 mod serve;
 mod walkthrough;

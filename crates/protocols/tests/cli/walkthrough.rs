@@ -7,7 +7,7 @@ use test_support::{Backend, TestDb};
 use crate::helpers::{Served, seed};
 
 /// The lines between the walkthrough markers of README.md.
-fn readme_commands() -> Vec<String> {
+pub fn readme_commands() -> Vec<String> {
     let readme = include_str!("../../../../README.md");
     let start = readme
         .find("<!-- walkthrough:start -->")
@@ -21,7 +21,7 @@ fn readme_commands() -> Vec<String> {
 }
 
 /// Runs one README line against `addr` instead of localhost:8080, without `| jq`.
-fn run(line: &str, addr: &str) -> String {
+pub fn run(line: &str, addr: &str) -> String {
     let command = line.replace("localhost:8080", addr).replace(" | jq", "");
     let output = std::process::Command::new("bash")
         .args(["-c", &command])
@@ -40,13 +40,7 @@ fn json(body: &str) -> Value {
 }
 
 fn walkthrough_gives_the_documented_answers(backend: Backend, port: fn(&Served) -> &str) {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(std::env::var("CI").is_err(), "curl is required under CI");
-        eprintln!("skipping the README walkthrough: curl is not installed");
+    if !test_support::tool_available("curl", "--version", "the README walkthrough") {
         return;
     }
     let Some(db) = TestDb::new(backend, "walkthrough") else {
@@ -54,7 +48,11 @@ fn walkthrough_gives_the_documented_answers(backend: Backend, port: fn(&Served) 
     };
     seed(&db.url, 10);
     let served = Served::start(&db.url);
-    let addr = port(&served).to_owned();
+    check_walkthrough(port(&served));
+}
+
+/// Runs the README's curl lines against `addr` (a database seeded with 10 rows) and checks each answer.
+pub fn check_walkthrough(addr: &str) {
     let commands = readme_commands();
     assert_eq!(
         commands.len(),

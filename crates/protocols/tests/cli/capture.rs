@@ -1,0 +1,92 @@
+//! `just capture` (scripts/capture.sh, Debian's tshark) on loopback records a REST
+//! request, a WebSocket handshake and a gRPC message decoded field by field.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use grpc_svc::pb::app::HelloRequest;
+use grpc_svc::pb::app::greeter_client::GreeterClient;
+use test_support::TestDb;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::Served;
+
+fn port(addr: &str) -> &str {
+    addr.rsplit(':').next().unwrap()
+}
+
+#[test]
+fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
+    if !test_support::tool_available("tshark", "--version", "the capture test") {
+        return;
+    }
+    let db = TestDb::sqlite();
+    let served = Served::start(&db.url);
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/capture.sh");
+    let ports = format!(
+        "{} {} {}",
+        port(&served.rest),
+        port(&served.ws),
+        port(&served.grpc)
+    );
+    let capture = Command::new("bash")
+        .arg(script)
+        .args(["all", "6"])
+        .arg(dir.path().join("capture.pcapng"))
+        .env("CAPTURE_PORTS", &ports)
+        .env("CAPTURE_GRPC_PORTS", port(&served.grpc))
+        .env("CAPTURE_VERBOSE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scripts/capture.sh");
+    // tshark needs a moment before it sees packets.
+    std::thread::sleep(Duration::from_millis(2_000));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let list = reqwest::get(format!("http://{}/api/rest/dummies", served.rest))
+            .await
+            .unwrap();
+        assert_eq!(list.status(), 200);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{}/api/ws/echo/", served.ws))
+                .await
+                .unwrap();
+        ws.send(Message::text(r#"{"message":"on the wire"}"#))
+            .await
+            .unwrap();
+        let _ = tokio::time::timeout(Duration::from_secs(5), ws.next()).await;
+        let mut greeter = GreeterClient::connect(format!("http://{}", served.grpc))
+            .await
+            .unwrap();
+        greeter
+            .say_hello(HelloRequest {
+                name: "capture".into(),
+            })
+            .await
+            .unwrap();
+    });
+
+    let output = capture.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "capture failed\n{stdout}\n{stderr}"
+    );
+    for expected in [
+        "GET /api/rest/dummies",
+        "101 Switching Protocols",
+        "WebSocket Text",
+        "app.HelloRequest",
+        "name = capture",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from the capture:\n{stdout}\n{stderr}"
+        );
+    }
+}

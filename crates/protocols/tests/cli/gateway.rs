@@ -1,0 +1,336 @@
+//! The whole stack without Docker: every service binary as its own process (two
+//! ws-svc replicas), one PostgreSQL, and the real nginx with the gateway template
+//! rendered for 127.0.0.1 upstreams. Then, through the gateway only: the README's
+//! curls, JSON-RPC and XML-RPC, native gRPC through `grpc_pass`, gRPC-Web, a chat
+//! between two clients that land on different ws-svc replicas, and the pages in Chromium.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use grpc_svc::pb::app::HelloRequest;
+use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_svc::pb::dummy::CountDummiesRequest;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use prost::Message as _;
+use serde_json::{Value, json};
+use test_support::{Backend, TestDb};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::seed;
+use crate::walkthrough::check_walkthrough;
+
+/// Processes that are killed when the test ends, however it ends.
+#[derive(Default)]
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The service binaries sit next to this test's own binary's directory
+/// (`target/debug/deps/..`); `cargo test --workspace` builds them, and a
+/// `cargo test -p protocols` run builds them here if they are missing.
+fn service_binary(name: &str) -> PathBuf {
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args([
+                "build", "-p", "rest-svc", "-p", "rpc-svc", "-p", "grpc-svc", "-p", "ws-svc",
+            ])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the service binaries failed");
+    }
+    path
+}
+
+fn start(processes: &mut Processes, binary: &str, args: &[String], database: &str) {
+    let child = Command::new(service_binary(binary))
+        .args(args)
+        .env("DATABASE_URL", database)
+        .env("RUST_LOG", "warn")
+        .env("SHUTDOWN_GRACE_SECS", "1")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+    processes.0.push(child);
+}
+
+/// Waits until something answers on the port.
+fn wait_for_port(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port} after 10 s");
+}
+
+/// Replaces every `${NAME}` of the template, as the nginx image's envsubst does.
+fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in vars {
+        out = out.replace(&format!("${{{name}}}"), value);
+    }
+    assert!(!out.contains("${"), "a template variable was left unset");
+    out
+}
+
+fn start_nginx(processes: &mut Processes, dir: &Path, gateway_conf: &str) {
+    std::fs::write(dir.join("gateway.conf"), gateway_conf).unwrap();
+    for temp in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(dir.join(temp)).unwrap();
+    }
+    let d = dir.display();
+    let main = format!(
+        "daemon off;\nuser root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n  include /etc/nginx/mime.types;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+         \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+         \x20 include {d}/gateway.conf;\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
+    let check = Command::new("nginx")
+        .args(["-t", "-p"])
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .output()
+        .expect("run nginx -t");
+    assert!(
+        check.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let child = Command::new("nginx")
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    processes.0.push(child);
+}
+
+#[test]
+fn the_gateway_serves_every_protocol_from_one_address() {
+    if !test_support::tool_available("nginx", "-v", "the full-stack gateway test")
+        || !test_support::tool_available("curl", "--version", "the full-stack gateway test")
+    {
+        return;
+    }
+    let Some(db) = TestDb::new(Backend::Postgres, "gateway") else {
+        return;
+    };
+    let url = db.url.expose().to_owned();
+    seed(&db.url, 10); // also applies the migrations before the services race to
+
+    let mut processes = Processes::default();
+    let [rest, rpc, grpc, ws_a, ws_b, gateway, gateway_grpc] = [(); 7].map(|()| free_port());
+    let addr = |port: u16| format!("127.0.0.1:{port}");
+    start(
+        &mut processes,
+        "rest-svc",
+        &["--addr".into(), addr(rest)],
+        &url,
+    );
+    start(
+        &mut processes,
+        "rpc-svc",
+        &["--addr".into(), addr(rpc)],
+        &url,
+    );
+    start(
+        &mut processes,
+        "grpc-svc",
+        &["--grpc-addr".into(), addr(grpc)],
+        &url,
+    );
+    start(
+        &mut processes,
+        "ws-svc",
+        &["--addr".into(), addr(ws_a)],
+        &url,
+    );
+    start(
+        &mut processes,
+        "ws-svc",
+        &["--addr".into(), addr(ws_b)],
+        &url,
+    );
+    for port in [rest, rpc, grpc, ws_a, ws_b] {
+        wait_for_port(port);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let web_root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../web")
+        .canonicalize()
+        .unwrap();
+    let template = include_str!("../../../../deploy/nginx/templates/gateway.conf.template");
+    let conf = render(
+        template,
+        &[
+            ("REST_UPSTREAM", addr(rest)),
+            ("RPC_UPSTREAM", addr(rpc)),
+            // Two replicas: in Compose, Docker's DNS gives nginx both; here, two server lines.
+            (
+                "WS_UPSTREAM",
+                format!("{}; server {}", addr(ws_a), addr(ws_b)),
+            ),
+            ("GRPC_UPSTREAM", addr(grpc)),
+            ("WEB_ROOT", web_root.display().to_string()),
+            ("GATEWAY_PORT", addr(gateway)),
+            ("GATEWAY_GRPC_PORT", addr(gateway_grpc)),
+        ],
+    );
+    start_nginx(&mut processes, dir.path(), &conf);
+    wait_for_port(gateway);
+    wait_for_port(gateway_grpc);
+    let through = addr(gateway);
+
+    // REST: the README's curls, unchanged but for the address.
+    check_walkthrough(&through);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        // No server banner with a version.
+        let index = http.get(format!("http://{through}/")).send().await.unwrap();
+        assert_eq!(index.status(), 200);
+        assert_eq!(index.headers()["server"], "nginx");
+
+        // JSON-RPC and XML-RPC.
+        let json_rpc: Value = http
+            .post(format!("http://{through}/api/rpc/json"))
+            .json(&json!({"jsonrpc": "2.0", "method": "add", "params": [2, 3], "id": 1}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json_rpc["result"], 5);
+        let xml = http
+            .post(format!("http://{through}/api/rpc/xml"))
+            .header("content-type", "text/xml")
+            .body("<methodCall><methodName>upper</methodName><params><param><value>gateway</value></param></params></methodCall>")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(xml.contains("<string>GATEWAY</string>"), "{xml}");
+
+        // Native gRPC through grpc_pass (HTTP/2 cleartext on the gateway's gRPC port).
+        let mut greeter = GreeterClient::connect(format!("http://{}", addr(gateway_grpc))).await.unwrap();
+        let hello = greeter.say_hello(HelloRequest { name: "gateway".into() }).await.unwrap();
+        assert_eq!(hello.into_inner().message, "Hello, gateway!");
+        let mut dummies = DummyServiceClient::connect(format!("http://{}", addr(gateway_grpc))).await.unwrap();
+        let count = dummies.count_dummies(CountDummiesRequest {}).await.unwrap().into_inner();
+        assert!(count.count >= 10);
+
+        // gRPC-Web over HTTP/1.1 on the main port.
+        let message = HelloRequest { name: "web".into() }.encode_to_vec();
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&message);
+        let response = http
+            .post(format!("http://{through}/app.Greeter/SayHello"))
+            .header("content-type", "application/grpc-web+proto")
+            .header("x-grpc-web", "1")
+            .body(frame)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.bytes().await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("Hello, web!"));
+        assert!(String::from_utf8_lossy(&body).contains("grpc-status:0"));
+
+        // WebSocket: two clients, one per replica (round robin), one room.
+        let room = format!("ws://{through}/api/ws/chat/gateway/");
+        let (mut alice, _) = tokio_tungstenite::connect_async(room.as_str()).await.unwrap();
+        let (mut bob, _) = tokio_tungstenite::connect_async(room.as_str()).await.unwrap();
+        // Both replicas' hubs subscribe as they start; give the second a moment.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        alice
+            .send(Message::text(json!({"message": "through nginx"}).to_string()))
+            .await
+            .unwrap();
+        for ws in [&mut alice, &mut bob] {
+            let text = loop {
+                match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap() {
+                    Message::Text(text) => break text,
+                    _ => continue,
+                }
+            };
+            let got: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(got["message"], "through nginx");
+        }
+    });
+
+    // Pages, in a real browser, through the gateway.
+    let browser_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
+    if Path::new(browser_dir)
+        .join("node_modules/playwright-core")
+        .exists()
+        && test_support::tool_available("chromium", "--version", "the gateway's pages")
+    {
+        for (script, args) in [
+            ("rpc.mjs", vec![format!("http://{through}")]),
+            ("ws.mjs", vec![format!("http://{through}")]),
+            // gRPC-Web through the gateway is same-origin: the page's server is the gateway.
+            (
+                "grpc.mjs",
+                vec![format!("http://{through}"), format!("http://{through}")],
+            ),
+        ] {
+            let output = Command::new("node")
+                .arg(script)
+                .args(&args)
+                .current_dir(browser_dir)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{script} through the gateway failed\n{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    } else {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "the browser checks must run under CI"
+        );
+    }
+    drop(processes);
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Records one protocol's traffic with tshark and prints it decoded.
+#
+#   scripts/capture.sh <rest|rpc|ws|grpc|all> [seconds] [file.pcapng]
+#
+# Listens on the Compose bridge (br-protocols) when the stack runs, on loopback
+# otherwise (`protocols serve`). Decoders are set for this project: HTTP on the HTTP
+# services' ports, HTTP/2 on the gRPC ports with proto/ as the protobuf search path (so
+# gRPC messages are shown field by field), WebSocket frames unmasked (tshark's default).
+# CAPTURE_PORTS="8001 8003" overrides the ports (the tests use random ones).
+set -euo pipefail
+what="${1:-all}"
+seconds="${2:-10}"
+out="${3:-$(mktemp --suffix=.pcapng)}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+case "$what" in
+    rest) ports="8001 8080" ;;
+    rpc) ports="8002 8080" ;;
+    ws) ports="8003 8080" ;;
+    grpc) ports="50051 8081" ;;
+    all) ports="8001 8002 8003 8080 8081 50051" ;;
+    *) echo "usage: $0 <rest|rpc|ws|grpc|all> [seconds] [file]" >&2; exit 2 ;;
+esac
+ports="${CAPTURE_PORTS:-$ports}"
+grpc_ports="${CAPTURE_GRPC_PORTS:-50051 8081}"
+
+if ip link show br-protocols >/dev/null 2>&1; then iface=br-protocols; else iface=lo; fi
+filter="$(printf 'tcp port %s or ' $ports)"
+filter="${filter% or }"
+
+# How to read the capture: which ports carry HTTP/1.1 and which HTTP/2, and where the protos are.
+decode=(-o "uat:protobuf_search_paths:\"$root/proto\",\"TRUE\"")
+# The google/protobuf/*.proto the project's protos import: from libprotobuf-dev, or the
+# copy inside Python's grpcio-tools.
+for wkt in /usr/include "$(python3 -c 'import grpc_tools, os; print(os.path.dirname(grpc_tools.__file__) + "/_proto")' 2>/dev/null)"; do
+    if [ -f "$wkt/google/protobuf/timestamp.proto" ]; then
+        decode+=(-o "uat:protobuf_search_paths:\"$wkt\",\"FALSE\"")
+        break
+    fi
+done
+for port in $ports; do
+    if [[ " $grpc_ports " == *" $port "* ]]; then
+        decode+=(-d "tcp.port==$port,http2")
+    else
+        decode+=(-d "tcp.port==$port,http")
+    fi
+done
+
+echo "capturing $what on $iface ($filter) for ${seconds}s into $out" >&2
+tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>/dev/null
+tshark -r "$out" "${decode[@]}" -Y 'http || http2.type == 0 || http2.type == 1 || websocket || grpc || protobuf' \
+    -T fields -E separator=' | ' -e frame.number -e _ws.col.Protocol -e _ws.col.Info
+if [ -n "${CAPTURE_VERBOSE:-}" ]; then
+    tshark -r "$out" "${decode[@]}" -Y 'grpc || websocket' -V
+fi
