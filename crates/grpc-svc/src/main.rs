@@ -54,9 +54,12 @@ async fn healthcheck() -> ExitCode {
         .and_then(|a| a.rsplit(':').next().map(str::to_owned))
         .unwrap_or_else(|| "50051".to_owned());
     let status = async {
-        let mut client = HealthClient::connect(format!("http://127.0.0.1:{port}"))
+        let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .ok()?
+            .connect()
             .await
             .ok()?;
+        let mut client = HealthClient::new(channel);
         let response = client
             .check(HealthCheckRequest {
                 service: String::new(),

@@ -60,7 +60,7 @@ pub fn check_walkthrough(addr: &str) {
         "the README walkthrough changed: update this test"
     );
 
-    let all = json(&run(&commands[0], &addr));
+    let all = json(&run(&commands[0], addr));
     let ids: Vec<i64> = all
         .as_array()
         .unwrap()
@@ -69,14 +69,14 @@ pub fn check_walkthrough(addr: &str) {
         .collect();
     assert_eq!(ids, (1..=10).collect::<Vec<_>>());
 
-    let some = json(&run(&commands[1], &addr));
+    let some = json(&run(&commands[1], addr));
     assert_eq!(some.as_array().unwrap().len(), 3);
 
-    let two = json(&run(&commands[2], &addr));
+    let two = json(&run(&commands[2], addr));
     assert_eq!(two["id"], 2);
     assert_eq!(two["pre_seeded"], true);
 
-    let form = json(&run(&commands[3], &addr));
+    let form = json(&run(&commands[3], addr));
     assert_eq!(
         (
             &form["id"],
@@ -94,26 +94,26 @@ pub fn check_walkthrough(addr: &str) {
         )
     );
 
-    let from_json = json(&run(&commands[4], &addr));
+    let from_json = json(&run(&commands[4], addr));
     assert_eq!(
         (&from_json["id"], &from_json["year"]),
         (&12.into(), &1985.into())
     );
 
-    let put = json(&run(&commands[5], &addr));
+    let put = json(&run(&commands[5], addr));
     assert_eq!(
         (&put["id"], &put["day"], &put["month"]),
         (&11.into(), &2.into(), &"February".into())
     );
 
-    let patched = json(&run(&commands[6], &addr));
+    let patched = json(&run(&commands[6], addr));
     assert_eq!(patched["year"], 1984);
-    let patched = json(&run(&commands[7], &addr));
+    let patched = json(&run(&commands[7], addr));
     assert_eq!(patched["year"], 1985);
 
-    let deleted = run(&commands[8], &addr);
+    let deleted = run(&commands[8], addr);
     assert!(deleted.starts_with("HTTP/1.1 204 No Content"), "{deleted}");
-    let gone = run(&commands[2].replace("dummie/2", "dummie/11"), &addr);
+    let gone = run(&commands[2].replace("dummie/2", "dummie/11"), addr);
     assert_eq!(json(&gone), json(r#"{"detail":"Not found."}"#));
 }
 
