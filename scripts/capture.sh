@@ -48,7 +48,10 @@ for port in $ports; do
 done
 
 echo "capturing $what on $iface ($filter) for ${seconds}s into $out" >&2
-tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>/dev/null
+# tshark says "Capturing on …" on stderr once it records: wait for that line before
+# making traffic (the tests do).
+tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>&1 >/dev/null \
+    | grep --line-buffered -E "^Capturing on|Capture started|packets? captured" >&2 || true
 tshark -r "$out" "${decode[@]}" -Y 'http || http2.type == 0 || http2.type == 1 || websocket || grpc || protobuf' \
     -T fields -E separator=' | ' -e frame.number -e _ws.col.Protocol -e _ws.col.Info
 if [ -n "${CAPTURE_VERBOSE:-}" ]; then

@@ -33,7 +33,7 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
     );
     let capture = Command::new("bash")
         .arg(script)
-        .args(["all", "6"])
+        .args(["all", "8"])
         .arg(dir.path().join("capture.pcapng"))
         .env("CAPTURE_PORTS", &ports)
         .env("CAPTURE_GRPC_PORTS", port(&served.grpc))
@@ -42,8 +42,31 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run scripts/capture.sh");
-    // tshark needs a moment before it sees packets.
-    std::thread::sleep(Duration::from_millis(2_000));
+    // Wait until tshark reports that it is capturing, then make the traffic.
+    let mut capture = capture;
+    let stderr = capture.stderr.take().unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            // Recent tshark logs "Capture started" once dumpcap records; older ones
+            // only "Capturing on …", after which a few seconds are enough.
+            if line.contains("Capture started") {
+                let _ = started_tx.send(());
+            } else if line.starts_with("Capturing on") {
+                let later = started_tx.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(3));
+                    let _ = later.send(());
+                });
+            }
+            lines.push(line);
+        }
+        lines.join("\n")
+    });
+    started
+        .recv_timeout(Duration::from_secs(30))
+        .expect("tshark started capturing within 30 s");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -72,7 +95,7 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
 
     let output = capture.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = log.join().unwrap();
     assert!(
         output.status.success(),
         "capture failed\n{stdout}\n{stderr}"
