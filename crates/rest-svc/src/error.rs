@@ -120,6 +120,11 @@ impl ResponseError for ApiError {
             ApiError::Model(model::Error::Unavailable(_)) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
+            // The rest of the body was never read, so this connection cannot carry another
+            // request: say so, and clients open a fresh one instead of reusing it.
+            ApiError::PayloadTooLarge { .. } => {
+                response.force_close();
+            }
             _ => {}
         }
         response.json(body)

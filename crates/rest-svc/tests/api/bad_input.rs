@@ -217,6 +217,11 @@ async fn a_body_over_the_limit_is_a_413(app: TestApp) {
     body["padding"] = json!("x".repeat(BODY_LIMIT));
     let response = post_json(&app, body).await;
     assert_eq!(
+        response.headers()["connection"],
+        "close",
+        "an unread body ends the connection"
+    );
+    assert_eq!(
         expect_json(response, 413).await,
         json!({"detail": "Request body is larger than 65536 bytes."})
     );

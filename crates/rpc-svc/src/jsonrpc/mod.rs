@@ -209,7 +209,9 @@ pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResp
                 },
                 id: Id::Null,
             });
+            // The rest of the body was never read: the connection cannot be reused.
             return HttpResponse::build(StatusCode::PAYLOAD_TOO_LARGE)
+                .force_close()
                 .content_type("application/json")
                 .body(encode(Response::Single(error)));
         }

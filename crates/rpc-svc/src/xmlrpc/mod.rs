@@ -119,9 +119,12 @@ pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResp
             ))),
         ),
     };
-    HttpResponse::build(status)
-        .content_type("text/xml; charset=utf-8")
-        .body(body)
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was never read: the connection cannot be reused.
+        response.force_close();
+    }
+    response.content_type("text/xml; charset=utf-8").body(body)
 }
 
 /// `GET /api/rpc/xml`: how to call this endpoint.
