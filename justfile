@@ -71,3 +71,8 @@ shark what="all":
     args=(-o "uat:protobuf_search_paths:\"$PWD/proto\",\"TRUE\"" -d tcp.port==50051,http2 -d tcp.port==8081,http2)
     for port in 8001 8002 8003 8080; do args+=(-d "tcp.port==$port,http"); done
     wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"
+
+# The protocol shootout: every protocol, same operations; writes bench-results/shootout.{json,svg}.
+bench *args:
+    cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench
+    PROTOCOLS_TEST_POSTGRES_URL="${PROTOCOLS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" "${CARGO_TARGET_DIR:-target}/release/bench" {{args}}

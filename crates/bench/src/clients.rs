@@ -1,0 +1,492 @@
+//! One connection per worker, for every protocol, each on a [`CountingStream`], and the
+//! calls the shootout makes on it. Every answer is checked: a wrong or failed
+//! response is an error, never a data point.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_svc::pb::dummy::{self as pb, CreateDummyRequest, GetDummyRequest, ListDummiesRequest};
+use grpc_svc::pb::echo::EchoRequest;
+use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use prost::Message as _;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::counting::{Counters, CountingStream};
+
+/// Who answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Protocol {
+    /// rest-svc
+    Rest,
+    /// rpc-svc, JSON envelope
+    JsonRpc,
+    /// rpc-svc, XML envelope
+    XmlRpc,
+    /// grpc-svc over HTTP/2
+    Grpc,
+    /// grpc-svc over HTTP/1.1 (gRPC-Web)
+    GrpcWeb,
+    /// ws-svc
+    WebSocket,
+    /// Ceiling: a bare actix-web handler returning a fixed Dummy JSON.
+    BareActix,
+    /// Ceiling: the same handler doing the same indexed SQLite read through the store.
+    BareActixDb,
+    /// Ceiling: a bare tonic unary handler.
+    BareTonic,
+    /// Ceiling: a bare actix-ws echo.
+    BareWs,
+}
+
+impl Protocol {
+    /// The name in tables and files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Rest => "REST",
+            Protocol::JsonRpc => "JSON-RPC",
+            Protocol::XmlRpc => "XML-RPC",
+            Protocol::Grpc => "gRPC",
+            Protocol::GrpcWeb => "gRPC-Web",
+            Protocol::WebSocket => "WebSocket",
+            Protocol::BareActix => "bare actix-web",
+            Protocol::BareActixDb => "bare actix-web + SQLite",
+            Protocol::BareTonic => "bare tonic",
+            Protocol::BareWs => "bare actix-ws",
+        }
+    }
+
+    /// Whether this is one of the stack's ceilings rather than a service.
+    pub fn is_ceiling(self) -> bool {
+        matches!(
+            self,
+            Protocol::BareActix | Protocol::BareActixDb | Protocol::BareTonic | Protocol::BareWs
+        )
+    }
+}
+
+/// What is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Op {
+    /// One Dummy by a random existing id.
+    Get,
+    /// A short string round trip.
+    Echo,
+    /// One new Dummy.
+    Create,
+    /// 1,000 rows.
+    List,
+}
+
+impl Op {
+    /// The name in tables and files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Get => "get",
+            Op::Echo => "echo",
+            Op::Create => "create",
+            Op::List => "list",
+        }
+    }
+}
+
+/// Every (operation, protocol) the shootout measures, in table order.
+pub const CELLS: &[(Op, Protocol)] = &[
+    (Op::Get, Protocol::Rest),
+    (Op::Get, Protocol::JsonRpc),
+    (Op::Get, Protocol::XmlRpc),
+    (Op::Get, Protocol::Grpc),
+    (Op::Get, Protocol::GrpcWeb),
+    (Op::Get, Protocol::BareActix),
+    (Op::Get, Protocol::BareActixDb),
+    (Op::Get, Protocol::BareTonic),
+    (Op::Echo, Protocol::JsonRpc),
+    (Op::Echo, Protocol::XmlRpc),
+    (Op::Echo, Protocol::Grpc),
+    (Op::Echo, Protocol::WebSocket),
+    (Op::Echo, Protocol::BareWs),
+    (Op::Create, Protocol::Rest),
+    (Op::Create, Protocol::JsonRpc),
+    (Op::Create, Protocol::Grpc),
+    (Op::List, Protocol::Rest),
+    (Op::List, Protocol::JsonRpc),
+    (Op::List, Protocol::Grpc),
+];
+
+/// Where each server listens (host:port).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Targets {
+    /// rest-svc (or the composed port).
+    pub rest: String,
+    /// rpc-svc.
+    pub rpc: String,
+    /// grpc-svc.
+    pub grpc: String,
+    /// ws-svc.
+    pub ws: String,
+    /// The ceilings' HTTP server (actix-web and actix-ws).
+    pub bare_http: Option<String>,
+    /// The ceilings' tonic server.
+    pub bare_grpc: Option<String>,
+}
+
+/// An open connection of the right kind.
+pub enum Conn {
+    /// One HTTP/1.1 connection (keep-alive).
+    Http {
+        sender: SendRequest<Full<Bytes>>,
+        host: String,
+    },
+    /// One HTTP/2 connection, shared by the typed clients.
+    Grpc(Channel),
+    /// One WebSocket.
+    Ws(Box<WebSocketStream<CountingStream>>),
+}
+
+fn target(protocol: Protocol, targets: &Targets) -> Result<String, String> {
+    let missing = || format!("no address for {}", protocol.name());
+    Ok(match protocol {
+        Protocol::Rest => targets.rest.clone(),
+        Protocol::JsonRpc | Protocol::XmlRpc => targets.rpc.clone(),
+        Protocol::Grpc | Protocol::GrpcWeb => targets.grpc.clone(),
+        Protocol::WebSocket => targets.ws.clone(),
+        Protocol::BareActix | Protocol::BareActixDb | Protocol::BareWs => {
+            targets.bare_http.clone().ok_or_else(missing)?
+        }
+        Protocol::BareTonic => targets.bare_grpc.clone().ok_or_else(missing)?,
+    })
+}
+
+/// Opens one connection for `protocol`, counting its bytes into `counters`.
+pub async fn connect(
+    protocol: Protocol,
+    targets: &Targets,
+    counters: Arc<Counters>,
+) -> Result<Conn, String> {
+    let addr = target(protocol, targets)?;
+    match protocol {
+        Protocol::Grpc | Protocol::BareTonic => {
+            let counters_for_connector = counters.clone();
+            let target_addr = addr.clone();
+            let channel = Endpoint::from_shared(format!("http://{addr}"))
+                .map_err(|e| e.to_string())?
+                .connect_with_connector(tower::service_fn(move |_uri: http::Uri| {
+                    let counters = counters_for_connector.clone();
+                    let addr = target_addr.clone();
+                    async move {
+                        CountingStream::connect(&addr, counters)
+                            .await
+                            .map(TokioIo::new)
+                    }
+                }))
+                .await
+                .map_err(|e| format!("gRPC connect to {addr}: {e}"))?;
+            Ok(Conn::Grpc(channel))
+        }
+        Protocol::WebSocket | Protocol::BareWs => {
+            let stream = CountingStream::connect(&addr, counters)
+                .await
+                .map_err(|e| e.to_string())?;
+            let path = if protocol == Protocol::WebSocket {
+                "/api/ws/echo/"
+            } else {
+                "/ws"
+            };
+            let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), stream)
+                .await
+                .map_err(|e| format!("WebSocket handshake with {addr}: {e}"))?;
+            Ok(Conn::Ws(Box::new(ws)))
+        }
+        _ => {
+            let stream = CountingStream::connect(&addr, counters)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            Ok(Conn::Http { sender, host: addr })
+        }
+    }
+}
+
+const XML_ECHO: &str = "<?xml version=\"1.0\"?><methodCall><methodName>upper</methodName><params><param><value><string>hello</string></value></param></params></methodCall>";
+
+fn new_dummy_json() -> String {
+    r#"{"day":2,"weekday":"Tuesday","month":"February","year":1985}"#.to_owned()
+}
+
+/// Makes one call and checks the answer.
+pub async fn call(conn: &mut Conn, protocol: Protocol, op: Op, id: i64) -> Result<(), String> {
+    match conn {
+        Conn::Http { sender, host } => http_call(sender, host, protocol, op, id).await,
+        Conn::Grpc(channel) => grpc_call(channel, protocol, op, id).await,
+        Conn::Ws(ws) => {
+            ws.send(Message::text(r#"{"message":"hello"}"#))
+                .await
+                .map_err(|e| e.to_string())?;
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Text(text))) if text.contains("hello") => return Ok(()),
+                    Some(Ok(Message::Text(text))) => return Err(format!("unexpected echo {text}")),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.to_string()),
+                    None => return Err("the WebSocket closed".to_owned()),
+                }
+            }
+        }
+    }
+}
+
+async fn http_call(
+    sender: &mut SendRequest<Full<Bytes>>,
+    host: &str,
+    protocol: Protocol,
+    op: Op,
+    id: i64,
+) -> Result<(), String> {
+    let json = "application/json";
+    let (method, path, content_type, body, expect_status, expect): (
+        &str,
+        String,
+        Option<&str>,
+        String,
+        u16,
+        String,
+    ) = match (protocol, op) {
+        (Protocol::Rest, Op::Get) => (
+            "GET",
+            format!("/api/rest/dummie/{id}"),
+            None,
+            String::new(),
+            200,
+            format!("\"id\":{id},"),
+        ),
+        (Protocol::Rest, Op::Create) => (
+            "POST",
+            "/api/rest/dummie".into(),
+            Some(json),
+            new_dummy_json(),
+            201,
+            "\"year\":1985".into(),
+        ),
+        (Protocol::Rest, Op::List) => (
+            "GET",
+            "/api/rest/dummies?limit=1000".into(),
+            None,
+            String::new(),
+            200,
+            "\"id\":".into(),
+        ),
+        (Protocol::JsonRpc, _) => {
+            let call = match op {
+                Op::Get => {
+                    format!(r#"{{"jsonrpc":"2.0","method":"dummies.get","params":[{id}],"id":1}}"#)
+                }
+                Op::Echo => {
+                    r#"{"jsonrpc":"2.0","method":"upper","params":["hello"],"id":1}"#.to_owned()
+                }
+                Op::Create => format!(
+                    r#"{{"jsonrpc":"2.0","method":"dummies.create","params":[{}],"id":1}}"#,
+                    new_dummy_json()
+                ),
+                Op::List => {
+                    r#"{"jsonrpc":"2.0","method":"dummies.list","params":[null,0,1000],"id":1}"#
+                        .to_owned()
+                }
+            };
+            let expect = match op {
+                Op::Echo => "\"HELLO\"".to_owned(),
+                _ => "\"result\":".to_owned(),
+            };
+            (
+                "POST",
+                "/api/rpc/json".into(),
+                Some(json),
+                call,
+                200,
+                expect,
+            )
+        }
+        (Protocol::XmlRpc, Op::Get) => (
+            "POST",
+            "/api/rpc/xml".into(),
+            Some("text/xml"),
+            format!(
+                "<?xml version=\"1.0\"?><methodCall><methodName>dummies.get</methodName><params><param><value><int>{id}</int></value></param></params></methodCall>"
+            ),
+            200,
+            "<name>weekday</name>".into(),
+        ),
+        (Protocol::XmlRpc, Op::Echo) => (
+            "POST",
+            "/api/rpc/xml".into(),
+            Some("text/xml"),
+            XML_ECHO.into(),
+            200,
+            "HELLO".into(),
+        ),
+        (Protocol::GrpcWeb, Op::Get) => {
+            let message = GetDummyRequest { id }.encode_to_vec();
+            let mut frame = vec![0u8];
+            frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+            frame.extend_from_slice(&message);
+            let request = hyper::Request::post("/dummy.v1.DummyService/GetDummy")
+                .header("host", host)
+                .header("content-type", "application/grpc-web+proto")
+                .header("x-grpc-web", "1")
+                .body(Full::new(Bytes::from(frame)))
+                .map_err(|e| e.to_string())?;
+            let body = send(sender, request, 200).await?;
+            // A data frame, then the trailer frame flagged 0x80 with grpc-status:0.
+            let text = String::from_utf8_lossy(&body);
+            return if body.first() == Some(&0) && text.contains("grpc-status:0") {
+                Ok(())
+            } else {
+                Err(format!("unexpected gRPC-Web answer: {text}"))
+            };
+        }
+        (Protocol::BareActix, Op::Get) => (
+            "GET",
+            "/dummy".into(),
+            None,
+            String::new(),
+            200,
+            "\"id\":".into(),
+        ),
+        (Protocol::BareActixDb, Op::Get) => (
+            "GET",
+            format!("/dummy/{id}"),
+            None,
+            String::new(),
+            200,
+            format!("\"id\":{id},"),
+        ),
+        _ => return Err(format!("{} does not do {}", protocol.name(), op.name())),
+    };
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    let request = builder
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let body = send(sender, request, expect_status).await?;
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains(&expect) || text.contains("\"error\":") || text.contains("<fault>") {
+        return Err(format!(
+            "unexpected answer from {}: {}",
+            protocol.name(),
+            &text[..text.len().min(300)]
+        ));
+    }
+    if op == Op::List {
+        // JSON-RPC's envelope has an "id" of its own.
+        let envelope = usize::from(protocol == Protocol::JsonRpc);
+        let rows = text.matches("\"id\":").count() - envelope;
+        if rows != 1000 {
+            return Err(format!("{} listed {rows} rows, not 1000", protocol.name()));
+        }
+    }
+    Ok(())
+}
+
+async fn send(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: hyper::Request<Full<Bytes>>,
+    expect_status: u16,
+) -> Result<Bytes, String> {
+    sender.ready().await.map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if status != expect_status {
+        return Err(format!(
+            "status {status}, not {expect_status}: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    Ok(body)
+}
+
+async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Result<(), String> {
+    let status = |e: tonic::Status| format!("{}: {}", e.code(), e.message());
+    match (protocol, op) {
+        (Protocol::Grpc | Protocol::BareTonic, Op::Get) => {
+            let dummy = DummyServiceClient::new(channel.clone())
+                .get_dummy(GetDummyRequest { id })
+                .await
+                .map_err(status)?
+                .into_inner();
+            (dummy.id == id)
+                .then_some(())
+                .ok_or_else(|| "wrong Dummy".to_owned())
+        }
+        (Protocol::Grpc, Op::Echo) => {
+            let reply = EchoServiceClient::new(channel.clone())
+                .unary_echo(EchoRequest {
+                    message: "hello".into(),
+                    delay_ms: 0,
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            (reply.message == "hello")
+                .then_some(())
+                .ok_or_else(|| "wrong echo".to_owned())
+        }
+        (Protocol::Grpc, Op::Create) => {
+            let dummy = pb::Dummy {
+                day: Some(2),
+                weekday: pb::Weekday::Tuesday as i32,
+                month: pb::Month::February as i32,
+                year: Some(1985),
+                ..Default::default()
+            };
+            let created = DummyServiceClient::new(channel.clone())
+                .create_dummy(CreateDummyRequest { dummy: Some(dummy) })
+                .await
+                .map_err(status)?
+                .into_inner();
+            (created.id > 0)
+                .then_some(())
+                .ok_or_else(|| "no id".to_owned())
+        }
+        (Protocol::Grpc, Op::List) => {
+            let mut stream = DummyServiceClient::new(channel.clone())
+                .list_dummies(ListDummiesRequest {
+                    limit: 1000,
+                    ..Default::default()
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            let mut rows = 0;
+            while let Some(row) = stream.next().await {
+                row.map_err(status)?;
+                rows += 1;
+            }
+            (rows == 1000)
+                .then_some(())
+                .ok_or_else(|| format!("listed {rows} rows, not 1000"))
+        }
+        _ => Err(format!("{} does not do {}", protocol.name(), op.name())),
+    }
+}

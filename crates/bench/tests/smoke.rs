@@ -1,0 +1,46 @@
+//! The bench in smoke mode (a fraction of a second per cell): every cell must produce
+//! figures, and every response must have been correct (the bench stops on a wrong one).
+//! Speed is never asserted.
+
+use std::process::Command;
+
+#[test]
+fn every_cell_of_the_shootout_produces_figures() {
+    let bench = env!("CARGO_BIN_EXE_bench");
+    let dir = std::path::Path::new(bench).parent().unwrap();
+    if !dir.join("protocols").exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "protocols"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building protocols failed");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(bench)
+        .args(["--smoke", "--concurrency", "1,4", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("run the bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the bench failed\n{stdout}\n{stderr}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("shootout.json")).unwrap())
+            .unwrap();
+    let cells = json["cells"].as_array().unwrap();
+    // 19 (operation, protocol) cells at each of the two concurrencies.
+    assert_eq!(cells.len(), 19 * 2, "{stdout}");
+    for cell in cells {
+        assert!(cell["calls"].as_u64().unwrap() > 0, "{cell}");
+        assert!(cell["rps"].as_f64().unwrap() > 0.0, "{cell}");
+        assert!(cell["received_per_call"].as_f64().unwrap() > 0.0, "{cell}");
+    }
+    assert!(json["machine"]["cores"].as_u64().unwrap() > 0);
+    let svg = std::fs::read_to_string(out.path().join("shootout.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("requests per second"));
+}
