@@ -5,7 +5,8 @@
 //! - `GET /dummy`: a fixed Dummy as JSON (actix-web and serde only);
 //! - `GET /dummy/{id}`: the same handler doing the same indexed read through `model::Store`;
 //! - `GET /ws`: an actix-ws echo of each text frame, nothing else;
-//! - `dummy.v1.DummyService/GetDummy`: a tonic handler answering a fixed Dummy.
+//! - `dummy.v1.DummyService/GetDummy`: a tonic handler answering a fixed Dummy for id 0,
+//!   and doing the same indexed read through `model::Store` for any other id.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -51,9 +52,11 @@ async fn echo(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpRes
     Ok(response)
 }
 
-/// The bare tonic service: GetDummy answers a fixed Dummy with the asked id.
-#[derive(Debug, Default)]
-struct Bare;
+/// The bare tonic service: GetDummy answers a fixed Dummy for id 0, else reads the store.
+#[derive(Debug)]
+struct Bare {
+    store: Store,
+}
 
 type Nothing<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Status>> + Send>>;
 
@@ -63,8 +66,26 @@ impl DummyService for Bare {
         &self,
         request: Request<pb::GetDummyRequest>,
     ) -> Result<Response<pb::Dummy>, Status> {
+        let id = request.into_inner().id;
+        if id != 0 {
+            let d = self
+                .store
+                .get(DummyId(id))
+                .await
+                .map_err(|e| Status::not_found(e.to_string()))?;
+            return Ok(Response::new(pb::Dummy {
+                id: d.id.0,
+                day: Some(i32::from(d.day.get())),
+                weekday: pb::Weekday::Monday as i32,
+                month: pb::Month::January as i32,
+                year: Some(d.year),
+                pre_seeded: d.pre_seeded,
+                created_at: Some(prost_types_timestamp()),
+                updated_at: Some(prost_types_timestamp()),
+            }));
+        }
         Ok(Response::new(pb::Dummy {
-            id: request.into_inner().id,
+            id,
             day: Some(1),
             weekday: pb::Weekday::Monday as i32,
             month: pb::Month::January as i32,
@@ -134,6 +155,9 @@ pub async fn serve(
         workers,
         shutdown_grace: Duration::from_secs(1),
     };
+    let bare = Bare {
+        store: store.clone(),
+    };
     let app = HttpApp::build(&settings, move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(store.clone()))
             .route("/dummy", web::get().to(fixed))
@@ -147,7 +171,7 @@ pub async fn serve(
     let token = shutdown.clone();
     let tonic = tokio::spawn(async move {
         tonic::transport::Server::builder()
-            .add_service(DummyServiceServer::new(Bare))
+            .add_service(DummyServiceServer::new(bare))
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener),
                 token.cancelled_owned(),

@@ -41,6 +41,8 @@ pub enum Protocol {
     BareActixDb,
     /// Ceiling: a bare tonic unary handler.
     BareTonic,
+    /// Ceiling: the same tonic handler doing the same indexed SQLite read through the store.
+    BareTonicDb,
     /// Ceiling: a bare actix-ws echo.
     BareWs,
 }
@@ -58,6 +60,7 @@ impl Protocol {
             Protocol::BareActix => "bare actix-web",
             Protocol::BareActixDb => "bare actix-web + SQLite",
             Protocol::BareTonic => "bare tonic",
+            Protocol::BareTonicDb => "bare tonic + SQLite",
             Protocol::BareWs => "bare actix-ws",
         }
     }
@@ -106,6 +109,7 @@ pub const CELLS: &[(Op, Protocol)] = &[
     (Op::Get, Protocol::BareActix),
     (Op::Get, Protocol::BareActixDb),
     (Op::Get, Protocol::BareTonic),
+    (Op::Get, Protocol::BareTonicDb),
     (Op::Echo, Protocol::JsonRpc),
     (Op::Echo, Protocol::XmlRpc),
     (Op::Echo, Protocol::Grpc),
@@ -159,7 +163,9 @@ fn target(protocol: Protocol, targets: &Targets) -> Result<String, String> {
         Protocol::BareActix | Protocol::BareActixDb | Protocol::BareWs => {
             targets.bare_http.clone().ok_or_else(missing)?
         }
-        Protocol::BareTonic => targets.bare_grpc.clone().ok_or_else(missing)?,
+        Protocol::BareTonic | Protocol::BareTonicDb => {
+            targets.bare_grpc.clone().ok_or_else(missing)?
+        }
     })
 }
 
@@ -171,7 +177,7 @@ pub async fn connect(
 ) -> Result<Conn, String> {
     let addr = target(protocol, targets)?;
     match protocol {
-        Protocol::Grpc | Protocol::BareTonic => {
+        Protocol::Grpc | Protocol::BareTonic | Protocol::BareTonicDb => {
             let counters_for_connector = counters.clone();
             let target_addr = addr.clone();
             let channel = Endpoint::from_shared(format!("http://{addr}"))
@@ -429,7 +435,13 @@ async fn send(
 async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Result<(), String> {
     let status = |e: tonic::Status| format!("{}: {}", e.code(), e.message());
     match (protocol, op) {
-        (Protocol::Grpc | Protocol::BareTonic, Op::Get) => {
+        (Protocol::Grpc | Protocol::BareTonic | Protocol::BareTonicDb, Op::Get) => {
+            // The bare handler answers a fixed Dummy for id 0 and reads the store otherwise.
+            let id = if protocol == Protocol::BareTonic {
+                0
+            } else {
+                id
+            };
             let dummy = DummyServiceClient::new(channel.clone())
                 .get_dummy(GetDummyRequest { id })
                 .await

@@ -190,14 +190,25 @@ fn seeds(cli: &Cli, extras: &mut Extras) -> Result<(), String> {
                     );
                 }
                 std::fs::write(&csv, rows).map_err(|e| e.to_string())?;
-                let started = Instant::now();
-                psql(
-                    &url,
-                    &format!(
-                        "BEGIN; SET LOCAL protocols.quiet = 'on'; \\copy dummies(day,weekday,month,year,pre_seeded,created_at,updated_at) FROM '{}' CSV\nCOMMIT;",
+                // \copy is a psql meta-command: it needs a line of its own, so a script.
+                let script = dir.path().join("copy.sql");
+                std::fs::write(
+                    &script,
+                    format!(
+                        "BEGIN;\nSET LOCAL protocols.quiet = 'on';\n\\copy dummies(day,weekday,month,year,pre_seeded,created_at,updated_at) FROM '{}' CSV\nCOMMIT;\n",
                         csv.display()
                     ),
-                )?;
+                )
+                .map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                let output = Command::new("psql")
+                    .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+                    .arg(&script)
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                if !output.status.success() {
+                    return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+                }
                 let secs = started.elapsed().as_secs_f64();
                 extras.seed.push((
                     "PostgreSQL, COPY (psql \\copy)".into(),

@@ -50,6 +50,7 @@ const TARGETS: &[(Op, Protocol, Protocol, f64)] = &[
     (Op::Get, Protocol::JsonRpc, Protocol::BareActixDb, 0.60),
     (Op::Get, Protocol::XmlRpc, Protocol::BareActixDb, 0.50),
     (Op::Get, Protocol::Grpc, Protocol::BareTonic, 0.70),
+    (Op::Get, Protocol::Grpc, Protocol::BareTonicDb, 0.70),
     (Op::Echo, Protocol::WebSocket, Protocol::BareWs, 0.80),
 ];
 

@@ -33,8 +33,8 @@ fn every_cell_of_the_shootout_produces_figures() {
         serde_json::from_str(&std::fs::read_to_string(out.path().join("shootout.json")).unwrap())
             .unwrap();
     let cells = json["cells"].as_array().unwrap();
-    // 19 (operation, protocol) cells at each of the two concurrencies.
-    assert_eq!(cells.len(), 19 * 2, "{stdout}");
+    // 20 (operation, protocol) cells at each of the two concurrencies.
+    assert_eq!(cells.len(), 20 * 2, "{stdout}");
     for cell in cells {
         assert!(cell["calls"].as_u64().unwrap() > 0, "{cell}");
         assert!(cell["rps"].as_f64().unwrap() > 0.0, "{cell}");

@@ -25,8 +25,8 @@ use crate::with_backend;
 pub const MAX_IDS: usize = 1000;
 /// The largest page a list may ask for.
 pub const MAX_PAGE: i64 = 10_000;
-/// Rows per INSERT statement when seeding: 7 bound values a row stays far below
-/// PostgreSQL's 65,535 and SQLite's 32,766 parameters per statement.
+/// Rows per INSERT statement when seeding SQLite: 7 bound values a row stays far below
+/// its 32,766 parameters per statement. (PostgreSQL seeds with COPY.)
 const INSERT_BATCH: usize = 4_000;
 
 /// Which rows a list returns, always in ascending id order.
@@ -490,32 +490,79 @@ impl Store {
     pub async fn insert_many(&self, rows: Vec<NewDummy>) -> Result<usize, Error> {
         self.run(move |conn| {
             let at = now();
-            with_backend!(conn, |c, dummies| c.transaction(|c| {
-                c.quiet_bulk()?;
-                let mut written = 0;
-                for chunk in rows.chunks(INSERT_BATCH) {
-                    let values: Vec<_> = chunk
-                        .iter()
-                        .map(|n| {
-                            (
-                                dummies::day.eq(i32::from(n.data.day.get())),
-                                dummies::weekday.eq(n.data.weekday.as_str()),
-                                dummies::month.eq(n.data.month.as_str()),
-                                dummies::year.eq(n.data.year),
-                                dummies::pre_seeded.eq(n.pre_seeded),
-                                dummies::created_at.eq(at),
-                                dummies::updated_at.eq(at),
-                            )
-                        })
-                        .collect();
-                    written += diesel::insert_into(dummies::table)
-                        .values(values)
-                        .execute(c)?;
-                }
-                diesel::QueryResult::Ok(written)
-            }))
+            match conn {
+                // PostgreSQL: one COPY … FROM STDIN in CSV, its fastest way in.
+                AnyConnection::Postgres(c) => c.transaction(|c| {
+                    c.quiet_bulk()?;
+                    copy_rows(c, &rows, at)
+                }),
+                // SQLite: multi-row INSERTs of a few thousand rows, in one transaction.
+                AnyConnection::Sqlite(c) => c.transaction(|c| {
+                    use crate::schema::sqlite::dummies;
+                    let mut written = 0;
+                    for chunk in rows.chunks(INSERT_BATCH) {
+                        let values: Vec<_> = chunk
+                            .iter()
+                            .map(|n| {
+                                (
+                                    dummies::day.eq(i32::from(n.data.day.get())),
+                                    dummies::weekday.eq(n.data.weekday.as_str()),
+                                    dummies::month.eq(n.data.month.as_str()),
+                                    dummies::year.eq(n.data.year),
+                                    dummies::pre_seeded.eq(n.pre_seeded),
+                                    dummies::created_at.eq(at),
+                                    dummies::updated_at.eq(at),
+                                )
+                            })
+                            .collect();
+                        written += diesel::insert_into(dummies::table)
+                            .values(values)
+                            .execute(c)?;
+                    }
+                    diesel::QueryResult::Ok(written)
+                }),
+            }
             .map_err(|e| from_diesel(e, None))
         })
         .await
     }
+}
+
+/// Streams the rows to PostgreSQL as CSV through `COPY dummies (…) FROM STDIN`.
+fn copy_rows(c: &mut PgConnection, rows: &[NewDummy], at: DateTime<Utc>) -> QueryResult<usize> {
+    use diesel::pg::CopyFormat;
+    use diesel::prelude::ExecuteCopyFromDsl;
+
+    use crate::schema::postgres::dummies;
+    let at = at.to_rfc3339();
+    diesel::copy_from(dummies::table)
+        .from_raw_data(
+            (
+                dummies::day,
+                dummies::weekday,
+                dummies::month,
+                dummies::year,
+                dummies::pre_seeded,
+                dummies::created_at,
+                dummies::updated_at,
+            ),
+            |out: &mut dyn std::io::Write| -> QueryResult<()> {
+                let io = |e: std::io::Error| diesel::result::Error::SerializationError(Box::new(e));
+                for n in rows {
+                    writeln!(
+                        out,
+                        "{},{},{},{},{},{at},{at}",
+                        n.data.day.get(),
+                        n.data.weekday.as_str(),
+                        n.data.month.as_str(),
+                        n.data.year,
+                        if n.pre_seeded { 't' } else { 'f' },
+                    )
+                    .map_err(io)?;
+                }
+                Ok(())
+            },
+        )
+        .with_format(CopyFormat::Csv)
+        .execute(c)
 }
