@@ -4,11 +4,20 @@
 //! listener first (so port 0 works and the real port is known before anything runs),
 //! wraps every request in a tracing span, turns actix's own signal handling off (the
 //! process has one shutdown token instead), and drains in-flight requests on stop.
+//!
+//! Draining: once the shutdown signal arrives the listener closes, and every answer
+//! still going out on a kept-alive connection carries `Connection: close`, so clients
+//! move to another replica instead of holding this process until the grace period ends.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{ConnectionType, StatusCode};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
@@ -28,6 +37,7 @@ pub struct ServerSettings {
 pub struct HttpApp {
     server: Server,
     local_addr: SocketAddr,
+    draining: Arc<AtomicBool>,
 }
 
 impl HttpApp {
@@ -41,8 +51,14 @@ impl HttpApp {
     {
         let listener = TcpListener::bind(settings.addr)?;
         let local_addr = listener.local_addr()?;
+        let draining = Arc::new(AtomicBool::new(false));
+        let flag = draining.clone();
         let mut server = HttpServer::new(move || {
+            let flag = flag.clone();
             App::new()
+                .wrap(from_fn(move |req, next| {
+                    close_when_draining(flag.clone(), req, next)
+                }))
                 .wrap(TracingLogger::default())
                 .configure(configure.clone())
         })
@@ -54,6 +70,7 @@ impl HttpApp {
         Ok(HttpApp {
             server: server.listen(listener)?.run(),
             local_addr,
+            draining,
         })
     }
 
@@ -69,14 +86,32 @@ impl HttpApp {
     /// When the server fails.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let handle = self.server.handle();
+        let draining = self.draining;
         let stopper = tokio::spawn(async move {
             shutdown.cancelled().await;
+            draining.store(true, Ordering::Relaxed);
             handle.stop(true).await;
         });
         let result = self.server.await;
         stopper.abort();
         result
     }
+}
+
+/// Marks answers `Connection: close` once the server is draining.
+async fn close_when_draining(
+    draining: Arc<AtomicBool>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    // A WebSocket upgrade keeps its connection: the session closes itself with 1001.
+    if draining.load(Ordering::Relaxed) && res.status() != StatusCode::SWITCHING_PROTOCOLS {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(res)
 }
 
 /// The end of every HTTP service's `main`: logs where it listens, serves until the

@@ -90,18 +90,26 @@ impl TestDb {
             );
             return None;
         };
+        Some(TestDb::postgres_on(&admin_url))
+    }
+
+    /// A fresh database on the PostgreSQL server at `admin_url`.
+    ///
+    /// # Panics
+    /// When the server can't be reached or refuses to create the database.
+    pub fn postgres_on(admin_url: &str) -> TestDb {
         let name = format!("test_{:016x}", fastrand::u64(..));
-        let mut admin = PgConnection::establish(&admin_url)
+        let mut admin = PgConnection::establish(admin_url)
             .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
-        let url = with_database(&admin_url, &name);
-        Some(TestDb {
+        let url = with_database(admin_url, &name);
+        TestDb {
             url: DatabaseUrl::parse(&url).expect("a postgres URL"),
             _dir: None,
-            postgres: Some((admin_url, name)),
-        })
+            postgres: Some((admin_url.to_owned(), name)),
+        }
     }
 }
 

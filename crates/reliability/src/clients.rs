@@ -1,0 +1,552 @@
+//! The same four writes (create, patch, delete, get) over REST, JSON-RPC, XML-RPC and
+//! gRPC, each answering with the row the server acknowledged.
+//!
+//! A call either returns what the server acknowledged, or an [`Failure`] that says
+//! whether the server answered with an error in its protocol's own form (and which
+//! one), or the transport failed (connection refused, reset, timeout).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_svc::pb::dummy::{
+    self as pb, CreateDummyRequest, DeleteDummyRequest, GetDummyRequest, UpdateDummyRequest,
+};
+use serde_json::{Value, json};
+use tonic::transport::{Channel, Endpoint};
+
+/// The weekday names, in the order the proto numbers them (1 = Monday).
+pub const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+/// The month names, in the order the proto numbers them (1 = January).
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// How long any one call may take before the client gives up.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Which protocol a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    /// rest-svc, JSON bodies
+    Rest,
+    /// rpc-svc, `/api/rpc/json`
+    JsonRpc,
+    /// rpc-svc, `/api/rpc/xml`
+    XmlRpc,
+    /// grpc-svc, `dummy.v1.DummyService`
+    Grpc,
+}
+
+impl Proto {
+    /// All four writers.
+    pub const ALL: [Proto; 4] = [Proto::Rest, Proto::JsonRpc, Proto::XmlRpc, Proto::Grpc];
+
+    /// The name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Rest => "REST",
+            Proto::JsonRpc => "JSON-RPC",
+            Proto::XmlRpc => "XML-RPC",
+            Proto::Grpc => "gRPC",
+        }
+    }
+}
+
+/// A Dummy's four date fields: what the suite writes and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    /// 1..=31
+    pub day: u8,
+    /// 1 = Monday .. 7 = Sunday
+    pub weekday: u8,
+    /// 1 = January .. 12 = December
+    pub month: u8,
+    /// Any i32; the suite uses it to tag who created the row.
+    pub year: i32,
+}
+
+impl Fields {
+    /// Random day, weekday and month with this year.
+    pub fn random(year: i32) -> Fields {
+        Fields {
+            day: fastrand::u8(1..=28),
+            weekday: fastrand::u8(1..=7),
+            month: fastrand::u8(1..=12),
+            year,
+        }
+    }
+
+    fn weekday_name(self) -> &'static str {
+        WEEKDAYS[usize::from(self.weekday - 1)]
+    }
+
+    fn month_name(self) -> &'static str {
+        MONTHS[usize::from(self.month - 1)]
+    }
+
+    /// Reads the four fields from the JSON both REST and JSON-RPC answer with.
+    fn from_json(value: &Value) -> Option<(i64, Fields)> {
+        let id = value.get("id")?.as_i64()?;
+        let day = u8::try_from(value.get("day")?.as_i64()?).ok()?;
+        let weekday = name_index(&WEEKDAYS, value.get("weekday")?.as_str()?)?;
+        let month = name_index(&MONTHS, value.get("month")?.as_str()?)?;
+        let year = i32::try_from(value.get("year")?.as_i64()?).ok()?;
+        Some((
+            id,
+            Fields {
+                day,
+                weekday,
+                month,
+                year,
+            },
+        ))
+    }
+
+    fn to_pb(self, id: i64) -> pb::Dummy {
+        pb::Dummy {
+            id,
+            day: Some(i32::from(self.day)),
+            weekday: i32::from(self.weekday),
+            month: i32::from(self.month),
+            year: Some(self.year),
+            ..Default::default()
+        }
+    }
+
+    fn from_pb(dummy: &pb::Dummy) -> Option<(i64, Fields)> {
+        Some((
+            dummy.id,
+            Fields {
+                day: u8::try_from(dummy.day?).ok()?,
+                weekday: u8::try_from(dummy.weekday)
+                    .ok()
+                    .filter(|w| (1..=7).contains(w))?,
+                month: u8::try_from(dummy.month)
+                    .ok()
+                    .filter(|m| (1..=12).contains(m))?,
+                year: dummy.year?,
+            },
+        ))
+    }
+}
+
+fn name_index(names: &[&str], name: &str) -> Option<u8> {
+    names
+        .iter()
+        .position(|n| *n == name)
+        .and_then(|i| u8::try_from(i + 1).ok())
+}
+
+/// A new day, weekday and month, all three written at once: a patch that half
+/// applied would show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patch {
+    /// New day.
+    pub day: u8,
+    /// New weekday.
+    pub weekday: u8,
+    /// New month.
+    pub month: u8,
+}
+
+impl Patch {
+    /// A random patch.
+    pub fn random() -> Patch {
+        let f = Fields::random(0);
+        Patch {
+            day: f.day,
+            weekday: f.weekday,
+            month: f.month,
+        }
+    }
+
+    /// The row after this patch.
+    pub fn apply(self, to: Fields) -> Fields {
+        Fields {
+            day: self.day,
+            weekday: self.weekday,
+            month: self.month,
+            year: to.year,
+        }
+    }
+}
+
+/// Why a call did not return an acknowledged row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with an error in the protocol's own form: the HTTP status,
+    /// the JSON-RPC error code, the XML-RPC fault code or the gRPC status code.
+    Answered(String),
+    /// No answer: the connection failed, was reset, or the call timed out.
+    Transport(String),
+}
+
+impl Failure {
+    /// The error as a short text.
+    pub fn text(&self) -> &str {
+        match self {
+            Failure::Answered(s) | Failure::Transport(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Answered(s) => write!(f, "answered {s}"),
+            Failure::Transport(s) => write!(f, "transport: {s}"),
+        }
+    }
+}
+
+/// What a call returns.
+pub type Outcome<T> = Result<T, Failure>;
+
+/// One client of one protocol, on one server.
+pub enum Client {
+    /// REST or JSON-RPC or XML-RPC: HTTP/1.1 with keep-alive.
+    Http {
+        /// Which envelope.
+        proto: Proto,
+        /// `http://127.0.0.1:port`
+        base: String,
+        /// The connection pool.
+        http: reqwest::Client,
+    },
+    /// gRPC over one HTTP/2 connection.
+    Grpc(DummyServiceClient<Channel>),
+}
+
+impl Client {
+    /// A client of `proto` talking to the server at `addr`.
+    ///
+    /// # Panics
+    /// When the HTTP client can't be built (no TLS is involved, so never).
+    pub fn new(proto: Proto, addr: SocketAddr) -> Client {
+        match proto {
+            Proto::Grpc => {
+                let channel = Endpoint::from_shared(format!("http://{addr}"))
+                    .expect("a valid URI")
+                    .connect_timeout(Duration::from_secs(2))
+                    .timeout(CALL_TIMEOUT)
+                    .connect_lazy();
+                Client::Grpc(DummyServiceClient::new(channel))
+            }
+            _ => Client::Http {
+                proto,
+                base: format!("http://{addr}"),
+                http: reqwest::Client::builder()
+                    .timeout(CALL_TIMEOUT)
+                    .connect_timeout(Duration::from_secs(2))
+                    .build()
+                    .expect("an HTTP client"),
+            },
+        }
+    }
+
+    /// Creates a Dummy; returns its id and fields as acknowledged.
+    ///
+    /// # Errors
+    /// See [`Failure`].
+    pub async fn create(&self, fields: Fields) -> Outcome<(i64, Fields)> {
+        match self {
+            Client::Http { proto, base, http } => {
+                let body = json!({
+                    "day": fields.day, "weekday": fields.weekday_name(),
+                    "month": fields.month_name(), "year": fields.year,
+                });
+                let answer = match proto {
+                    Proto::Rest => {
+                        rest(http.post(format!("{base}/api/rest/dummies")).json(&body)).await?
+                    }
+                    Proto::JsonRpc => jsonrpc(http, base, "dummies.create", json!([body])).await?,
+                    _ => xmlrpc(http, base, "dummies.create", vec![xml_fields(&body)]).await?,
+                };
+                Fields::from_json(&answer).ok_or_else(|| unexpected(&answer))
+            }
+            Client::Grpc(client) => {
+                let request = CreateDummyRequest {
+                    dummy: Some(fields.to_pb(0)),
+                };
+                let answer = client.clone().create_dummy(request).await.map_err(grpc)?;
+                Fields::from_pb(answer.get_ref()).ok_or_else(|| unexpected(answer.get_ref()))
+            }
+        }
+    }
+
+    /// Writes day, weekday and month of Dummy `id` in one partial update.
+    ///
+    /// # Errors
+    /// See [`Failure`].
+    pub async fn patch(&self, id: i64, patch: Patch) -> Outcome<Fields> {
+        match self {
+            Client::Http { proto, base, http } => {
+                let body = json!({
+                    "day": patch.day,
+                    "weekday": WEEKDAYS[usize::from(patch.weekday - 1)],
+                    "month": MONTHS[usize::from(patch.month - 1)],
+                });
+                let answer = match proto {
+                    Proto::Rest => {
+                        rest(
+                            http.patch(format!("{base}/api/rest/dummies/{id}"))
+                                .json(&body),
+                        )
+                        .await?
+                    }
+                    Proto::JsonRpc => {
+                        jsonrpc(http, base, "dummies.patch", json!([id, body])).await?
+                    }
+                    _ => {
+                        let params = vec![xml_int(id), xml_fields(&body)];
+                        xmlrpc(http, base, "dummies.patch", params).await?
+                    }
+                };
+                Fields::from_json(&answer)
+                    .map(|(_, f)| f)
+                    .ok_or_else(|| unexpected(&answer))
+            }
+            Client::Grpc(client) => {
+                let request = UpdateDummyRequest {
+                    dummy: Some(pb::Dummy {
+                        id,
+                        day: Some(i32::from(patch.day)),
+                        weekday: i32::from(patch.weekday),
+                        month: i32::from(patch.month),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["day".into(), "weekday".into(), "month".into()],
+                    }),
+                };
+                let answer = client.clone().update_dummy(request).await.map_err(grpc)?;
+                Fields::from_pb(answer.get_ref())
+                    .map(|(_, f)| f)
+                    .ok_or_else(|| unexpected(answer.get_ref()))
+            }
+        }
+    }
+
+    /// Deletes Dummy `id`.
+    ///
+    /// # Errors
+    /// See [`Failure`].
+    pub async fn delete(&self, id: i64) -> Outcome<()> {
+        match self {
+            Client::Http { proto, base, http } => match proto {
+                Proto::Rest => {
+                    let response = http
+                        .delete(format!("{base}/api/rest/dummies/{id}"))
+                        .send()
+                        .await
+                        .map_err(transport)?;
+                    if response.status() == reqwest::StatusCode::NO_CONTENT {
+                        Ok(())
+                    } else {
+                        Err(Failure::Answered(format!(
+                            "HTTP {}",
+                            response.status().as_u16()
+                        )))
+                    }
+                }
+                Proto::JsonRpc => {
+                    let answer = jsonrpc(http, base, "dummies.delete", json!([id])).await?;
+                    expect_true(&answer)
+                }
+                _ => {
+                    let answer = xmlrpc(http, base, "dummies.delete", vec![xml_int(id)]).await?;
+                    expect_true(&answer)
+                }
+            },
+            Client::Grpc(client) => client
+                .clone()
+                .delete_dummy(DeleteDummyRequest { id })
+                .await
+                .map(drop)
+                .map_err(grpc),
+        }
+    }
+
+    /// Reads Dummy `id`.
+    ///
+    /// # Errors
+    /// See [`Failure`].
+    pub async fn get(&self, id: i64) -> Outcome<Fields> {
+        match self {
+            Client::Http { proto, base, http } => {
+                let answer = match proto {
+                    Proto::Rest => rest(http.get(format!("{base}/api/rest/dummies/{id}"))).await?,
+                    Proto::JsonRpc => jsonrpc(http, base, "dummies.get", json!([id])).await?,
+                    _ => xmlrpc(http, base, "dummies.get", vec![xml_int(id)]).await?,
+                };
+                Fields::from_json(&answer)
+                    .map(|(_, f)| f)
+                    .ok_or_else(|| unexpected(&answer))
+            }
+            Client::Grpc(client) => {
+                let answer = client
+                    .clone()
+                    .get_dummy(GetDummyRequest { id })
+                    .await
+                    .map_err(grpc)?;
+                Fields::from_pb(answer.get_ref())
+                    .map(|(_, f)| f)
+                    .ok_or_else(|| unexpected(answer.get_ref()))
+            }
+        }
+    }
+}
+
+fn transport(error: reqwest::Error) -> Failure {
+    Failure::Transport(error.without_url().to_string())
+}
+
+fn unexpected(answer: &impl fmt::Debug) -> Failure {
+    Failure::Answered(format!("an unexpected answer: {answer:?}"))
+}
+
+fn grpc(status: tonic::Status) -> Failure {
+    // tonic reports a failed connection as UNAVAILABLE (or UNKNOWN for a reset
+    // stream) with a transport error as its source; the server's own statuses have none.
+    if std::error::Error::source(&status).is_some() {
+        Failure::Transport(format!("{:?}: {}", status.code(), status.message()))
+    } else {
+        Failure::Answered(format!("gRPC {:?}", status.code()))
+    }
+}
+
+fn expect_true(answer: &Value) -> Outcome<()> {
+    if answer == &Value::Bool(true) {
+        Ok(())
+    } else {
+        Err(unexpected(answer))
+    }
+}
+
+/// Sends a REST request; a 2xx JSON body is the answer, anything else an [`Failure`].
+async fn rest(request: reqwest::RequestBuilder) -> Outcome<Value> {
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+    }
+    response.json().await.map_err(transport)
+}
+
+/// One JSON-RPC call; the `result` is the answer, an `error` object an [`Failure`].
+async fn jsonrpc(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    params: Value,
+) -> Outcome<Value> {
+    let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1});
+    let response = http
+        .post(format!("{base}/api/rpc/json"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(transport)?;
+    let status = response.status();
+    let mut answer: Value = response.json().await.map_err(transport)?;
+    if let Some(code) = answer.pointer("/error/code") {
+        return Err(Failure::Answered(format!("JSON-RPC error {code}")));
+    }
+    if !status.is_success() {
+        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+    }
+    answer
+        .get_mut("result")
+        .map(Value::take)
+        .ok_or_else(|| unexpected(&answer))
+}
+
+fn xml_int(id: i64) -> dxr::Value {
+    dxr::Value::Long(id)
+}
+
+fn xml_fields(body: &Value) -> dxr::Value {
+    let mut members = BTreeMap::new();
+    for (key, value) in body.as_object().into_iter().flatten() {
+        let value = match value {
+            Value::Number(n) => dxr::Value::Long(n.as_i64().unwrap_or_default()),
+            other => dxr::Value::String(other.as_str().unwrap_or_default().to_owned()),
+        };
+        members.insert(key.clone(), value);
+    }
+    dxr::Value::Struct(members)
+}
+
+/// One XML-RPC call; the returned value (as JSON) is the answer, a `<fault>` an [`Failure`].
+async fn xmlrpc(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    params: Vec<dxr::Value>,
+) -> Outcome<Value> {
+    let call = dxr::MethodCall {
+        name: method.into(),
+        params,
+    };
+    let body = call.to_xml().expect("a call of plain values");
+    let response = http
+        .post(format!("{base}/api/rpc/xml"))
+        .header("content-type", "text/xml")
+        .body(body)
+        .send()
+        .await
+        .map_err(transport)?;
+    let status = response.status();
+    let text = response.text().await.map_err(transport)?;
+    if let Ok(fault) = dxr::FaultResponse::from_xml(&text) {
+        return Err(Failure::Answered(format!(
+            "XML-RPC fault {}",
+            fault.fault.code()
+        )));
+    }
+    if !status.is_success() {
+        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+    }
+    let value = dxr::MethodResponse::from_xml(&text)
+        .map_err(|_| Failure::Answered(format!("not an XML-RPC response: {text:.200}")))?
+        .value;
+    Ok(xml_to_json(&value))
+}
+
+fn xml_to_json(value: &dxr::Value) -> Value {
+    match value {
+        dxr::Value::Boolean(b) => Value::Bool(*b),
+        dxr::Value::Integer(n) => Value::from(*n),
+        dxr::Value::Long(n) => Value::from(*n),
+        dxr::Value::String(s) => Value::from(s.as_str()),
+        dxr::Value::Struct(members) => Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), xml_to_json(v)))
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,72 @@
+//! # The reliability suite
+//!
+//! Runs the real service binaries (the ones a container runs) as separate processes
+//! against a real PostgreSQL or SQLite file, and pushes them where a teaching stack
+//! gets pushed: the database disappears and comes back, 32 clients write at once
+//! while the services are stopped under them, a thousand WebSocket clients chat, idle
+//! connections pile up, the configuration is wrong.
+//!
+//! Every scenario returns [`report::Row`]s: cases tried, checks that failed, panics
+//! found in the services' logs, writes that were acknowledged but lost (or applied
+//! by half), time to recover and peak memory. `reliability` prints them as one table
+//! and exits non-zero when any row is not clean.
+//!
+//! | scenario | what it does |
+//! |---|---|
+//! | [`outage`] | cuts PostgreSQL off through a TCP proxy, checks each protocol's "unavailable" answer, restores it and times the recovery; then a locked SQLite file |
+//! | [`writes`] | 32 clients over REST, JSON-RPC, XML-RPC and gRPC against two instances of each service, then the same with SIGTERM in the middle; the database must hold exactly what was acknowledged |
+//! | [`flood`] | WebSocket rooms with many members, a slow reader, idle HTTP/1.1 and HTTP/2 connections, oversized bodies |
+//! | [`startup`] | four services started at once on a fresh database; bad settings |
+//!
+//! The short mode (CI, `cargo test`) runs each for seconds; `--long` (`just reliability`)
+//! for the durations the README's table reports.
+
+#![warn(missing_docs)]
+
+pub mod clients;
+pub mod flood;
+pub mod outage;
+pub mod procs;
+pub mod proxy;
+pub mod report;
+pub mod startup;
+pub mod writes;
+
+use std::path::PathBuf;
+
+/// How long and how hard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Seconds per scenario: what CI and `cargo test` run.
+    Short,
+    /// The full figures: `just reliability`.
+    Long,
+}
+
+impl Mode {
+    /// `short` in short mode, `long` in long mode.
+    pub fn pick<T>(self, short: T, long: T) -> T {
+        match self {
+            Mode::Short => short,
+            Mode::Long => long,
+        }
+    }
+}
+
+/// What every scenario gets.
+pub struct Suite {
+    /// Short or long.
+    pub mode: Mode,
+    /// Where the services' log files go (kept when a scenario fails).
+    pub log_dir: PathBuf,
+    /// The PostgreSQL server (an admin URL) that scenario databases are made on.
+    pub postgres: String,
+}
+
+impl Suite {
+    /// A fresh PostgreSQL database for one scenario on [`Suite::postgres`]'s server,
+    /// dropped (with its connections) when the value is.
+    pub fn database(&self) -> test_support::TestDb {
+        test_support::TestDb::postgres_on(&self.postgres)
+    }
+}
