@@ -175,7 +175,8 @@ impl Store {
                 url: url.clone(),
                 events: events::channel(),
                 rooms: events::room_channel(),
-                listening: watch::channel(false).0,
+                // SQLite's feed is in-process: it is live from the start and never drops.
+                listening: watch::channel(url.backend() == Backend::Sqlite).0,
                 listener: Once::new(),
             }),
         }
@@ -197,6 +198,13 @@ impl Store {
         let receiver = self.inner.events.subscribe();
         self.listen().await?;
         Ok(receiver)
+    }
+
+    /// Whether the change feed is live: `true` while the PostgreSQL listener holds its
+    /// LISTEN, `false` while it reconnects (changes made meanwhile are not delivered).
+    /// Always `true` on SQLite. Feeds watch this to tell their clients about a gap.
+    pub fn feed_status(&self) -> watch::Receiver<bool> {
+        self.inner.listening.subscribe()
     }
 
     /// Subscribes to chat-room messages from every replica (see [`Store::publish_room`]).

@@ -1,10 +1,545 @@
-//! (being written)
+//! Database outage and recovery.
+//!
+//! **PostgreSQL.** The four services reach the machine's PostgreSQL through a TCP
+//! [`Proxy`] the suite controls. Cutting it closes every connection and refuses new
+//! ones, which is what the services see when the database stops. While it is down:
+//!
+//! | who | what the client gets |
+//! |---|---|
+//! | REST | `503` with a JSON body and `Retry-After` |
+//! | JSON-RPC | error object, code `4` |
+//! | XML-RPC | `<fault>`, faultCode `4` |
+//! | gRPC | status `UNAVAILABLE`; health `NOT_SERVING` |
+//! | `/healthz` | `503` |
+//! | WebSocket feed | stays open: `{"event":"interrupted"}`, later `{"event":"resumed"}` |
+//! | gRPC WatchDummies | ends with `UNAVAILABLE`; a new watch works once the database is back |
+//!
+//! and no call takes longer than `DB_TIMEOUT_SECS` (set to 2 s here) plus a margin.
+//! Then the proxy is restored and the suite times how long each protocol takes to
+//! answer again, without restarting anything.
+//!
+//! **SQLite.** Another process holds an exclusive lock on the database file. Writes
+//! wait SQLite's busy timeout (5 s) and then get the same "unavailable" answers; reads
+//! keep working (WAL mode); once the lock is released writes work again.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use futures_util::StreamExt;
+use futures_util::future::join_all;
+use grpc_svc::pb::dummy::WatchDummiesRequest;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::Suite;
-use crate::report::Row;
+use crate::clients::{Client, Failure, Fields, Proto};
+use crate::procs::{Kind, Launch, Service, grpc_serving};
+use crate::proxy::Proxy;
+use crate::report::{Row, mib};
 
-/// Runs the scenario.
+/// `DB_TIMEOUT_SECS` given to the services: how long a request waits for a connection.
+const DB_TIMEOUT: Duration = Duration::from_secs(2);
+/// What a call may take on top of that before it counts as hanging.
+const MARGIN: Duration = Duration::from_secs(3);
+/// How long recovery may take before it counts as failed.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs the PostgreSQL outage, then the locked SQLite file.
 pub async fn run(suite: &Suite) -> Vec<Row> {
-    let _ = suite;
-    Vec::new()
+    let mut rows = postgres_outage(suite).await;
+    rows.extend(sqlite_locked(suite).await);
+    rows
+}
+
+/// The host and port of a `postgres://` URL.
+fn server_addr(url: &str) -> Option<SocketAddr> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let with_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    with_port.to_socket_addrs().ok()?.next()
+}
+
+/// The same URL with its host and port replaced.
+fn through(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let userinfo = authority
+        .rsplit_once('@')
+        .map_or(String::new(), |(u, _)| format!("{u}@"));
+    format!("{scheme}://{userinfo}{addr}{tail}")
+}
+
+struct Stack {
+    rest: Service,
+    rpc: Service,
+    grpc: Service,
+    ws: Service,
+}
+
+impl Stack {
+    fn all(&self) -> [&Service; 4] {
+        [&self.rest, &self.rpc, &self.grpc, &self.ws]
+    }
+
+    fn addr(&self, proto: Proto) -> SocketAddr {
+        match proto {
+            Proto::Rest => self.rest.addr,
+            Proto::JsonRpc | Proto::XmlRpc => self.rpc.addr,
+            Proto::Grpc => self.grpc.addr,
+        }
+    }
+}
+
+async fn start_stack(
+    suite: &Suite,
+    database: &str,
+    prefix: &str,
+    env: &[(&str, String)],
+) -> Result<Stack, String> {
+    let start = |kind: Kind| {
+        Service::start(&Launch {
+            kind,
+            database,
+            log_dir: &suite.log_dir,
+            name: &format!("{prefix}-{}", kind.binary()),
+            env,
+        })
+        .map_err(|e| format!("start {}: {e}", kind.binary()))
+    };
+    let mut stack = Stack {
+        rest: start(Kind::Rest)?,
+        rpc: start(Kind::Rpc)?,
+        grpc: start(Kind::Grpc)?,
+        ws: start(Kind::Ws)?,
+    };
+    for service in [
+        &mut stack.rest,
+        &mut stack.rpc,
+        &mut stack.grpc,
+        &mut stack.ws,
+    ] {
+        service.wait_healthy(Duration::from_secs(30)).await?;
+    }
+    Ok(stack)
+}
+
+/// The "unavailable" answer each protocol documents.
+fn is_unavailable(proto: Proto, failure: &Failure) -> bool {
+    let want = match proto {
+        Proto::Rest => "HTTP 503",
+        Proto::JsonRpc => "JSON-RPC error 4",
+        Proto::XmlRpc => "XML-RPC fault 4",
+        Proto::Grpc => "gRPC Unavailable",
+    };
+    matches!(failure, Failure::Answered(what) if what == want)
+}
+
+async fn postgres_outage(suite: &Suite) -> Vec<Row> {
+    let mut stack_row = Row::new("outage", "health and feeds");
+    let db = suite.database();
+    let store = db.migrated_store().await;
+    let Some(upstream) = server_addr(db.url.expose()) else {
+        stack_row.fail(format!(
+            "cannot find the server in {}",
+            suite.postgres.split('@').next_back().unwrap_or_default()
+        ));
+        return vec![stack_row];
+    };
+    let proxy = match Proxy::start(upstream).await {
+        Ok(proxy) => proxy,
+        Err(error) => {
+            stack_row.fail(format!("cannot start the proxy: {error}"));
+            return vec![stack_row];
+        }
+    };
+    let url = through(db.url.expose(), proxy.addr);
+    let env = [
+        ("DB_TIMEOUT_SECS", DB_TIMEOUT.as_secs().to_string()),
+        ("GRPC_HEALTH_INTERVAL_SECS", "1".to_owned()),
+    ];
+    let stack = match start_stack(suite, &url, "outage-pg", &env).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            stack_row.fail(error);
+            return vec![stack_row];
+        }
+    };
+    let http = reqwest::Client::builder()
+        .timeout(DB_TIMEOUT + MARGIN)
+        .build()
+        .expect("an HTTP client");
+    let clients: Vec<(Proto, Client)> = Proto::ALL
+        .into_iter()
+        .map(|p| (p, Client::new(p, stack.addr(p))))
+        .collect();
+    let mut rows: Vec<Row> = Proto::ALL
+        .into_iter()
+        .map(|p| Row::new("outage", p.name()))
+        .collect();
+
+    // A row to read, made straight in the database.
+    let seeded = store
+        .create(model::NewDummy::parse(&fields_of(Fields::random(1))).expect("valid"))
+        .await
+        .expect("create a row");
+    let id = seeded.id.0;
+    for ((proto, client), row) in clients.iter().zip(rows.iter_mut()) {
+        let got = client.get(id).await;
+        row.check(got.is_ok(), || {
+            format!("{} get before the outage: {got:?}", proto.name())
+        });
+    }
+
+    // The feeds, open before the outage.
+    let feed_url = format!("ws://{}/api/ws/dummies/", stack.ws.addr);
+    let mut feed = match tokio_tungstenite::connect_async(&feed_url).await {
+        Ok((socket, _)) => Some(read_feed(socket)),
+        Err(error) => {
+            stack_row.fail(format!("feed connect: {error}"));
+            None
+        }
+    };
+    let mut grpc = DummyServiceClient::connect(format!("http://{}", stack.grpc.addr))
+        .await
+        .expect("connect to grpc-svc");
+    let mut watch = grpc
+        .watch_dummies(WatchDummiesRequest {})
+        .await
+        .map(tonic::Response::into_inner);
+    stack_row.check(watch.is_ok(), || {
+        format!("watch before the outage: {watch:?}")
+    });
+
+    let cycles = suite.mode.pick(1, 3);
+    let down_for = suite
+        .mode
+        .pick(Duration::from_secs(4), Duration::from_secs(20));
+    for cycle in 0..cycles {
+        proxy.cut().await;
+        let cut_at = Instant::now();
+
+        // The feeds notice.
+        if let Some(socket) = feed.as_mut() {
+            let saw = wait_for_text(socket, "interrupted", Duration::from_secs(10)).await;
+            stack_row.check(saw.is_ok(), || {
+                format!("cycle {cycle}: the WebSocket feed did not say interrupted: {saw:?}")
+            });
+        }
+        if let Ok(stream) = watch.as_mut() {
+            let ended = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
+            let unavailable = matches!(&ended, Ok(Err(s)) if s.code() == tonic::Code::Unavailable);
+            stack_row.check(unavailable, || {
+                format!("cycle {cycle}: the gRPC watch did not end with UNAVAILABLE: {ended:?}")
+            });
+        }
+
+        // Every protocol answers "unavailable", in time, until the database is back.
+        while cut_at.elapsed() < down_for {
+            let probes = join_all(clients.iter().map(|(_, client)| async move {
+                let at = Instant::now();
+                let (read, write) = tokio::join!(client.get(id), client.create(Fields::random(2)));
+                (read, write, at.elapsed())
+            }))
+            .await;
+            for (((proto, _), row), (read, write, took)) in
+                clients.iter().zip(rows.iter_mut()).zip(probes)
+            {
+                for (what, failure) in [("get", read.err()), ("create", write.map(drop).err())] {
+                    row.check(
+                        failure.as_ref().is_some_and(|f| is_unavailable(*proto, f)),
+                        || format!("{what} while down: {failure:?}"),
+                    );
+                }
+                row.check(took <= DB_TIMEOUT + MARGIN, || {
+                    format!("get and create while down took {took:?}")
+                });
+            }
+            let rest = http
+                .get(format!("{}/api/rest/dummies/{id}", stack.rest.base()))
+                .send()
+                .await;
+            match rest {
+                Ok(response) => {
+                    let retry_after = response.headers().contains_key("retry-after");
+                    let body = response.json::<Value>().await;
+                    rows[0].check(retry_after && body.is_ok(), || {
+                        format!("503 without Retry-After or JSON body: {body:?}")
+                    });
+                }
+                Err(error) => rows[0].fail(format!("REST while down: {error}")),
+            }
+            for service in [&stack.rest, &stack.rpc, &stack.ws] {
+                let health = http.get(format!("{}/healthz", service.base())).send().await;
+                let status = health.as_ref().map(|r| r.status().as_u16()).ok();
+                stack_row.check(status == Some(503), || {
+                    format!("{} /healthz while down: {status:?}", service.kind.binary())
+                });
+            }
+            // The health monitor checks every second (GRPC_HEALTH_INTERVAL_SECS=1).
+            if cut_at.elapsed() > DB_TIMEOUT + Duration::from_secs(2) {
+                let serving = grpc_serving(stack.grpc.addr).await;
+                stack_row.check(serving == Some(false), || {
+                    format!("gRPC health while down: {serving:?} (want NOT_SERVING)")
+                });
+            }
+        }
+
+        // Back: time each protocol's first good answer.
+        proxy.restore().await.expect("restore the proxy");
+        let back_at = Instant::now();
+        for ((proto, client), row) in clients.iter().zip(rows.iter_mut()) {
+            let recovered = until_ok(|| async { client.get(id).await.is_ok() }).await;
+            row.check(recovered.is_some(), || {
+                format!("cycle {cycle}: {} did not recover", proto.name())
+            });
+            let since = recovered.map(|_| back_at.elapsed());
+            row.recovery = row.recovery.max(since);
+        }
+        let healthy = until_ok(|| async {
+            let mut all = grpc_serving(stack.grpc.addr).await == Some(true);
+            for service in [&stack.rest, &stack.rpc, &stack.ws] {
+                let health = http.get(format!("{}/healthz", service.base())).send().await;
+                all &= health.is_ok_and(|r| r.status().is_success());
+            }
+            all
+        })
+        .await;
+        stack_row.check(healthy.is_some(), || {
+            format!("cycle {cycle}: health did not recover")
+        });
+
+        // The WebSocket feed resumes on the same connection; the gRPC watch is made anew.
+        if let Some(socket) = feed.as_mut() {
+            let resumed = wait_for_text(socket, "resumed", RECOVERY_LIMIT).await;
+            stack_row.check(resumed.is_ok(), || {
+                format!("cycle {cycle}: the feed did not resume: {resumed:?}")
+            });
+        }
+        watch = Err(tonic::Status::unavailable("not yet"));
+        for _ in 0..100 {
+            watch = grpc
+                .watch_dummies(WatchDummiesRequest {})
+                .await
+                .map(tonic::Response::into_inner);
+            if watch.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let created = clients[0].1.create(Fields::random(3)).await;
+        stack_row.check(created.is_ok(), || {
+            format!("create after recovery: {created:?}")
+        });
+        if let (Some(socket), Ok((new_id, _))) = (feed.as_mut(), &created) {
+            let event =
+                wait_for_text(socket, &format!("\"id\":{new_id}"), Duration::from_secs(10)).await;
+            stack_row.check(event.is_ok(), || {
+                format!("cycle {cycle}: no feed event after recovery: {event:?}")
+            });
+        }
+        match (watch.as_mut(), &created) {
+            (Ok(stream), Ok((new_id, _))) => {
+                let event = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
+                let seen = matches!(&event, Ok(Ok(Some(e))) if e.dummy.as_ref().is_some_and(|d| d.id == *new_id));
+                stack_row.check(seen, || {
+                    format!("cycle {cycle}: no gRPC watch event after recovery: {event:?}")
+                });
+            }
+            (Err(status), _) => {
+                stack_row.fail(format!("cycle {cycle}: watch after recovery: {status}"))
+            }
+            _ => {}
+        }
+        stack_row.recovery = stack_row.recovery.max(Some(back_at.elapsed()));
+    }
+
+    let mut peak = 0;
+    for service in stack.all() {
+        stack_row.panics += service.panics() as u64;
+        peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+    }
+    stack_row.peak_rss_mib = Some(mib(peak));
+    stack_row.note = format!(
+        "{cycles} outage(s) of {} s; the proxy carried {} connections",
+        down_for.as_secs(),
+        proxy.connections()
+    );
+    rows.push(stack_row);
+    drop(stack);
+    drop(store);
+    drop(db);
+    rows
+}
+
+fn fields_of(f: Fields) -> model::DummyFields {
+    let mut fields = model::DummyFields::default();
+    fields.set("day", model::Value::Int(i64::from(f.day)));
+    fields.set(
+        "weekday",
+        model::Value::Text(crate::clients::WEEKDAYS[usize::from(f.weekday - 1)].to_owned()),
+    );
+    fields.set(
+        "month",
+        model::Value::Text(crate::clients::MONTHS[usize::from(f.month - 1)].to_owned()),
+    );
+    fields.set("year", model::Value::Int(i64::from(f.year)));
+    fields
+}
+
+/// Polls `probe` every 100 ms until it holds; the time it took, or `None` after the limit.
+async fn until_ok<F, Fut>(mut probe: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < RECOVERY_LIMIT {
+        if probe().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Reads a WebSocket in the background (so pings are answered while the suite does
+/// other things) and passes on each text frame, then a last line saying how it ended.
+fn read_feed<S>(
+    mut socket: tokio_tungstenite::WebSocketStream<S>,
+) -> mpsc::UnboundedReceiver<String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(Message::Text(text)) => {
+                    if tx.send(text.to_string()).is_err() {
+                        return;
+                    }
+                }
+                Ok(Message::Close(frame)) => {
+                    let _ = tx.send(format!("closed: {frame:?}"));
+                    return;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let _ = tx.send(format!("closed: {error}"));
+                    return;
+                }
+            }
+        }
+        let _ = tx.send("closed: the connection ended".to_owned());
+    });
+    rx
+}
+
+/// Waits for a text frame that contains `needle`.
+async fn wait_for_text(
+    feed: &mut mpsc::UnboundedReceiver<String>,
+    needle: &str,
+    limit: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, feed.recv()).await {
+            Ok(Some(text)) if text.contains(needle) => return Ok(text),
+            Ok(Some(text)) if text.starts_with("closed: ") => return Err(text),
+            Ok(Some(_)) => {}
+            Ok(None) => return Err("the connection ended".into()),
+            Err(_) => return Err(format!("nothing with {needle:?} within {limit:?}")),
+        }
+    }
+}
+
+/// SQLite: an exclusive lock held by another process makes writes unavailable.
+async fn sqlite_locked(suite: &Suite) -> Vec<Row> {
+    let mut rows: Vec<Row> = Proto::ALL
+        .into_iter()
+        .map(|p| Row::new("sqlite locked", p.name()))
+        .collect();
+    let mut stack_row = Row::new("sqlite locked", "all");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("locked.sqlite3");
+    let path_text = path.to_str().expect("UTF-8 path").to_owned();
+    let stack = match start_stack(suite, &path_text, "outage-sqlite", &[]).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            stack_row.fail(error);
+            return vec![stack_row];
+        }
+    };
+    let clients: Vec<(Proto, Client)> = Proto::ALL
+        .into_iter()
+        .map(|p| (p, Client::new(p, stack.addr(p))))
+        .collect();
+    let created = clients[0].1.create(Fields::random(4)).await;
+    let Ok((id, _)) = created else {
+        stack_row.fail(format!("create before the lock: {created:?}"));
+        return vec![stack_row];
+    };
+
+    // Another process (this one) takes the write lock and holds it.
+    let mut locker = SqliteConnection::establish(&path_text).expect("open the SQLite file");
+    diesel::sql_query("PRAGMA busy_timeout = 5000")
+        .execute(&mut locker)
+        .expect("pragma");
+    diesel::sql_query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .expect("take the lock");
+    let probes = join_all(clients.iter().map(|(_, client)| async move {
+        let at = Instant::now();
+        let write = client.create(Fields::random(5)).await;
+        let took = at.elapsed();
+        (write, took, client.get(id).await)
+    }))
+    .await;
+    for (((proto, _), row), (write, took, read)) in clients.iter().zip(rows.iter_mut()).zip(probes)
+    {
+        row.check(
+            write
+                .as_ref()
+                .err()
+                .is_some_and(|f| is_unavailable(*proto, f)),
+            || format!("create while locked: {write:?}"),
+        );
+        // SQLite's busy timeout (5 s) plus a margin.
+        row.check(took <= Duration::from_secs(5) + MARGIN, || {
+            format!("create while locked took {took:?}")
+        });
+        row.check(read.is_ok(), || {
+            format!("get while locked (WAL readers go on): {read:?}")
+        });
+    }
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .expect("release the lock");
+    drop(locker);
+    let released = Instant::now();
+    for ((proto, client), row) in clients.iter().zip(rows.iter_mut()) {
+        let write = client.create(Fields::random(6)).await;
+        row.check(write.is_ok(), || {
+            format!("{} create after the lock: {write:?}", proto.name())
+        });
+        row.recovery = Some(released.elapsed());
+    }
+    for service in stack.all() {
+        stack_row.panics += service.panics() as u64;
+    }
+    stack_row.cases += 1;
+    rows.push(stack_row);
+    rows
 }

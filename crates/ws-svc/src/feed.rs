@@ -4,7 +4,13 @@
 //! ```text
 //! {"event": "created", "dummy": {"id": 11, "day": 1, "weekday": "Monday", …}}
 //! {"event": "missed", "count": 3}      the client read too slowly; 3 events were skipped
+//! {"event": "interrupted", "reason": "the database is unavailable; …"}
+//! {"event": "resumed"}                 the database is back; changes made in between were not sent
 //! ```
+//!
+//! A database outage does not close the feed: the client gets `interrupted`, then
+//! `resumed` once the server's listener has reconnected (with back-off, up to 5 s
+//! between tries), and should re-read whatever it displays.
 //!
 //! The feed is read-only: text sent to it gets an `error` frame.
 
@@ -31,8 +37,25 @@ pub async fn run(mut conn: Connection, state: WsState) {
             return;
         }
     };
+    let mut live = state.store.feed_status();
+    live.borrow_and_update();
+    let mut watching_live = true;
     loop {
         tokio::select! {
+            changed = live.changed(), if watching_live => {
+                if changed.is_err() {
+                    watching_live = false;
+                    continue;
+                }
+                let frame = if *live.borrow_and_update() {
+                    messages::resumed()
+                } else {
+                    messages::interrupted()
+                };
+                if !conn.text(frame).await {
+                    break;
+                }
+            }
             next = conn.next() => match next {
                 Next::Text(_) => {
                     if !conn.invalid("this feed is read-only").await {

@@ -8,6 +8,8 @@
 //!                     "timestamp": "2026-11-29T10:11:52.123456Z"}         chat
 //!                    {"event": "created", "dummy": {...}}      the Dummy feed
 //!                    {"event": "missed", "count": 3}           the feed skipped 3 events (slow reader)
+//!                    {"event": "interrupted", "reason": "…"}   the database went away: events may be lost
+//!                    {"event": "resumed"}                      …and came back: the feed is live again
 //!                    {"error": "expected a JSON object like {\"message\": \"…\"}"}
 //! ```
 //!
@@ -87,6 +89,20 @@ pub fn feed_event(event: &model::ChangeEvent) -> String {
 /// The feed could not keep up: `count` events were skipped.
 pub fn missed(count: u64) -> String {
     json!({ "event": "missed", "count": count }).to_string()
+}
+
+/// The feed lost its database connection: changes made until `resumed` may be missed.
+pub fn interrupted() -> String {
+    json!({
+        "event": "interrupted",
+        "reason": "the database is unavailable; changes made until \"resumed\" may be missed",
+    })
+    .to_string()
+}
+
+/// The feed is live again after `interrupted`; re-read what you need.
+pub fn resumed() -> String {
+    json!({ "event": "resumed" }).to_string()
 }
 
 #[cfg(test)]

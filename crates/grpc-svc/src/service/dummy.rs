@@ -188,22 +188,32 @@ impl DummyService for Dummies {
         _request: Request<pb::WatchDummiesRequest>,
     ) -> Result<Response<Self::WatchDummiesStream>, Status> {
         let receiver = self.store.subscribe().await.map_err(to_status)?;
+        let mut live = self.store.feed_status();
+        live.borrow_and_update();
         let shutdown = self.shutdown.clone();
-        let events = stream::unfold(Some((receiver, 0u64)), move |state| {
+        let events = stream::unfold(Some((receiver, live, 0u64)), move |state| {
             let shutdown = shutdown.clone();
             async move {
-                let (mut receiver, mut missed) = state?;
+                let (mut receiver, mut live, mut missed) = state?;
                 loop {
                     tokio::select! {
                         // The server is stopping: end the stream so it can drain.
                         () = shutdown.cancelled() => {
                             return Some((Err(Status::unavailable("the server is shutting down")), None));
                         }
+                        // The database went away: changes may be lost from here, so end
+                        // the stream; the client watches again once it is back.
+                        Ok(()) = live.changed() => {
+                            if !*live.borrow_and_update() {
+                                let lost = "the change feed lost its database connection; watch again";
+                                return Some((Err(Status::unavailable(lost)), None));
+                            }
+                        }
                         received = receiver.recv() => match received {
                             Ok(event) => {
                                 let mut event = pb::DummyEvent::from(event);
                                 event.missed = std::mem::take(&mut missed);
-                                return Some((Ok(event), Some((receiver, missed))));
+                                return Some((Ok(event), Some((receiver, live, missed))));
                             }
                             // Too slow: say how many were skipped on the next event.
                             Err(RecvError::Lagged(n)) => missed += n,
