@@ -1,10 +1,244 @@
-//! (being written)
+//! Start-up and configuration.
+//!
+//! - **Four at once:** rest-svc, rpc-svc, grpc-svc and ws-svc start at the same
+//!   moment on one fresh PostgreSQL database. Each runs the migrations at start-up;
+//!   an advisory lock makes them take turns, so the schema is applied exactly once
+//!   (one process logs the versions it applied, the others an empty list) and all
+//!   four become healthy.
+//! - **Bad settings:** a `DATABASE_URL` of an unknown kind, a setting with a value
+//!   that does not parse, a port that is already taken. Each must end the process
+//!   with a non-zero code and a short message on stderr, never a panic or a backtrace.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use futures_util::future::join_all;
 
 use crate::Suite;
-use crate::report::Row;
+use crate::procs::{Kind, Launch, Service, binary_path};
+use crate::report::{Row, mib};
 
-/// Runs the scenario.
+/// Runs both halves.
 pub async fn run(suite: &Suite) -> Vec<Row> {
-    let _ = suite;
-    Vec::new()
+    let mut rows = vec![four_at_once(suite).await];
+    rows.extend(bad_settings().await);
+    rows
+}
+
+/// How many migrations the PostgreSQL schema has (folders under `migrations/postgres`).
+const POSTGRES_MIGRATIONS: i64 = 2;
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+async fn four_at_once(suite: &Suite) -> Row {
+    let mut row = Row::new("startup", "all");
+    let rounds = suite.mode.pick(2, 5);
+    let mut slowest = Duration::ZERO;
+    let mut peak = 0;
+    for round in 0..rounds {
+        let db = suite.database();
+        let url = db.url.expose().to_owned();
+        let env = [("RUST_LOG", "info".to_owned())];
+        let mut services = Vec::new();
+        for kind in Kind::ALL {
+            match Service::start(&Launch {
+                kind,
+                database: &url,
+                log_dir: &suite.log_dir,
+                name: &format!("startup-{round}-{}", kind.binary()),
+                env: &env,
+            }) {
+                Ok(service) => services.push(service),
+                Err(error) => row.fail(format!("start {}: {error}", kind.binary())),
+            }
+        }
+        let healthy = join_all(
+            services
+                .iter_mut()
+                .map(|s| s.wait_healthy(Duration::from_secs(30))),
+        )
+        .await;
+        for result in healthy {
+            match result {
+                Ok(took) => {
+                    row.cases += 1;
+                    slowest = slowest.max(took);
+                }
+                Err(error) => row.fail(format!("round {round}: {error}")),
+            }
+        }
+        // Exactly one process applied the migrations; the table lists each once.
+        let applied: Vec<&Service> = services
+            .iter()
+            .filter(|s| {
+                let log = s.log_text();
+                log.contains("database schema is up to date") && !log.contains("applied=[]")
+            })
+            .collect();
+        row.check(applied.len() == 1, || {
+            format!(
+                "round {round}: {} processes say they applied migrations",
+                applied.len()
+            )
+        });
+        let recorded = PgConnection::establish(&url)
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| {
+                diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
+                    .get_result::<Count>(&mut c)
+                    .map_err(|e| e.to_string())
+            });
+        row.check(
+            recorded.as_ref().is_ok_and(|c| c.n == POSTGRES_MIGRATIONS),
+            || {
+                format!(
+                    "round {round}: migration table: {:?}",
+                    recorded.as_ref().map(|c| c.n)
+                )
+            },
+        );
+        for service in &services {
+            row.panics += service.panics() as u64;
+            peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+        }
+        drop(services);
+        drop(db);
+    }
+    row.peak_rss_mib = Some(mib(peak));
+    row.note = format!(
+        "{rounds} rounds; slowest service healthy after {:.2} s",
+        slowest.as_secs_f64()
+    );
+    row
+}
+
+/// One bad setting, for one binary.
+struct BadCase {
+    kind: Kind,
+    what: &'static str,
+    env: Vec<(&'static str, String)>,
+}
+
+async fn bad_settings() -> Vec<Row> {
+    // A port someone else holds.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let taken_addr = taken.local_addr().expect("its address").to_string();
+    let sqlite = tempfile::tempdir().expect("a temporary directory");
+    let sqlite_url = sqlite.path().join("config.sqlite3");
+    let sqlite_url = sqlite_url.to_str().expect("UTF-8").to_owned();
+
+    let mut cases = Vec::new();
+    for kind in Kind::ALL {
+        let (addr_env, number_env) = match kind {
+            Kind::Rest => ("REST_ADDR", "REST_BODY_LIMIT_BYTES"),
+            Kind::Rpc => ("RPC_ADDR", "RPC_BODY_LIMIT_BYTES"),
+            Kind::Grpc => ("GRPC_ADDR", "GRPC_MAX_MESSAGE_BYTES"),
+            Kind::Ws => ("WS_ADDR", "WS_MAX_FRAME_BYTES"),
+        };
+        cases.push(BadCase {
+            kind,
+            what: "DATABASE_URL of an unknown kind",
+            env: vec![("DATABASE_URL", "mysql://root@127.0.0.1/protocols".into())],
+        });
+        cases.push(BadCase {
+            kind,
+            what: "a number setting that is not a number",
+            env: vec![(number_env, "lots".into())],
+        });
+        cases.push(BadCase {
+            kind,
+            what: "LOG_FORMAT that is not pretty or json",
+            env: vec![("LOG_FORMAT", "yaml".into())],
+        });
+        cases.push(BadCase {
+            kind,
+            what: "an address that is not host:port",
+            env: vec![(addr_env, "localhost".into())],
+        });
+        cases.push(BadCase {
+            kind,
+            what: "a port already in use",
+            env: vec![(addr_env, taken_addr.clone())],
+        });
+    }
+
+    let mut rows: Vec<Row> = Kind::ALL
+        .iter()
+        .map(|k| Row::new("bad settings", k.binary()))
+        .collect();
+    let results = join_all(cases.iter().map(|case| run_bad(case, &sqlite_url))).await;
+    for (case, result) in cases.iter().zip(results) {
+        let row = &mut rows[Kind::ALL
+            .iter()
+            .position(|k| *k == case.kind)
+            .expect("a kind")];
+        match result {
+            Ok((code, stderr, took)) => {
+                let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+                let panicked = stderr.contains("panicked") || stderr.contains("backtrace");
+                if panicked {
+                    row.panics += 1;
+                }
+                row.check(
+                    code.is_some_and(|c| c != 0)
+                        && !panicked
+                        && !lines.is_empty()
+                        && lines.len() <= 3,
+                    || {
+                        format!(
+                            "{}: exit {code:?} after {took:?}, stderr: {stderr:.400}",
+                            case.what
+                        )
+                    },
+                );
+            }
+            Err(error) => row.fail(format!("{}: {error}", case.what)),
+        }
+    }
+    for row in &mut rows {
+        row.note =
+            "unknown database kind, unparsable number, bad LOG_FORMAT, bad address, port in use"
+                .to_owned();
+    }
+    drop(taken);
+    rows
+}
+
+/// Runs the binary with the bad setting; its exit code, stderr and run time.
+async fn run_bad(
+    case: &BadCase,
+    sqlite_url: &str,
+) -> Result<(Option<i32>, String, Duration), String> {
+    let mut command = tokio::process::Command::new(binary_path(case.kind.binary()));
+    command
+        .env("DATABASE_URL", sqlite_url)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // Every service on a free port unless the case says otherwise.
+    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR"] {
+        command.env(var, "127.0.0.1:0");
+    }
+    for (key, value) in &case.env {
+        command.env(key, value);
+    }
+    let started = Instant::now();
+    let child = command.spawn().map_err(|e| e.to_string())?;
+    match tokio::time::timeout(Duration::from_secs(10), child.wait_with_output()).await {
+        Ok(Ok(output)) => Ok((
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            started.elapsed(),
+        )),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("still running after 10 s (it should have refused to start)".into()),
+    }
 }

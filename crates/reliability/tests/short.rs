@@ -1,0 +1,53 @@
+//! The reliability suite's short mode, as CI runs it: every scenario for a few
+//! seconds against the real service binaries and PostgreSQL. The suite prints its
+//! table; this test fails when any row is not clean (a failed check, a panic in a
+//! service's log, a lost or half-applied write).
+
+use std::process::Command;
+
+#[test]
+fn the_short_suite_runs_clean() {
+    let Some(postgres) = std::env::var(test_support::POSTGRES_ENV)
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "CI=true but {} is not set: the reliability suite must run in CI",
+            test_support::POSTGRES_ENV
+        );
+        eprintln!(
+            "skipping the reliability suite: set {} (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+            test_support::POSTGRES_ENV
+        );
+        return;
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_reliability"))
+        .env(test_support::POSTGRES_ENV, postgres)
+        .output()
+        .expect("run the reliability suite");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the reliability suite is not clean"
+    );
+    assert!(
+        stdout.contains("| startup | all |"),
+        "the table lacks a scenario"
+    );
+    assert!(
+        stdout.contains("| outage | gRPC |"),
+        "the table lacks a scenario"
+    );
+    assert!(
+        stdout.contains("| shutdown | REST |"),
+        "the table lacks a scenario"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "CLEAN" || l.starts_with("CLEAN in"))
+    );
+}
