@@ -72,6 +72,15 @@ shark what="all":
     for port in 8001 8002 8003 8080; do args+=(-d "tcp.port==$port,http"); done
     wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"
 
+# The reliability suite, long mode: outages, lost writes under load and SIGTERM, floods, start-up (one table).
+reliability *args:
+    cargo build --release -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p reliability
+    PROTOCOLS_TEST_POSTGRES_URL="${PROTOCOLS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" "${CARGO_TARGET_DIR:-target}/release/reliability" --long {{args}}
+
+# Fuzz every parser that reads network bytes for N seconds each (cargo-fuzz, libFuzzer).
+fuzz seconds="600" *targets:
+    scripts/fuzz.sh {{seconds}} {{targets}}
+
 # The protocol shootout: every protocol, same operations; writes bench-results/shootout.{json,svg}.
 bench *args:
     cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench

@@ -47,7 +47,8 @@ impl RuntimeArgs {
     }
 }
 
-/// Installs the process's one tracing subscriber. Call once, first thing in `main`.
+/// Installs the process's one tracing subscriber and raises the open-file limit.
+/// Call once, first thing in `main`.
 pub fn init_tracing(args: &RuntimeArgs) {
     let filter = EnvFilter::try_new(&args.log).unwrap_or_else(|err| {
         eprintln!(
@@ -64,6 +65,16 @@ pub fn init_tracing(args: &RuntimeArgs) {
     match args.log_format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+    raise_open_file_limit();
+}
+
+/// Every connection is an open file: take the hard limit as the soft one, so a
+/// shell's default of 1024 does not cap WebSocket clients (see the README's limits).
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
     }
 }
 
