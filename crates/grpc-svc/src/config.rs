@@ -63,11 +63,12 @@ pub struct GrpcArgs {
 }
 
 impl GrpcArgs {
-    /// Reads the TLS files, if any, into server settings.
+    /// Reads the TLS files, if any, into server settings; `shutdown_grace` comes from
+    /// the runtime settings (`SHUTDOWN_GRACE_SECS`).
     ///
     /// # Errors
     /// When a TLS file can't be read; the message names the file.
-    pub fn settings(&self) -> Result<GrpcSettings, String> {
+    pub fn settings(&self, shutdown_grace: Duration) -> Result<GrpcSettings, String> {
         let read = |path: &PathBuf| {
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
         };
@@ -84,6 +85,7 @@ impl GrpcArgs {
             max_message_bytes: self.grpc_max_message_bytes,
             health_interval: Duration::from_secs(self.grpc_health_interval_secs.max(1)),
             tls,
+            shutdown_grace,
         })
     }
 }

@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
 
-    let settings = match config.grpc.settings() {
+    let settings = match config.grpc.settings(config.runtime.shutdown_grace()) {
         Ok(settings) => settings,
         Err(error) => {
             tracing::error!(%error, "bad gRPC settings");

@@ -43,6 +43,8 @@ pub struct GrpcSettings {
     pub health_interval: Duration,
     /// TLS, or `None` for plaintext HTTP/2 (h2c), which is what Wireshark can read.
     pub tls: Option<TlsSettings>,
+    /// How long calls still running at shutdown get before they are cut off.
+    pub shutdown_grace: Duration,
 }
 
 /// A bound, not yet running, gRPC server.
@@ -134,7 +136,19 @@ impl GrpcApp {
         }
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let stopping = shutdown.clone();
-        server
+        let grace_over = {
+            let shutdown = shutdown.clone();
+            let grace = self.settings.shutdown_grace;
+            async move {
+                shutdown.cancelled().await;
+                tokio::time::sleep(grace).await;
+                tracing::warn!(
+                    ?grace,
+                    "gRPC calls still open after the grace period; cutting them off"
+                );
+            }
+        };
+        let serving = server
             .layer(cors())
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(tower::util::MapResponseLayer::new(
@@ -155,8 +169,13 @@ impl GrpcApp {
                 // Tell health checkers (and the gateway) first, then stop accepting.
                 set_all(&reporter, ServingStatus::NotServing).await;
                 tracing::info!("gRPC server draining");
-            })
-            .await
+            });
+        // tonic drains until every connection has closed; a client holding a stream
+        // open must not keep the process alive past the grace period.
+        tokio::select! {
+            result = serving => result,
+            () = grace_over => Ok(()),
+        }
     }
 }
 

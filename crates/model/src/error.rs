@@ -152,6 +152,9 @@ fn is_transient(message: &str) -> bool {
         "no connection to the server",
         "connection to server",
         "the database system is",
+        // Either, before the migrations have created the table (a fresh database at start-up)
+        "relation \"dummies\" does not exist",
+        "no such table: dummies",
     ];
     TRANSIENT.iter().any(|t| message.contains(t))
 }
@@ -187,6 +190,8 @@ mod tests {
     #[test]
     fn locked_sqlite_database_is_unavailable_not_internal() {
         assert!(is_transient("database is locked"));
-        assert!(!is_transient("no such table: dummies"));
+        // Before the migrations ran (start-up): try again shortly.
+        assert!(is_transient("no such table: dummies"));
+        assert!(!is_transient("no such column: dummies.colour"));
     }
 }

@@ -331,18 +331,22 @@ impl Store {
         }
     }
 
-    /// Checks that the database answers (`SELECT 1`), for health checks.
+    /// Checks that the database answers and has the Dummy table, for health checks: a
+    /// fresh database is not healthy until the migrations have created it.
     ///
     /// # Errors
     /// [`Error::Unavailable`] when it does not.
     pub async fn ping(&self) -> Result<(), Error> {
         self.run(|conn| {
-            with_backend!(conn, |c, _t| diesel::sql_query("SELECT 1").execute(c))
-                .map(drop)
-                .map_err(|e| match from_diesel(e, None) {
-                    Error::Internal(source) => Error::Unavailable(source),
-                    other => other,
-                })
+            with_backend!(conn, |c, _t| diesel::sql_query(
+                "SELECT 1 FROM dummies LIMIT 0"
+            )
+            .execute(c))
+            .map(drop)
+            .map_err(|e| match from_diesel(e, None) {
+                Error::Internal(source) => Error::Unavailable(source),
+                other => other,
+            })
         })
         .await
     }

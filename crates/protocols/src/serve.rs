@@ -57,7 +57,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(listen_error("WS_ADDR", args.ws_addr))?;
     let http = composed(&settings(args.http_addr), &args, store.clone(), ws_state)
         .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
-    let grpc_settings = args.grpc.settings()?;
+    let grpc_settings = args.grpc.settings(args.runtime.shutdown_grace())?;
     let grpc = grpc_svc::startup::build(&grpc_settings, store)
         .await
         .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;

@@ -15,6 +15,7 @@
 //! |---|---|
 //! | [`outage`] | cuts PostgreSQL off through a TCP proxy, checks each protocol's "unavailable" answer, restores it and times the recovery; then a locked SQLite file |
 //! | [`writes`] | 32 clients over REST, JSON-RPC, XML-RPC and gRPC against two instances of each service, then the same with SIGTERM in the middle; the database must hold exactly what was acknowledged |
+//! | [`feed`] | a burst of writes while a WebSocket feed and a gRPC watch listen: every event arrives once, or is reported missed |
 //! | [`flood`] | WebSocket rooms with many members, a slow reader, idle HTTP/1.1 and HTTP/2 connections, oversized bodies |
 //! | [`startup`] | four services started at once on a fresh database; bad settings |
 //!
@@ -24,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod clients;
+pub mod feed;
 pub mod flood;
 pub mod outage;
 pub mod procs;

@@ -3,7 +3,7 @@
 //! ```text
 //! reliability                 the short mode (seconds per scenario), as CI runs it
 //! reliability --long          the long mode: `just reliability`
-//! reliability --only writes   one scenario (outage, writes, shutdown, flood, startup)
+//! reliability --only writes   one scenario (startup, outage, writes, shutdown, feed, flood)
 //! ```
 //!
 //! PostgreSQL comes from `PROTOCOLS_TEST_POSTGRES_URL` (default: the local server);
@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use reliability::{Mode, Suite, flood, outage, report, startup, writes};
+use reliability::{Mode, Suite, feed, flood, outage, report, startup, writes};
 
 /// The scenarios, in the order they run.
-const SCENARIOS: [&str; 5] = ["startup", "outage", "writes", "shutdown", "flood"];
+const SCENARIOS: [&str; 6] = ["startup", "outage", "writes", "shutdown", "feed", "flood"];
 
 #[derive(Parser)]
 #[command(
@@ -28,7 +28,7 @@ struct Args {
     #[arg(long)]
     long: bool,
 
-    /// Run only these scenarios (comma-separated): startup, outage, writes, shutdown, flood.
+    /// Run only these scenarios (comma-separated): startup, outage, writes, shutdown, feed, flood.
     #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS))]
     only: Vec<String>,
 
@@ -84,6 +84,7 @@ async fn main() -> ExitCode {
             "outage" => outage::run(&suite).await,
             "writes" => writes::run(&suite, false).await,
             "shutdown" => writes::run(&suite, true).await,
+            "feed" => feed::run(&suite).await,
             _ => flood::run(&suite).await,
         };
         for row in &found {

@@ -11,8 +11,9 @@
 //! | XML-RPC | `<fault>`, faultCode `4` |
 //! | gRPC | status `UNAVAILABLE`; health `NOT_SERVING` |
 //! | `/healthz` | `503` |
-//! | WebSocket feed | stays open: `{"event":"interrupted"}`, later `{"event":"resumed"}` |
-//! | gRPC WatchDummies | ends with `UNAVAILABLE`; a new watch works once the database is back |
+//! | WebSocket feed | stays open: `{"event":"interrupted"}`, later `{"event":"resumed"}`; a feed opened while down closes with 1013 |
+//! | WebSocket chat | stays open; each message gets `{"error":"the room is unavailable…"}` |
+//! | gRPC WatchDummies | ends with `UNAVAILABLE`; so does a new one; a watch started after the return works |
 //!
 //! and no call takes longer than `DB_TIMEOUT_SECS` (set to 2 s here) plus a margin.
 //! Then the proxy is restored and the suite times how long each protocol takes to
@@ -26,13 +27,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
-use futures_util::StreamExt;
 use futures_util::future::join_all;
+use futures_util::{SinkExt, StreamExt};
 use grpc_svc::pb::dummy::WatchDummiesRequest;
 use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
 
 use crate::Suite;
 use crate::clients::{Client, Failure, Fields, Proto};
@@ -210,6 +212,17 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
             None
         }
     };
+    let chat_url = format!("ws://{}/api/ws/chat/outage/", stack.ws.addr);
+    let mut chat = match tokio_tungstenite::connect_async(&chat_url).await {
+        Ok((socket, _)) => {
+            let (sink, stream) = socket.split();
+            Some((sink, read_feed(stream)))
+        }
+        Err(error) => {
+            stack_row.fail(format!("chat connect: {error}"));
+            None
+        }
+    };
     let mut grpc = DummyServiceClient::connect(format!("http://{}", stack.grpc.addr))
         .await
         .expect("connect to grpc-svc");
@@ -224,7 +237,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
     let cycles = suite.mode.pick(1, 3);
     let down_for = suite
         .mode
-        .pick(Duration::from_secs(4), Duration::from_secs(20));
+        .pick(Duration::from_secs(7), Duration::from_secs(20));
     for cycle in 0..cycles {
         proxy.cut().await;
         let cut_at = Instant::now();
@@ -243,6 +256,44 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
                 format!("cycle {cycle}: the gRPC watch did not end with UNAVAILABLE: {ended:?}")
             });
         }
+
+        // Subscribing while it is down: refused in each protocol's own form once the
+        // listener's start timeout (5 s) has passed.
+        let late_feed = {
+            let url = feed_url.clone();
+            tokio::spawn(async move {
+                let (socket, _) = tokio_tungstenite::connect_async(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut texts = read_feed(socket);
+                wait_for_text(&mut texts, "closed", Duration::from_secs(15)).await
+            })
+        };
+        let late_watch = {
+            let mut grpc = grpc.clone();
+            tokio::spawn(async move { grpc.watch_dummies(WatchDummiesRequest {}).await.map(drop) })
+        };
+        // A chat member keeps talking: each message gets an error frame and the
+        // connection stays open (an outage is not the client's fault).
+        let chatting = CancellationToken::new();
+        let chat_task = chat.take().map(|(mut sink, mut texts)| {
+            let stop = chatting.clone();
+            tokio::spawn(async move {
+                let (mut sent, mut errors, mut closed) = (0, 0, None);
+                while !stop.is_cancelled() && closed.is_none() {
+                    sent += 1;
+                    let text = format!("{{\"message\":\"during outage {sent}\"}}");
+                    let _ = sink.send(Message::text(text)).await;
+                    match wait_for_text(&mut texts, "{", Duration::from_secs(10)).await {
+                        Ok(reply) if reply.contains("unavailable") => errors += 1,
+                        Ok(_) => {}
+                        Err(why) => closed = Some(why),
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                (sink, texts, sent, errors, closed)
+            })
+        });
 
         // Every protocol answers "unavailable", in time, until the database is back.
         while cut_at.elapsed() < down_for {
@@ -294,6 +345,33 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
                 });
             }
         }
+
+        chatting.cancel();
+        if let Some(task) = chat_task {
+            match task.await {
+                Ok((sink, texts, sent, errors, closed)) => {
+                    stack_row.check(errors > 0 && closed.is_none(), || {
+                        format!(
+                            "cycle {cycle}: chat while down: {errors} error frames for {sent} messages, ended: {closed:?}"
+                        )
+                    });
+                    chat = Some((sink, texts));
+                }
+                Err(error) => stack_row.fail(format!("the chat client panicked: {error}")),
+            }
+        }
+        let late = late_feed
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e));
+        stack_row.check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
+            format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
+        });
+        let late = late_watch.await;
+        stack_row.check(
+            matches!(&late, Ok(Err(s)) if s.code() == tonic::Code::Unavailable),
+            || format!("cycle {cycle}: a watch started while down: {late:?}"),
+        );
 
         // Back: time each protocol's first good answer.
         proxy.restore().await.expect("restore the proxy");
@@ -361,6 +439,16 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
             }
             _ => {}
         }
+        if let Some((sink, texts)) = chat.as_mut() {
+            let said = format!("after outage {cycle}");
+            let _ = sink
+                .send(Message::text(format!("{{\"message\":\"{said}\"}}")))
+                .await;
+            let heard = wait_for_text(texts, &said, Duration::from_secs(10)).await;
+            stack_row.check(heard.is_ok(), || {
+                format!("cycle {cycle}: chat after recovery: {heard:?}")
+            });
+        }
         stack_row.recovery = stack_row.recovery.max(Some(back_at.elapsed()));
     }
 
@@ -415,11 +503,12 @@ where
 
 /// Reads a WebSocket in the background (so pings are answered while the suite does
 /// other things) and passes on each text frame, then a last line saying how it ended.
-fn read_feed<S>(
-    mut socket: tokio_tungstenite::WebSocketStream<S>,
-) -> mpsc::UnboundedReceiver<String>
+fn read_feed<S>(mut socket: S) -> mpsc::UnboundedReceiver<String>
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + Unpin
+        + Send
+        + 'static,
 {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {

@@ -73,6 +73,15 @@ async fn four_at_once(suite: &Suite) -> Row {
                 Err(error) => row.fail(format!("round {round}: {error}")),
             }
         }
+        // Healthy means the database answers; the schema may still be on its way.
+        let settled = Instant::now();
+        while settled.elapsed() < Duration::from_secs(15)
+            && !services
+                .iter()
+                .all(|s| s.log_text().contains("database schema is up to date"))
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         // Exactly one process applied the migrations; the table lists each once.
         let applied: Vec<&Service> = services
             .iter()

@@ -7,7 +7,8 @@
 //! half-way through. Its in-flight requests must either complete (and then be in the
 //! database) or fail visibly to their client; the client carries on against the
 //! second instance. WebSocket clients of the stopped ws-svc must get close 1001, and
-//! every stopped process must exit within the grace period.
+//! every stopped process must exit within the grace period, even grpc-svc with a
+//! client-streaming call held open on it.
 //!
 //! How the check tells rows apart: every create carries a unique `year`
 //! (client × 1,000,000 + sequence), which patches never change. A patch writes day,
@@ -23,14 +24,20 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::Suite;
+use grpc_svc::pb::echo::EchoRequest;
+use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+
 use crate::clients::{Client, Failure, Fields, Patch, Proto};
 use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
 
 /// Concurrent writers (a quarter per protocol).
 pub const CLIENTS: usize = 32;
-/// `SHUTDOWN_GRACE_SECS` given to the services here; a stopped process must exit within it.
-pub const GRACE: Duration = Duration::from_secs(10);
+/// `SHUTDOWN_GRACE_SECS` given to the services here; a stopped process must exit
+/// within it (plus [`EXIT_MARGIN`] to wind down once it is over).
+pub const GRACE: Duration = Duration::from_secs(5);
+/// What a process may take after the grace period to close its last sockets and exit.
+pub const EXIT_MARGIN: Duration = Duration::from_secs(2);
 /// WebSocket feed clients per ws-svc instance.
 const WS_CLIENTS: usize = 8;
 
@@ -142,6 +149,28 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
         writers.push((proto, tokio::spawn(write_loop(n, clients, deadline))));
     }
 
+    // A gRPC client-streaming call that never ends, on the instance to be stopped:
+    // it must not keep that process alive past the grace period.
+    let _held = if sigterm {
+        let mut echo = EchoServiceClient::connect(format!("http://{}", addr(Kind::Grpc, 0)))
+            .await
+            .ok();
+        Some(tokio::spawn(async move {
+            let first = EchoRequest {
+                message: "held open".into(),
+                delay_ms: 0,
+            };
+            let endless =
+                futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+            match echo.as_mut() {
+                Some(echo) => echo.client_streaming_echo(endless).await.map(drop),
+                None => Ok(()),
+            }
+        }))
+    } else {
+        None
+    };
+
     // Half-way: SIGTERM to every first instance; time each exit.
     let mut exits = Vec::new();
     if sigterm {
@@ -151,7 +180,9 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
             pair[0].terminate();
         }
         for pair in &mut services {
-            let status = pair[0].wait_exit(GRACE + Duration::from_secs(5)).await;
+            let status = pair[0]
+                .wait_exit(GRACE + EXIT_MARGIN + Duration::from_secs(5))
+                .await;
             exits.push((pair[0].kind, status, signalled.elapsed()));
         }
     }
@@ -239,7 +270,7 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
         let mut notes = Vec::new();
         for (kind, status, took) in &exits {
             setup.check(
-                status.is_some_and(|s| s.success()) && *took <= GRACE,
+                status.is_some_and(|s| s.success()) && *took <= GRACE + EXIT_MARGIN,
                 || format!("{} after SIGTERM: {status:?} after {took:?}", kind.binary()),
             );
             notes.push(format!(

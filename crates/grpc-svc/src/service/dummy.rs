@@ -238,9 +238,13 @@ fn masked_fields(fields: &DummyFields, paths: &[String]) -> Result<DummyFields, 
             "month" => ("month", &fields.month),
             "year" => ("year", &fields.year),
             other => {
+                // Quote only the start: the message travels in a header (grpc-message),
+                // and HTTP/2 peers refuse header blocks over 16 KiB.
+                let shown: String = other.chars().take(40).collect();
+                let more = if shown.len() < other.len() { "…" } else { "" };
                 return Err(bad_field(
                     "update_mask",
-                    &format!("unknown field {other:?}; use day, weekday, month or year"),
+                    &format!("unknown field {shown:?}{more}; use day, weekday, month or year"),
                 ));
             }
         };

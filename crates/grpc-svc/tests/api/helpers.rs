@@ -31,6 +31,7 @@ pub fn settings(tls: Option<TlsSettings>) -> GrpcSettings {
         max_message_bytes: MAX_MESSAGE,
         health_interval: Duration::from_millis(200),
         tls,
+        shutdown_grace: Duration::from_secs(1),
     }
 }
 

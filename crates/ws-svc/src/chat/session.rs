@@ -41,14 +41,18 @@ async fn session(mut conn: Connection, room: String, sender: String, state: WsSt
                             .store
                             .publish_room(RoomMessage { room: room.clone(), payload })
                             .await;
-                        if let Err(error) = published {
-                            let problem = match error {
-                                model::Error::Invalid(errors) => errors.to_string(),
-                                _ => "the room is unavailable right now; try again shortly".to_owned(),
-                            };
-                            if !conn.invalid(&problem).await {
-                                break;
+                        // Too big is the client's doing and counts toward the limit of
+                        // invalid messages; a database outage is not, and only gets an error frame.
+                        let open = match published {
+                            Ok(()) => true,
+                            Err(model::Error::Invalid(errors)) => conn.invalid(&errors.to_string()).await,
+                            Err(_) => {
+                                let problem = "the room is unavailable right now; try again shortly";
+                                conn.text(crate::messages::error(problem)).await
                             }
+                        };
+                        if !open {
+                            break;
                         }
                     }
                     Err(problem) => {

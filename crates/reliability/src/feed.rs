@@ -1,0 +1,256 @@
+//! The change feed under a burst of writes: 16 REST clients create rows as fast as
+//! they can while a WebSocket feed client and a gRPC watcher listen (PostgreSQL, so
+//! every event travels trigger → `NOTIFY` → the services' `LISTEN` thread → clients).
+//!
+//! Every acknowledged create must arrive exactly once on each feed, or be accounted
+//! for by a `missed` count (the feed's documented answer to a reader that falls more
+//! than `model::events::CAPACITY` events behind). The row reports the rate the feeds
+//! delivered at and the slowest delivery after the write was acknowledged.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::future::join_all;
+use grpc_svc::pb::dummy::WatchDummiesRequest;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::Suite;
+use crate::clients::{Client, Fields, Proto};
+use crate::procs::{Kind, Launch, Service};
+use crate::report::{Row, mib};
+
+/// Concurrent writers.
+const WRITERS: usize = 16;
+
+/// When each id was acknowledged, and when each feed delivered it.
+type Times = Arc<Mutex<HashMap<i64, Instant>>>;
+
+/// What one feed client counted.
+#[derive(Default)]
+struct Seen {
+    /// id → when it arrived (created events only).
+    arrived: HashMap<i64, Instant>,
+    duplicates: u64,
+    missed: u64,
+}
+
+/// Tells a reader when to stop: the writers are done and nothing came for 2 s.
+struct Quiet {
+    writers_done: Arc<AtomicBool>,
+    last: Instant,
+}
+
+impl Quiet {
+    fn new(writers_done: Arc<AtomicBool>) -> Quiet {
+        Quiet {
+            writers_done,
+            last: Instant::now(),
+        }
+    }
+
+    fn heard(&mut self) {
+        self.last = Instant::now();
+    }
+
+    fn over(&self) -> bool {
+        self.writers_done.load(Ordering::Relaxed) && self.last.elapsed() > Duration::from_secs(2)
+    }
+}
+
+/// Runs the burst.
+pub async fn run(suite: &Suite) -> Vec<Row> {
+    let mut ws_row = Row::new("feed", "WebSocket");
+    let mut grpc_row = Row::new("feed", "gRPC watch");
+    let db = suite.database();
+    let _store = db.migrated_store().await;
+    let url = db.url.expose().to_owned();
+    let mut services = Vec::new();
+    for kind in [Kind::Rest, Kind::Ws, Kind::Grpc] {
+        match Service::start(&Launch {
+            kind,
+            database: &url,
+            log_dir: &suite.log_dir,
+            name: &format!("feed-{}", kind.binary()),
+            env: &[],
+        }) {
+            Ok(service) => services.push(service),
+            Err(error) => {
+                ws_row.fail(format!("start {}: {error}", kind.binary()));
+                return vec![ws_row];
+            }
+        }
+    }
+    for service in &mut services {
+        if let Err(error) = service.wait_healthy(Duration::from_secs(30)).await {
+            ws_row.fail(error);
+            return vec![ws_row];
+        }
+    }
+    let (rest, ws, grpc) = (services[0].addr, services[1].addr, services[2].addr);
+
+    let (socket, _) =
+        match tokio_tungstenite::connect_async(format!("ws://{ws}/api/ws/dummies/")).await {
+            Ok(pair) => pair,
+            Err(error) => {
+                ws_row.fail(format!("feed connect: {error}"));
+                return vec![ws_row];
+            }
+        };
+    let watch = match DummyServiceClient::connect(format!("http://{grpc}")).await {
+        Ok(mut client) => client.watch_dummies(WatchDummiesRequest {}).await,
+        Err(error) => {
+            grpc_row.fail(format!("grpc connect: {error}"));
+            return vec![grpc_row];
+        }
+    };
+    let Ok(watch) = watch.map(tonic::Response::into_inner) else {
+        grpc_row.fail("WatchDummies refused");
+        return vec![grpc_row];
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    let ws_seen = tokio::spawn(async move {
+        let mut seen = Seen::default();
+        let mut socket = socket;
+        let mut quiet = Quiet::new(finished);
+        while !quiet.over() {
+            let Ok(next) = tokio::time::timeout(Duration::from_millis(200), socket.next()).await
+            else {
+                continue;
+            };
+            let Some(Ok(message)) = next else { break };
+            let Message::Text(text) = message else {
+                continue;
+            };
+            quiet.heard();
+            let Ok(event) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            match event["event"].as_str() {
+                Some("created") => {
+                    let id = event["dummy"]["id"].as_i64().unwrap_or_default();
+                    if seen.arrived.insert(id, Instant::now()).is_some() {
+                        seen.duplicates += 1;
+                    }
+                }
+                Some("missed") => seen.missed += event["count"].as_u64().unwrap_or_default(),
+                _ => {}
+            }
+        }
+        seen
+    });
+    let finished = done.clone();
+    let grpc_seen = tokio::spawn(async move {
+        let mut seen = Seen::default();
+        let mut watch = watch;
+        let mut quiet = Quiet::new(finished);
+        while !quiet.over() {
+            let Ok(next) = tokio::time::timeout(Duration::from_millis(200), watch.message()).await
+            else {
+                continue;
+            };
+            let Ok(Some(event)) = next else { break };
+            quiet.heard();
+            seen.missed += event.missed;
+            if event.kind == grpc_svc::pb::dummy::dummy_event::Kind::Created as i32
+                && let Some(dummy) = event.dummy
+                && seen.arrived.insert(dummy.id, Instant::now()).is_some()
+            {
+                seen.duplicates += 1;
+            }
+        }
+        seen
+    });
+
+    // The burst.
+    let total = suite.mode.pick(800, 10_000);
+    let acked: Times = Arc::default();
+    let started = Instant::now();
+    let failures = join_all((0..WRITERS).map(|w| {
+        let acked = acked.clone();
+        async move {
+            let client = Client::new(Proto::Rest, rest);
+            let mut failures = Vec::new();
+            for n in (w..total).step_by(WRITERS) {
+                match client
+                    .create(Fields::random(i32::try_from(n).unwrap_or(0)))
+                    .await
+                {
+                    Ok((id, _)) => {
+                        acked
+                            .lock()
+                            .expect("not poisoned")
+                            .insert(id, Instant::now());
+                    }
+                    Err(failure) => failures.push(failure.to_string()),
+                }
+            }
+            failures
+        }
+    }))
+    .await;
+    let writing = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    for failure in failures.into_iter().flatten() {
+        ws_row.fail(format!("create: {failure}"));
+    }
+    let acked = acked.lock().expect("not poisoned").clone();
+
+    for (row, seen) in [
+        (&mut ws_row, ws_seen.await),
+        (&mut grpc_row, grpc_seen.await),
+    ] {
+        let Ok(seen) = seen else {
+            row.fail("the feed reader panicked");
+            continue;
+        };
+        let received = acked
+            .keys()
+            .filter(|id| seen.arrived.contains_key(id))
+            .count() as u64;
+        let lost = acked.len() as u64 - received;
+        row.cases = acked.len() as u64;
+        row.check(lost <= seen.missed, || {
+            format!(
+                "{lost} acknowledged creates never arrived, and only {} were reported missed",
+                seen.missed
+            )
+        });
+        row.check(seen.duplicates == 0, || {
+            format!("{} events arrived twice", seen.duplicates)
+        });
+        let lags: Vec<Duration> = acked
+            .iter()
+            .filter_map(|(id, at)| {
+                seen.arrived
+                    .get(id)
+                    .map(|got| got.saturating_duration_since(*at))
+            })
+            .collect();
+        let last = seen.arrived.values().max().copied().unwrap_or(started);
+        let rate = received as f64 / last.duration_since(started).as_secs_f64().max(1e-3);
+        row.note = format!(
+            "{received} of {} events, {} reported missed, {rate:.0} events/s, slowest {:.0} ms after the ack",
+            acked.len(),
+            seen.missed,
+            lags.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        );
+    }
+    let mut peak = 0;
+    for service in &services {
+        ws_row.panics += service.panics() as u64;
+        peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+    }
+    ws_row.peak_rss_mib = Some(mib(peak));
+    ws_row.note.push_str(&format!(
+        "; {} writes in {:.1} s",
+        acked.len(),
+        writing.as_secs_f64()
+    ));
+    vec![ws_row, grpc_row]
+}
