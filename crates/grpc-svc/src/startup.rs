@@ -67,7 +67,9 @@ const SERVICES: [&str; 3] = [
 /// # Errors
 /// When the address can't be bound.
 pub async fn build(settings: &GrpcSettings, store: Store) -> std::io::Result<GrpcApp> {
-    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    let listener = runtime::listen(settings.addr)?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     Ok(GrpcApp {
         local_addr: listener.local_addr()?,
         listener,

@@ -48,7 +48,10 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
         let db = suite.database();
         let url = db.url.expose().to_owned();
         rows.push(rooms(suite, &url).await);
+        rows.push(slow_reader(suite, &url).await);
     }
+    rows.extend(idle(suite).await);
+    rows.extend(limits(suite).await);
     rows
 }
 
@@ -238,6 +241,14 @@ fn established(port: u16) -> Vec<u16> {
         .collect()
 }
 
+/// How many connections the server on `port` holds open, besides those in `before`.
+fn established_besides(port: u16, before: &[u16]) -> usize {
+    established(port)
+        .iter()
+        .filter(|p| !before.contains(p))
+        .count()
+}
+
 /// CPU time used so far by process `pid` ("self" for this one), in seconds.
 fn cpu_secs(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -246,14 +257,6 @@ fn cpu_secs(pid: &str) -> Option<f64> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // Linux reports in USER_HZ, which is 100 on every platform Rust supports.
     Some(ticks as f64 / 100.0)
-}
-
-/// How many connections the server on `port` holds open, besides those in `before`.
-fn established_besides(port: u16, before: &[u16]) -> usize {
-    established(port)
-        .iter()
-        .filter(|p| !before.contains(p))
-        .count()
 }
 
 // ---------------------------------------------------------------------------
@@ -324,6 +327,9 @@ async fn member(
             }
             // This client's next message.
             () = sleep_until(sending) => {
+                if signals.stop_sending.is_cancelled() {
+                    continue;
+                }
                 let text = format!("{{\"message\":\"c{id}:{}:{}\"}}", out.sent, clock.micros());
                 if let Err(error) = sink.send(Message::text(text)).await {
                     out.problems.push(format!("client {id}: send failed: {error}"));
@@ -385,7 +391,7 @@ async fn rooms(suite: &Suite, database: &str) -> Row {
     let hold = suite
         .mode
         .pick(Duration::from_secs(5), Duration::from_secs(60));
-    let mut service = match start(suite, Kind::Ws, database, "flood-ws-svc", &[("WS_SEND_QUEUE", std::env::var("Q").unwrap_or("64".into()))]).await {
+    let mut service = match start(suite, Kind::Ws, database, "flood-ws-svc", &[]).await {
         Ok(service) => service,
         Err(error) => {
             row.fail(error);
@@ -474,8 +480,10 @@ async fn rooms(suite: &Suite, database: &str) -> Row {
             |(b, a)| format!("{:.0} %", 100.0 * (a - b) / chatted),
         )
     };
+    let deliveries = delivered.load(Ordering::Relaxed);
     let cpu = format!(
-        "CPU while chatting: ws-svc {}, the clients {}",
+        "{:.0} deliveries/s; CPU while chatting: ws-svc {}, the clients {}",
+        deliveries as f64 / chatted,
         cpu(cpu_before.1, cpu_after.1),
         cpu(cpu_before.0, cpu_after.0)
     );
@@ -501,11 +509,11 @@ async fn rooms(suite: &Suite, database: &str) -> Row {
     finish(&mut row, &mut service);
     row.note = format!(
         "{} of {clients} clients in {ROOMS} rooms (connected in {:.1} s), {} s at 1 msg/s each: \
-         {} deliveries, {latency}; RSS {} per connection ({:.1} → {:.1} MiB, {:.1} MiB at the end); {cpu}",
+         {deliveries} deliveries, {latency}; RSS {} per connection ({:.1} → {:.1} MiB, {:.1} MiB \
+         at the end); {cpu}",
         seen.len(),
         connect_time.as_secs_f64(),
         hold.as_secs(),
-        delivered.load(Ordering::Relaxed),
         per_connection(rss_before, rss_connected, seen.len()),
         mib(rss_before.unwrap_or_default()),
         mib(rss_connected.unwrap_or_default()),

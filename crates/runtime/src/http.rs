@@ -9,7 +9,7 @@
 //! still going out on a kept-alive connection carries `Connection: close`, so clients
 //! move to another replica instead of holding this process until the grace period ends.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl HttpApp {
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
-        let listener = TcpListener::bind(settings.addr)?;
+        let listener = crate::listen(settings.addr)?;
         let local_addr = listener.local_addr()?;
         let draining = Arc::new(AtomicBool::new(false));
         let flag = draining.clone();

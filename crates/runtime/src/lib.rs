@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 
 use std::io::IsTerminal;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -114,6 +115,30 @@ async fn wait_for_signal() -> &'static str {
 async fn wait_for_signal() -> &'static str {
     let _ = tokio::signal::ctrl_c().await;
     "Ctrl-C"
+}
+
+/// How many connections may wait in the kernel for `accept` (std's default is 128,
+/// too few for a burst of a thousand WebSocket clients; Linux caps it at `somaxconn`).
+pub const BACKLOG: i32 = 1024;
+/// How long sent data may stay unacknowledged, or a peer's receive window stay shut,
+/// before the kernel drops the connection (`TCP_USER_TIMEOUT`, Linux). A client
+/// that stops reading would otherwise hold its socket, and the buffered bytes, forever.
+pub const UNACKED_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Binds a listening socket with [`BACKLOG`] and [`UNACKED_TIMEOUT`] (which the
+/// accepted connections inherit).
+///
+/// # Errors
+/// When the address can't be bound.
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    #[cfg(target_os = "linux")]
+    socket.set_tcp_user_timeout(Some(UNACKED_TIMEOUT))?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// Opens the store a service's settings name, and applies migrations in the background

@@ -4,8 +4,13 @@
 //! An endpoint loops on [`Connection::next`] next to its own sources (a room, the
 //! feed) in a `tokio::select!`; `next` hands it only text messages and deals with the
 //! rest itself.
+//!
+//! A client that stops reading fills the socket, and then every send waits. No send
+//! waits longer than the client timeout: past it the client counts as gone and the
+//! connection is dropped without a close frame (there is no room left to send one).
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -79,7 +84,8 @@ impl Connection {
                     if self.last_heard.elapsed() > self.limits.client_timeout {
                         return self.close(close::reason(CloseCode::Away, "idle timeout")).await;
                     }
-                    if self.session.ping(b"").await.is_err() {
+                    let mut session = self.session.clone();
+                    if !self.within(self.limits.client_timeout, async move { session.ping(b"").await }).await {
                         return self.gone();
                     }
                 }
@@ -91,7 +97,8 @@ impl Connection {
                             return self.close(close::reason(CloseCode::Unsupported, "binary frames are not supported; send JSON text")).await;
                         }
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                            if self.session.pong(&bytes).await.is_err() {
+                            let mut session = self.session.clone();
+                            if !self.within(self.limits.client_timeout, async move { session.pong(&bytes).await }).await {
                                 return self.gone();
                             }
                         }
@@ -112,9 +119,34 @@ impl Connection {
         }
     }
 
-    /// Sends a text frame; false when the client is gone.
+    /// Sends a text frame; false when the client is gone, or has not read for the
+    /// client timeout (then the connection is over).
     pub async fn text(&mut self, text: impl Into<String>) -> bool {
-        !self.closed && self.session.text(text.into()).await.is_ok()
+        if self.closed {
+            return false;
+        }
+        let mut session = self.session.clone();
+        let text = text.into();
+        let sent = self
+            .within(self.limits.client_timeout, async move {
+                session.text(text).await
+            })
+            .await;
+        if !sent {
+            self.closed = true;
+        }
+        sent
+    }
+
+    /// Runs one send, giving up after `limit`; true when it went out.
+    async fn within<E>(&self, limit: Duration, send: impl Future<Output = Result<(), E>>) -> bool {
+        match tokio::time::timeout(limit, send).await {
+            Ok(result) => result.is_ok(),
+            Err(_) => {
+                tracing::debug!(?limit, "websocket client stopped reading; dropping it");
+                false
+            }
+        }
     }
 
     /// Answers a message that is not what the endpoint expects with an `error` frame;
@@ -143,7 +175,9 @@ impl Connection {
             self.closed = true;
             let code: u16 = reason.code.into();
             tracing::debug!(ws.close_code = code, "closing websocket");
-            let _ = self.session.clone().close(Some(reason)).await;
+            // A client that does not read may never take the close frame: don't wait long.
+            let session = self.session.clone();
+            let _ = tokio::time::timeout(Duration::from_secs(1), session.close(Some(reason))).await;
         }
         Next::Gone
     }
