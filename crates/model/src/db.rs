@@ -183,6 +183,9 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a free connection before the database counts as unavailable.
     pub connection_timeout: Duration,
+    /// PostgreSQL only: the longest one statement may run (`statement_timeout`), so a
+    /// query stuck behind a lock answers "unavailable" instead of hanging.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -190,6 +193,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -208,6 +212,10 @@ pub struct DatabaseArgs {
     /// Seconds a request waits for a free connection before answering "unavailable".
     #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 5)]
     pub db_timeout_secs: u64,
+
+    /// PostgreSQL: seconds one statement may run before it is cancelled ("unavailable").
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 30)]
+    pub db_statement_timeout_secs: u64,
 }
 
 impl DatabaseArgs {
@@ -218,6 +226,7 @@ impl DatabaseArgs {
             database_url,
             db_pool_size: defaults.max_size,
             db_timeout_secs: defaults.connection_timeout.as_secs(),
+            db_statement_timeout_secs: defaults.statement_timeout.as_secs(),
         }
     }
 
@@ -226,6 +235,7 @@ impl DatabaseArgs {
         PoolOptions {
             max_size: self.db_pool_size,
             connection_timeout: Duration::from_secs(self.db_timeout_secs),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs.max(1)),
         }
     }
 }
@@ -239,12 +249,17 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    statement_timeout: Duration,
 }
 
 impl Manager {
-    /// A manager for this URL.
-    pub fn new(url: DatabaseUrl) -> Manager {
-        Manager { url }
+    /// A manager for this URL, whose PostgreSQL connections cancel any statement that
+    /// runs longer than `statement_timeout`.
+    pub fn new(url: DatabaseUrl, statement_timeout: Duration) -> Manager {
+        Manager {
+            url,
+            statement_timeout,
+        }
     }
 }
 
@@ -279,7 +294,13 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        if let AnyConnection::Postgres(c) = &mut conn {
+            let millis = self.statement_timeout.as_millis();
+            c.batch_execute(&format!("SET statement_timeout = {millis}"))
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -317,7 +338,7 @@ pub fn pool(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(true)
         .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(Manager::new(url.clone()))
+        .build_unchecked(Manager::new(url.clone(), options.statement_timeout))
 }
 
 #[cfg(test)]

@@ -152,6 +152,7 @@ fn is_transient(message: &str) -> bool {
         "no connection to the server",
         "connection to server",
         "the database system is",
+        "canceling statement due to statement timeout",
         // Either, before the migrations have created the table (a fresh database at start-up)
         "relation \"dummies\" does not exist",
         "no such table: dummies",

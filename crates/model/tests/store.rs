@@ -169,6 +169,7 @@ async fn an_unreachable_database_is_unavailable(backend: Backend) {
         &PoolOptions {
             max_size: 1,
             connection_timeout: std::time::Duration::from_millis(200),
+            ..PoolOptions::default()
         },
     );
     assert!(matches!(store.ping().await, Err(Error::Unavailable(_))));

@@ -26,7 +26,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use futures_util::future::join_all;
 use futures_util::{SinkExt, StreamExt};
 use grpc_svc::pb::dummy::WatchDummiesRequest;
@@ -49,10 +49,108 @@ const MARGIN: Duration = Duration::from_secs(3);
 /// How long recovery may take before it counts as failed.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
 
-/// Runs the PostgreSQL outage, then the locked SQLite file.
+/// Runs the PostgreSQL outage, a table locked under a one-connection pool, then the
+/// locked SQLite file.
 pub async fn run(suite: &Suite) -> Vec<Row> {
     let mut rows = postgres_outage(suite).await;
+    rows.extend(pool_exhausted(suite).await);
     rows.extend(sqlite_locked(suite).await);
+    rows
+}
+
+/// The database is up but a query is stuck: another session holds an exclusive lock
+/// on the table. With a pool of one connection, the first call waits on the lock
+/// until `DB_STATEMENT_TIMEOUT_SECS` (2 s here) cancels it; a second call waits
+/// `DB_TIMEOUT_SECS` (1 s) for the busy connection. Both answer "unavailable" in
+/// time, and once the lock is gone every call works again.
+async fn pool_exhausted(suite: &Suite) -> Vec<Row> {
+    let mut rows: Vec<Row> = Proto::ALL
+        .into_iter()
+        .map(|p| Row::new("stuck query", p.name()))
+        .collect();
+    let mut stack_row = Row::new("stuck query", "all");
+    let db = suite.database();
+    let store = db.migrated_store().await;
+    let seeded = store
+        .create(model::NewDummy::parse(&fields_of(Fields::random(7))).expect("valid"))
+        .await
+        .expect("create a row");
+    let id = seeded.id.0;
+    let env = [
+        ("DB_POOL_SIZE", "1".to_owned()),
+        ("DB_TIMEOUT_SECS", "1".to_owned()),
+        ("DB_STATEMENT_TIMEOUT_SECS", "2".to_owned()),
+    ];
+    let stack = match start_stack(suite, db.url.expose(), "stuck-query", &env).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            stack_row.fail(error);
+            return vec![stack_row];
+        }
+    };
+    let clients: Vec<(Proto, Client)> = Proto::ALL
+        .into_iter()
+        .map(|p| (p, Client::new(p, stack.addr(p))))
+        .collect();
+    for ((_, client), row) in clients.iter().zip(rows.iter_mut()) {
+        let got = client.get(id).await;
+        row.check(got.is_ok(), || format!("get before the lock: {got:?}"));
+    }
+
+    let mut locker = PgConnection::establish(db.url.expose()).expect("connect");
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE dummies IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .expect("lock the table");
+    let probes = join_all(clients.iter().map(|(_, client)| async move {
+        let at = Instant::now();
+        let stuck = async { (client.get(id).await, at.elapsed()) };
+        let waiting = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            (client.get(id).await, at.elapsed())
+        };
+        tokio::join!(stuck, waiting)
+    }))
+    .await;
+    for (((proto, _), row), ((stuck, stuck_took), (waiting, waiting_took))) in
+        clients.iter().zip(rows.iter_mut()).zip(probes)
+    {
+        // JSON-RPC and XML-RPC share one rpc-svc, so one pool: either may be the one stuck.
+        for (what, answer, took) in [
+            ("stuck", stuck, stuck_took),
+            ("waiting", waiting, waiting_took),
+        ] {
+            row.check(
+                answer
+                    .as_ref()
+                    .err()
+                    .is_some_and(|f| is_unavailable(*proto, f)),
+                || format!("{what} call while the table is locked: {answer:?}"),
+            );
+            row.check(took <= Duration::from_secs(2) + MARGIN, || {
+                format!("{what} call took {took:?}")
+            });
+        }
+    }
+    diesel::sql_query("COMMIT")
+        .execute(&mut locker)
+        .expect("release the lock");
+    let released = Instant::now();
+    for ((_, client), row) in clients.iter().zip(rows.iter_mut()) {
+        let recovered = until_ok(|| async { client.get(id).await.is_ok() }).await;
+        row.check(recovered.is_some(), || {
+            "no recovery after the lock".to_owned()
+        });
+        row.recovery = Some(released.elapsed());
+    }
+    for service in stack.all() {
+        stack_row.panics += service.panics() as u64;
+    }
+    stack_row.cases += 1;
+    stack_row.note = "pool of 1, DB_TIMEOUT_SECS=1, DB_STATEMENT_TIMEOUT_SECS=2".to_owned();
+    rows.push(stack_row);
     rows
 }
 

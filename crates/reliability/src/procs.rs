@@ -110,10 +110,32 @@ impl Service {
     /// # Errors
     /// When the process can't be started.
     pub fn start(launch: &Launch<'_>) -> std::io::Result<Service> {
+        Service::spawn(launch, None)
+    }
+
+    /// Starts the binary with its soft open-file limit lowered to `soft` first (through
+    /// the shell's `ulimit`), as a login shell's default of 1024 would leave it.
+    ///
+    /// # Errors
+    /// When the process can't be started.
+    pub fn start_with_soft_open_files(launch: &Launch<'_>, soft: u64) -> std::io::Result<Service> {
+        Service::spawn(launch, Some(soft))
+    }
+
+    fn spawn(launch: &Launch<'_>, soft_open_files: Option<u64>) -> std::io::Result<Service> {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let log = launch.log_dir.join(format!("{}.log", launch.name));
         let file = std::fs::File::create(&log)?;
-        let mut command = Command::new(binary_path(launch.kind.binary()));
+        let binary = binary_path(launch.kind.binary());
+        let mut command = match soft_open_files {
+            Some(soft) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -Sn {soft} && exec \"$0\"")])
+                    .arg(&binary);
+                sh
+            }
+            None => Command::new(&binary),
+        };
         command
             .env(launch.kind.addr_env(), addr.to_string())
             .env("DATABASE_URL", launch.database)
@@ -221,6 +243,17 @@ impl Service {
     /// Resident memory now, in KiB (`VmRSS`).
     pub fn rss_kib(&self) -> Option<u64> {
         proc_status_kib(self.pid(), "VmRSS:")
+    }
+
+    /// The process's open-file limits (soft, hard), from `/proc/<pid>/limits`.
+    pub fn open_file_limits(&self) -> Option<(u64, u64)> {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid())).ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        let mut numbers = line
+            .trim_start_matches("Max open files")
+            .split_whitespace()
+            .map(|n| n.parse::<u64>().unwrap_or(u64::MAX));
+        Some((numbers.next()?, numbers.next()?))
     }
 
     /// Everything the process logged.

@@ -4,7 +4,7 @@
 //!   moment on one fresh PostgreSQL database. Each runs the migrations at start-up;
 //!   an advisory lock makes them take turns, so the schema is applied exactly once
 //!   (one process logs the versions it applied, the others an empty list) and all
-//!   four become healthy.
+//!   four become healthy, each with its open-file limit raised to the hard limit.
 //! - **Bad settings:** a `DATABASE_URL` of an unknown kind, a setting with a value
 //!   that does not parse, a port that is already taken. Each must end the process
 //!   with a non-zero code and a short message on stderr, never a panic or a backtrace.
@@ -47,13 +47,14 @@ async fn four_at_once(suite: &Suite) -> Row {
         let env = [("RUST_LOG", "info".to_owned())];
         let mut services = Vec::new();
         for kind in Kind::ALL {
-            match Service::start(&Launch {
+            let launch = Launch {
                 kind,
                 database: &url,
                 log_dir: &suite.log_dir,
                 name: &format!("startup-{round}-{}", kind.binary()),
                 env: &env,
-            }) {
+            };
+            match Service::start_with_soft_open_files(&launch, 1024) {
                 Ok(service) => services.push(service),
                 Err(error) => row.fail(format!("start {}: {error}", kind.binary())),
             }
@@ -115,6 +116,14 @@ async fn four_at_once(suite: &Suite) -> Row {
         for service in &services {
             row.panics += service.panics() as u64;
             peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+            // Each service took the hard open-file limit as its soft one.
+            let (soft, hard) = service.open_file_limits().unwrap_or_default();
+            row.check(soft == hard && soft > 0, || {
+                format!(
+                    "{}: open files soft {soft}, hard {hard} (the soft limit was not raised)",
+                    service.kind.binary()
+                )
+            });
         }
         drop(services);
         drop(db);

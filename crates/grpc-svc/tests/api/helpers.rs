@@ -52,6 +52,7 @@ impl TestApp {
         let options = PoolOptions {
             max_size: 2,
             connection_timeout: Duration::from_millis(300),
+            ..PoolOptions::default()
         };
         TestApp::start(Store::open(url, &options), None).await
     }

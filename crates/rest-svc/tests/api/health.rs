@@ -37,6 +37,7 @@ async fn every_route_answers_503_with_json_while_the_database_is_down() {
             PoolOptions {
                 max_size: 2,
                 connection_timeout: Duration::from_millis(300),
+                ..PoolOptions::default()
             },
         );
         let body = expect_json(

@@ -143,6 +143,7 @@ async fn an_unreachable_database_gives_code_4_on_both_envelopes() {
         PoolOptions {
             max_size: 1,
             connection_timeout: Duration::from_millis(300),
+            ..PoolOptions::default()
         },
     );
     let error = app.json_err("dummies.count", json!([])).await;
