@@ -39,4 +39,4 @@ pub use dummy::{
 };
 pub use error::{Error, FieldErrors};
 pub use events::{ChangeEvent, ChangeKind, RoomMessage};
-pub use store::{ListQuery, Store};
+pub use store::{ListQuery, MAX_IDS, MAX_PAGE, Store};

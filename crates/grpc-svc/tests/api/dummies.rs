@@ -273,6 +273,17 @@ async fn list_streams_the_table_in_id_order_with_filters(app: TestApp) {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
+    // At most model::MAX_IDS ids in one filter.
+    let ids_over = i64::try_from(model::MAX_IDS).unwrap() + 1;
+    let status = client
+        .list_dummies(ListDummiesRequest {
+            ids: (1..=ids_over).collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("1000"), "{status:?}");
 }
 
 async fn watch_sees_writes_made_through_rest(app: TestApp) {

@@ -147,8 +147,33 @@ async fn multicall_reports_each_result_or_fault(app: TestApp) {
     assert!(xml.contains("<string>OK</string>"), "{xml}");
 }
 
+/// The list bounds (`model::MAX_PAGE` rows a page, `model::MAX_IDS` ids a filter)
+/// hold on both envelopes, with the invalid-input code and the parameter named.
+async fn list_bounds_are_code_2_on_both_envelopes(app: TestApp) {
+    let too_many_rows = app
+        .json_err("dummies.list", json!({"limit": model::MAX_PAGE + 1}))
+        .await;
+    assert_eq!(too_many_rows["code"], 2, "{too_many_rows}");
+    assert!(too_many_rows["data"]["limit"].is_array(), "{too_many_rows}");
+    let ids: Vec<usize> = (1..=model::MAX_IDS + 1).collect();
+    let too_many_ids = app.json_err("dummies.list", json!([ids])).await;
+    assert_eq!(too_many_ids["code"], 2, "{too_many_ids}");
+
+    let xml = app
+        .xml_call("dummies.list", &["<nil/>", "<nil/>", "<int>10001</int>"])
+        .await;
+    assert_eq!(fault_code(&xml), Some(2), "{xml}");
+    let many = format!(
+        "<array><data>{}</data></array>",
+        "<value><int>1</int></value>".repeat(model::MAX_IDS + 1)
+    );
+    let xml = app.xml_call("dummies.list", &[&many]).await;
+    assert_eq!(fault_code(&xml), Some(2), "{xml}");
+}
+
 on_both_backends!(crate::helpers::run =>
     json_rpc_create_get_update_patch_list_delete,
+    list_bounds_are_code_2_on_both_envelopes,
     xml_rpc_create_get_patch_delete,
     multicall_reports_each_result_or_fault,
 );
