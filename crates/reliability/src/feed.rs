@@ -6,6 +6,9 @@
 //! for by a `missed` count (the feed's documented answer to a reader that falls more
 //! than `model::events::CAPACITY` events behind). The row reports the rate the feeds
 //! delivered at and the slowest delivery after the write was acknowledged.
+//!
+//! Then a reader that stops reading while one `INSERT` adds tens of thousands of
+//! rows: it must get every event or a `missed` count for it, and stay connected.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -252,5 +255,79 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
         acked.len(),
         writing.as_secs_f64()
     ));
-    vec![ws_row, grpc_row]
+    let mut lagging = lagging_reader(suite, &url, ws).await;
+    lagging.panics = services.iter().map(|s| s.panics() as u64).sum::<u64>() - ws_row.panics;
+    vec![ws_row, grpc_row, lagging]
+}
+
+/// A feed client that stops reading while one statement inserts far more rows than
+/// the socket buffers and the feed's buffer (`model::events::CAPACITY`) can hold:
+/// when it reads again, every event either arrives or is counted in a
+/// `{"event":"missed","count":N}` frame, and the connection is still open.
+async fn lagging_reader(suite: &Suite, url: &str, ws: std::net::SocketAddr) -> Row {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let mut row = Row::new("feed", "WebSocket, lagging reader");
+    let rows: u64 = suite.mode.pick(50_000, 200_000);
+    let (mut socket, _) =
+        match tokio_tungstenite::connect_async(format!("ws://{ws}/api/ws/dummies/")).await {
+            Ok(pair) => pair,
+            Err(error) => {
+                row.fail(format!("feed connect: {error}"));
+                return row;
+            }
+        };
+    let url = url.to_owned();
+    let inserted = tokio::task::spawn_blocking(move || {
+        let mut conn = PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        diesel::sql_query(format!(
+            "INSERT INTO dummies (day, weekday, month, year) \
+             SELECT 1 + n % 28, 'Monday', 'May', n FROM generate_series(1, {rows}) AS n"
+        ))
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    row.check(matches!(inserted, Ok(Ok(n)) if n as u64 == rows), || {
+        format!("the bulk insert: {inserted:?}")
+    });
+    // Not reading for 3 s (less than the server's client timeout, so it keeps us).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut created, mut missed, mut closed) = (0u64, 0u64, None);
+    while created + missed < rows {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let Ok(event) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                match event["event"].as_str() {
+                    Some("created") => created += 1,
+                    Some("missed") => missed += event["count"].as_u64().unwrap_or_default(),
+                    _ => {}
+                }
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                closed = Some(format!("{frame:?}"));
+                break;
+            }
+            Ok(Some(Ok(_))) => {}
+            other => {
+                closed = Some(format!("{other:?}"));
+                break;
+            }
+        }
+    }
+    row.cases = rows;
+    row.check(closed.is_none(), || {
+        format!("the lagging reader's feed ended: {closed:?}")
+    });
+    row.check(created + missed == rows, || {
+        format!("{created} events + {missed} reported missed, for {rows} rows inserted")
+    });
+    row.check(missed > 0, || {
+        "the reader never fell behind, so `missed` was not exercised".to_owned()
+    });
+    row.note = format!(
+        "{rows} rows in one INSERT while the reader paused 3 s: {created} events arrived, {missed} reported missed"
+    );
+    row
 }

@@ -249,6 +249,17 @@ fn the_gateway_serves_every_protocol_from_one_address() {
             .unwrap();
         assert!(xml.contains("<string>GATEWAY</string>"), "{xml}");
 
+        // The gateway's own body limit (client_max_body_size 1m on this port) answers
+        // before any service sees the body.
+        let too_big = http
+            .post(format!("http://{through}/api/rpc/json"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(too_big.status(), 413);
+
         // Native gRPC through grpc_pass (HTTP/2 cleartext on the gateway's gRPC port).
         let mut greeter = GreeterClient::connect(format!("http://{}", addr(gateway_grpc))).await.unwrap();
         let hello = greeter.say_hello(HelloRequest { name: "gateway".into() }).await.unwrap();
