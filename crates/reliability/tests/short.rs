@@ -33,21 +33,21 @@ fn the_short_suite_runs_clean() {
         output.status.success(),
         "the reliability suite is not clean"
     );
-    assert!(
-        stdout.contains("| startup | all |"),
-        "the table lacks a scenario"
-    );
-    assert!(
-        stdout.contains("| outage | gRPC |"),
-        "the table lacks a scenario"
-    );
-    assert!(
-        stdout.contains("| shutdown | REST |"),
-        "the table lacks a scenario"
-    );
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l == "CLEAN" || l.starts_with("CLEAN in"))
-    );
+    for row in [
+        "| startup | all |",
+        "| bad settings | grpc-svc |",
+        "| outage | gRPC |",
+        "| stuck query | REST |",
+        "| sqlite locked | XML-RPC |",
+        "| writes | JSON-RPC |",
+        "| shutdown | REST |",
+        "| feed | WebSocket, lagging reader |",
+        "| flood | WebSocket |",
+        "| slow reader | WebSocket |",
+        "| idle | gRPC (HTTP/2) |",
+        "| limits | REST |",
+    ] {
+        assert!(stdout.contains(row), "the table lacks the row {row}");
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("CLEAN in")));
 }
