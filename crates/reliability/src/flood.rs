@@ -627,7 +627,7 @@ const SLOW_P99_FLOOR_MS: f64 = 100.0;
 /// takes ~3 s before the member's queue fills. The idle timeout must be longer, or it,
 /// not the full queue, is what takes the slow member out.
 const SLOW_HEARTBEAT_SECS: u64 = 1;
-const SLOW_TIMEOUT_SECS: u64 = 6;
+const SLOW_TIMEOUT_SECS: u64 = 8;
 /// What ws-svc logs (at `warn`) when the hub drops a member whose queue is full.
 const TOO_SLOW_LOG: &str = "member too slow";
 
@@ -845,7 +845,8 @@ async fn slow_reader(suite: &Suite, database: &str) -> Row {
     }
     // The slow member has been silent (no pong) since it joined, so by the server's own
     // rule it is closed after the idle timeout. Allow twice that: the buffers take a few
-    // seconds to fill, and the kernel may need its own timeout to drop a stalled socket.
+    // seconds to fill, and once the session has given up, only the kernel can drop the
+    // socket (actix never times out a write), after its `TCP_USER_TIMEOUT`.
     let notice = Duration::from_secs(2 * SLOW_TIMEOUT_SECS);
     if let Some(left) = notice.checked_sub(slow_joined.elapsed()) {
         tokio::time::sleep(left).await;
@@ -922,7 +923,8 @@ async fn slow_reader(suite: &Suite, database: &str) -> Row {
             format!(
                 "the slow member's connection is still ESTABLISHED on the server {:.1} s after it \
                  stopped reading ({server_state}; heartbeat {SLOW_HEARTBEAT_SECS} s, idle timeout \
-                 {SLOW_TIMEOUT_SECS} s; the hub dropped it from the room: {})",
+                 {SLOW_TIMEOUT_SECS} s; the hub dropped it from the room: {}; is the listener's \
+                 TCP_USER_TIMEOUT longer than the idle timeout?)",
                 notice.as_secs_f64(),
                 dropped_by_hub > 0
             )
@@ -1149,6 +1151,9 @@ async fn idle_http1(row: &mut Row, service: &Service, count: usize, hold: Durati
         new_rest_client(addr).await,
     );
     let rss_after = service.rss_kib();
+    row.check(still == 0, || {
+        format!("{still} idle keep-alive connections were still held after {hold:?} (actix's keep-alive is 5 s)")
+    });
     row.note = format!(
         "{} idle keep-alive connections (opened in {:.1} s, {held} held by the server): RSS {} per connection; \
          a new client was answered in {first}, and in {second} after {} s, when the server still held \
@@ -1285,13 +1290,17 @@ async fn limits(suite: &Suite) -> Vec<Row> {
                             .collect();
                         let what = format!("{MANY_HEADERS} headers");
                         header_block_refused(&mut row, &service, &what, &many).await;
+                        head_too_slow(&mut row, &service).await;
                     }
                     Kind::Rpc => {
                         for chunked in [false, true] {
                             upload_refused(&mut row, &service, "/api/rpc/json", chunked).await;
                         }
                     }
-                    Kind::Ws => ws_message_refused(&mut row, service.addr).await,
+                    Kind::Ws => {
+                        ws_message_refused(&mut row, service.addr).await;
+                        chat_message_refused(&mut row, service.addr).await;
+                    }
                     Kind::Grpc => grpc_message_refused(&mut row, &service).await,
                 }
                 finish(&mut row, &mut service);
@@ -1517,6 +1526,87 @@ async fn header_block_refused(row: &mut Row, service: &Service, what: &str, head
             });
         }
     }
+}
+
+/// A request head that never ends: actix answers 408 after its 5 s client request
+/// timeout and closes the connection (a slowloris client holds nothing for long).
+async fn head_too_slow(row: &mut Row, service: &Service) {
+    let outcome = async {
+        let mut stream = TcpStream::connect(service.addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        let partial = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n", service.addr);
+        stream
+            .write_all(partial.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(read_head(&mut stream).await)
+    };
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(10), outcome).await {
+        Ok(Ok(Ok(head))) => {
+            row.check(head.status == 408, || {
+                format!(
+                    "an unfinished request head: answered {}, wanted 408",
+                    head.status
+                )
+            });
+            push_note(
+                row,
+                format!(
+                    "an unfinished request head: {} after {:.1} s",
+                    head.status,
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+        }
+        Ok(Ok(Err(closed))) => row.fail(format!("an unfinished request head: no 408, {closed}")),
+        Ok(Err(error)) => row.fail(format!("an unfinished request head: {error}")),
+        Err(_) => row.fail("an unfinished request head: nothing within 10 s".to_owned()),
+    }
+}
+
+/// A chat message whose envelope would not fit in a PostgreSQL NOTIFY (7,000 bytes)
+/// gets an error frame; the member stays in the room and can go on talking.
+async fn chat_message_refused(row: &mut Row, addr: SocketAddr) {
+    let mut socket = match connect_ws(addr, "/api/ws/chat/limits/").await {
+        Ok(socket) => socket,
+        Err(error) => {
+            row.fail(format!("cannot connect to the chat: {error}"));
+            return;
+        }
+    };
+    let next_text = async |socket: &mut Ws| loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return Ok(text.to_string()),
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return Err(format!("closed: {}", describe_close(frame.as_ref())));
+            }
+            Ok(Some(Ok(_))) => {}
+            other => return Err(format!("{other:?}")),
+        }
+    };
+    let big = format!("{{\"message\":\"{}\"}}", "a".repeat(7_000));
+    let _ = socket.send(Message::text(big)).await;
+    let refused = next_text(&mut socket).await;
+    row.check(
+        refused
+            .as_ref()
+            .is_ok_and(|t| t.contains("\"error\"") && t.contains("7000")),
+        || format!("a 7,000-byte chat message: {refused:?}"),
+    );
+    let _ = socket
+        .send(Message::text("{\"message\":\"still here\"}"))
+        .await;
+    let heard = next_text(&mut socket).await;
+    row.check(
+        heard.as_ref().is_ok_and(|t| t.contains("still here")),
+        || format!("after the refused message, the room did not carry on: {heard:?}"),
+    );
+    push_note(
+        row,
+        "a 7,000-byte chat message: an error frame, the member stays".to_owned(),
+    );
 }
 
 /// A message just under `WS_MAX_FRAME_BYTES` is echoed; one over it gets close 1009.

@@ -458,10 +458,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
                 Err(error) => stack_row.fail(format!("the chat client panicked: {error}")),
             }
         }
-        let late = late_feed
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e));
+        let late = late_feed.await.map_err(|e| e.to_string()).and_then(|r| r);
         stack_row.check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
             format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
         });

@@ -11,7 +11,8 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use jsonrpc_core::MetaIoHandler;
 use model::Store;
 
@@ -33,7 +34,41 @@ pub struct RpcState {
     pub body_limit: usize,
 }
 
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the limit: by its `Content-Length` (nothing read), or as it arrived.
+    TooLarge,
+    /// The connection broke, or the chunked framing was bad.
+    Broken,
+}
+
 impl RpcState {
+    /// Reads the whole body, refusing one whose `Content-Length` is over the limit
+    /// before reading any of it, and one without that grows over the limit as it comes.
+    ///
+    /// # Errors
+    /// See [`BodyError`].
+    pub async fn read_body(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<web::Bytes, BodyError> {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > self.body_limit) {
+            return Err(BodyError::TooLarge);
+        }
+        match payload.to_bytes_limited(self.body_limit).await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(_)) => Err(BodyError::Broken),
+            Err(_) => Err(BodyError::TooLarge),
+        }
+    }
+
     /// State for a store, with the method table built.
     pub fn new(store: Store, body_limit: usize) -> RpcState {
         RpcState {

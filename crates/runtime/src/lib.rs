@@ -123,7 +123,9 @@ pub const BACKLOG: i32 = 1024;
 /// How long sent data may stay unacknowledged, or a peer's receive window stay shut,
 /// before the kernel drops the connection (`TCP_USER_TIMEOUT`, Linux). A client
 /// that stops reading would otherwise hold its socket, and the buffered bytes, forever.
-pub const UNACKED_TIMEOUT: Duration = Duration::from_secs(30);
+/// It matches the WebSocket client timeout's default: actix cannot drop a connection
+/// whose peer stopped reading (its writer waits to flush), so the kernel must.
+pub const UNACKED_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Binds a listening socket with [`BACKLOG`] and [`UNACKED_TIMEOUT`] (which the
 /// accepted connections inherit).

@@ -36,7 +36,7 @@
 //! procedures in [`crate::methods`] do not change.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use jsonrpc_core::{
     Call, Error as CoreError, ErrorCode, Failure, Id, MetaIoHandler, Metadata, MethodCall, Output,
     Params as CoreParams, Response, Value, Version,
@@ -46,7 +46,7 @@ use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::methods::{self, Envelope, Method, Params};
-use crate::routes::RpcState;
+use crate::routes::{BodyError, RpcState};
 use crate::value::RpcValue;
 
 /// What each JSON-RPC call can reach.
@@ -192,11 +192,15 @@ fn encode(response: Response) -> String {
 }
 
 /// `POST /api/rpc/json`
-pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResponse {
-    let body = match payload.to_bytes_limited(state.body_limit).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return HttpResponse::BadRequest().finish(),
-        Err(_) => {
+pub async fn post(
+    state: web::Data<RpcState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let body = match state.read_body(&req, payload).await {
+        Ok(body) => body,
+        Err(BodyError::Broken) => return HttpResponse::BadRequest().finish(),
+        Err(BodyError::TooLarge) => {
             let error = Output::Failure(Failure {
                 jsonrpc: Some(Version::V2),
                 error: CoreError {

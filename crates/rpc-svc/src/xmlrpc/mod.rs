@@ -35,14 +35,14 @@
 pub mod codec;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use dxr::{Fault, Value};
 use model::Store;
 use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::methods::{self, Envelope, Method, Params};
-use crate::routes::RpcState;
+use crate::routes::{BodyError, RpcState};
 
 /// Answers one `<methodCall>` body with a `<methodResponse>`.
 pub async fn respond(store: &Store, body: &[u8]) -> String {
@@ -104,14 +104,18 @@ async fn multicall(store: &Store, params: Vec<Value>) -> Result<crate::value::Rp
 }
 
 /// `POST /api/rpc/xml`
-pub async fn post(state: web::Data<RpcState>, payload: web::Payload) -> HttpResponse {
-    let (status, body) = match payload.to_bytes_limited(state.body_limit).await {
-        Ok(Ok(body)) => (StatusCode::OK, respond(&state.store, &body).await),
-        Ok(Err(_)) => (
+pub async fn post(
+    state: web::Data<RpcState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let (status, body) = match state.read_body(&req, payload).await {
+        Ok(body) => (StatusCode::OK, respond(&state.store, &body).await),
+        Err(BodyError::Broken) => (
             StatusCode::BAD_REQUEST,
             codec::encode_fault(&RpcError::parse_error()),
         ),
-        Err(_) => (
+        Err(BodyError::TooLarge) => (
             StatusCode::PAYLOAD_TOO_LARGE,
             codec::encode_fault(&RpcError::invalid_request(format!(
                 "body larger than {} bytes",
