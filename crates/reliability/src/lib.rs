@@ -13,11 +13,11 @@
 //!
 //! | scenario | what it does |
 //! |---|---|
-//! | [`outage`] | cuts PostgreSQL off through a TCP proxy, checks each protocol's "unavailable" answer, restores it and times the recovery; then a locked SQLite file |
+//! | [`startup`] | four services started at once on a fresh database (migrations once, all healthy, open-file limits raised); bad settings |
+//! | [`outage`] | cuts PostgreSQL off through a TCP [`proxy`], checks each protocol's "unavailable" answer and the feeds, restores it and times the recovery; a query stuck behind a lock with a pool of one; a locked SQLite file |
 //! | [`writes`] | 32 clients over REST, JSON-RPC, XML-RPC and gRPC against two instances of each service, then the same with SIGTERM in the middle; the database must hold exactly what was acknowledged |
-//! | [`feed`] | a burst of writes while a WebSocket feed and a gRPC watch listen: every event arrives once, or is reported missed |
-//! | [`flood`] | WebSocket rooms with many members, a slow reader, idle HTTP/1.1 and HTTP/2 connections, oversized bodies |
-//! | [`startup`] | four services started at once on a fresh database; bad settings |
+//! | [`feed`] | a burst of writes while a WebSocket feed and a gRPC watch listen; a reader that falls far behind |
+//! | [`flood`] | WebSocket rooms with many members, a slow reader, idle HTTP/1.1 and HTTP/2 connections, oversized bodies, frames and headers |
 //!
 //! The short mode (CI, `cargo test`) runs each for seconds; `--long` (`just reliability`)
 //! for the durations the README's table reports.
