@@ -5,7 +5,8 @@
 //! room message from the store and hands it to the members of that room on this
 //! replica, each through its own bounded queue. A member whose queue is full is too
 //! slow: the hub drops it (its session then closes with 1008) instead of letting it
-//! hold up the room.
+//! hold up the room. If the hub itself falls more than `model::events::CAPACITY`
+//! messages behind, every member gets an `{"error": …}` frame saying how many were lost.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -113,6 +114,14 @@ impl Hub {
                     Ok(message) => self.deliver(&message),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(missed = n, "chat hub fell behind; some room messages were lost");
+                        // Which rooms lost them is unknown: tell every member.
+                        let notice = crate::messages::error(&format!(
+                            "the server fell behind and {n} room messages were lost"
+                        ));
+                        let everyone: Vec<String> = self.rooms.keys().cloned().collect();
+                        for room in everyone {
+                            self.deliver(&RoomMessage { room, payload: notice.clone() });
+                        }
                     }
                     Err(broadcast::error::RecvError::Closed) => messages = None,
                 },
