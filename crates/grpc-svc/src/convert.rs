@@ -63,7 +63,12 @@ fn enum_field<T: Copy + std::fmt::Display>(number: i32, all: &[T]) -> Option<Val
     match number {
         0 => None,
         n => Some(Value::Text(
-            match usize::try_from(n - 1).ok().and_then(|i| all.get(i)) {
+            // checked: i32::MIN - 1 would overflow (found by fuzzing).
+            match n
+                .checked_sub(1)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| all.get(i))
+            {
                 Some(known) => known.to_string(),
                 None => n.to_string(),
             },

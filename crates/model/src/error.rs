@@ -138,7 +138,7 @@ pub(crate) fn from_diesel(err: DieselError, id: Option<DummyId>) -> Error {
 }
 
 /// Messages that mean "try again later" rather than "this is a bug".
-fn is_transient(message: &str) -> bool {
+pub(crate) fn is_transient(message: &str) -> bool {
     const TRANSIENT: &[&str] = &[
         // SQLite
         "database is locked",

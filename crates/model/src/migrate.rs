@@ -47,8 +47,15 @@ fn versions(applied: Vec<MigrationVersion<'_>>) -> Vec<String> {
     applied.into_iter().map(|v| v.to_string()).collect()
 }
 
+/// A migration that failed because the database went away is worth retrying (the
+/// service keeps answering "unavailable" meanwhile); any other failure is fatal.
 fn migration_error(err: BoxError) -> Error {
-    Error::Internal(format!("migration failed: {err}").into())
+    let message = format!("migration failed: {err}");
+    if crate::error::is_transient(&message) {
+        Error::Unavailable(message.into())
+    } else {
+        Error::Internal(message.into())
+    }
 }
 
 /// Carries a migration error through diesel's transaction API, which wants a diesel error.
@@ -57,5 +64,23 @@ struct MigrationFailed(BoxError);
 impl MigrationFailed {
     fn into_diesel(self) -> diesel::result::Error {
         diesel::result::Error::QueryBuilderError(format!("migration failed: {}", self.0).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_mid_migration_is_retried_not_fatal() {
+        // Seen in the reliability suite: the database went away while a service was
+        // migrating at start-up, and the service shut itself down.
+        let lost = "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally";
+        assert!(matches!(
+            migration_error(lost.into()),
+            Error::Unavailable(_)
+        ));
+        let broken = "syntax error at or near \"CREAT\"";
+        assert!(matches!(migration_error(broken.into()), Error::Internal(_)));
     }
 }

@@ -60,6 +60,14 @@ pub fn reason(code: CloseCode, description: &str) -> CloseReason {
 pub fn for_protocol_error(error: &ProtocolError) -> CloseReason {
     match error {
         ProtocolError::Overflow => reason(CloseCode::Size, "message too big"),
+        // actix-ws reports a fragmented message whose frames add up to more than the
+        // limit as an `Other` I/O error with this text (found by fuzzing).
+        ProtocolError::Io(io)
+            if io.kind() == std::io::ErrorKind::Other
+                && io.to_string().contains("maximum continuation size") =>
+        {
+            reason(CloseCode::Size, "message too big")
+        }
         ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
             reason(CloseCode::Invalid, "text frames must be valid UTF-8")
         }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod dummies;
 mod echo;
+mod fuzz_regressions;
 mod greeter;
 mod grpc_web;
 mod health_reflection;

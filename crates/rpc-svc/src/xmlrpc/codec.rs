@@ -40,8 +40,19 @@ pub fn decode_call(body: &[u8]) -> Result<Request, RpcError> {
     })
 }
 
-/// True when `text` is one well-formed XML document (quick-xml's reader, no DTD processing).
+/// A character XML 1.0 allows in a document (its `Char` production). A control
+/// character such as NUL is not one, raw or as `&#0;`: echoing it back would make the
+/// answer unreadable for a strict client (found by fuzzing).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// True when `text` is one well-formed XML document (quick-xml's reader, no DTD
+/// processing), made only of characters XML allows.
 fn well_formed(text: &str) -> bool {
+    if !text.chars().all(xml_char) {
+        return false;
+    }
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut depth = 0usize;
@@ -57,6 +68,13 @@ fn well_formed(text: &str) -> bool {
             }
             Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(quick_xml::events::Event::Empty(_)) if depth == 0 => roots += 1,
+            Ok(quick_xml::events::Event::GeneralRef(reference)) => {
+                match reference.resolve_char_ref() {
+                    Ok(Some(c)) if !xml_char(c) => return false,
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+            }
             Ok(_) => {}
             Err(_) => return false,
         }

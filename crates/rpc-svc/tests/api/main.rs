@@ -6,6 +6,7 @@ mod helpers;
 mod browser;
 mod dummies;
 mod errors;
+mod fuzz_regressions;
 mod procedures;
 mod python;
 mod spec_examples;

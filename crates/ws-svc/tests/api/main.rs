@@ -6,6 +6,7 @@ mod helpers;
 mod chat;
 mod echo;
 mod feed;
+mod fuzz_regressions;
 mod python;
 mod robustness;
 mod wire;
