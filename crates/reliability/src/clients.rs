@@ -17,31 +17,29 @@ use grpc_svc::pb::dummy::{
 use serde_json::{Value, json};
 use tonic::transport::{Channel, Endpoint};
 
-/// The weekday names, in the order the proto numbers them (1 = Monday).
-pub const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-/// The month names, in the order the proto numbers them (1 = January).
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// The weekday numbered as the proto numbers it (1 = Monday).
+pub fn weekday_name(number: u8) -> &'static str {
+    model::Weekday::ALL[usize::from(number - 1)].as_str()
+}
+
+/// The month numbered as the proto numbers it (1 = January).
+pub fn month_name(number: u8) -> &'static str {
+    model::Month::ALL[usize::from(number - 1)].as_str()
+}
+
+/// The proto number of a weekday's name.
+pub fn weekday_number(name: &str) -> Option<u8> {
+    let index = model::Weekday::ALL
+        .iter()
+        .position(|w| w.as_str() == name)?;
+    u8::try_from(index + 1).ok()
+}
+
+/// The proto number of a month's name.
+pub fn month_number(name: &str) -> Option<u8> {
+    let index = model::Month::ALL.iter().position(|m| m.as_str() == name)?;
+    u8::try_from(index + 1).ok()
+}
 
 /// How long any one call may take before the client gives up.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -98,20 +96,12 @@ impl Fields {
         }
     }
 
-    fn weekday_name(self) -> &'static str {
-        WEEKDAYS[usize::from(self.weekday - 1)]
-    }
-
-    fn month_name(self) -> &'static str {
-        MONTHS[usize::from(self.month - 1)]
-    }
-
     /// Reads the four fields from the JSON both REST and JSON-RPC answer with.
     fn from_json(value: &Value) -> Option<(i64, Fields)> {
         let id = value.get("id")?.as_i64()?;
         let day = u8::try_from(value.get("day")?.as_i64()?).ok()?;
-        let weekday = name_index(&WEEKDAYS, value.get("weekday")?.as_str()?)?;
-        let month = name_index(&MONTHS, value.get("month")?.as_str()?)?;
+        let weekday = weekday_number(value.get("weekday")?.as_str()?)?;
+        let month = month_number(value.get("month")?.as_str()?)?;
         let year = i32::try_from(value.get("year")?.as_i64()?).ok()?;
         Some((
             id,
@@ -150,13 +140,6 @@ impl Fields {
             },
         ))
     }
-}
-
-fn name_index(names: &[&str], name: &str) -> Option<u8> {
-    names
-        .iter()
-        .position(|n| *n == name)
-        .and_then(|i| u8::try_from(i + 1).ok())
 }
 
 /// A new day, weekday and month, all three written at once: a patch that half
@@ -274,8 +257,8 @@ impl Client {
         match self {
             Client::Http { proto, base, http } => {
                 let body = json!({
-                    "day": fields.day, "weekday": fields.weekday_name(),
-                    "month": fields.month_name(), "year": fields.year,
+                    "day": fields.day, "weekday": weekday_name(fields.weekday),
+                    "month": month_name(fields.month), "year": fields.year,
                 });
                 let answer = match proto {
                     Proto::Rest => {
@@ -305,8 +288,8 @@ impl Client {
             Client::Http { proto, base, http } => {
                 let body = json!({
                     "day": patch.day,
-                    "weekday": WEEKDAYS[usize::from(patch.weekday - 1)],
-                    "month": MONTHS[usize::from(patch.month - 1)],
+                    "weekday": weekday_name(patch.weekday),
+                    "month": month_name(patch.month),
                 });
                 let answer = match proto {
                     Proto::Rest => {

@@ -88,10 +88,7 @@ async fn pool_exhausted(suite: &Suite) -> Vec<Row> {
             return vec![stack_row];
         }
     };
-    let clients: Vec<(Proto, Client)> = Proto::ALL
-        .into_iter()
-        .map(|p| (p, Client::new(p, stack.addr(p))))
-        .collect();
+    let clients = stack.clients();
     for ((_, client), row) in clients.iter().zip(rows.iter_mut()) {
         let got = client.get(id).await;
         row.check(got.is_ok(), || format!("get before the lock: {got:?}"));
@@ -192,6 +189,14 @@ impl Stack {
         [&self.rest, &self.rpc, &self.grpc, &self.ws]
     }
 
+    /// One client per protocol, in [`Proto::ALL`]'s order.
+    fn clients(&self) -> Vec<(Proto, Client)> {
+        Proto::ALL
+            .into_iter()
+            .map(|p| (p, Client::new(p, self.addr(p))))
+            .collect()
+    }
+
     fn addr(&self, proto: Proto) -> SocketAddr {
         match proto {
             Proto::Rest => self.rest.addr,
@@ -279,10 +284,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
         .timeout(DB_TIMEOUT + MARGIN)
         .build()
         .expect("an HTTP client");
-    let clients: Vec<(Proto, Client)> = Proto::ALL
-        .into_iter()
-        .map(|p| (p, Client::new(p, stack.addr(p))))
-        .collect();
+    let clients = stack.clients();
     let mut rows: Vec<Row> = Proto::ALL
         .into_iter()
         .map(|p| Row::new("outage", p.name()))
@@ -570,11 +572,11 @@ fn fields_of(f: Fields) -> model::DummyFields {
     fields.set("day", model::Value::Int(i64::from(f.day)));
     fields.set(
         "weekday",
-        model::Value::Text(crate::clients::WEEKDAYS[usize::from(f.weekday - 1)].to_owned()),
+        model::Value::Text(crate::clients::weekday_name(f.weekday).to_owned()),
     );
     fields.set(
         "month",
-        model::Value::Text(crate::clients::MONTHS[usize::from(f.month - 1)].to_owned()),
+        model::Value::Text(crate::clients::month_name(f.month).to_owned()),
     );
     fields.set("year", model::Value::Int(i64::from(f.year)));
     fields
@@ -666,10 +668,7 @@ async fn sqlite_locked(suite: &Suite) -> Vec<Row> {
             return vec![stack_row];
         }
     };
-    let clients: Vec<(Proto, Client)> = Proto::ALL
-        .into_iter()
-        .map(|p| (p, Client::new(p, stack.addr(p))))
-        .collect();
+    let clients = stack.clients();
     let created = clients[0].1.create(Fields::random(4)).await;
     let Ok((id, _)) = created else {
         stack_row.fail(format!("create before the lock: {created:?}"));

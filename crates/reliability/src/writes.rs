@@ -27,7 +27,7 @@ use crate::Suite;
 use grpc_svc::pb::echo::EchoRequest;
 use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
 
-use crate::clients::{Client, Failure, Fields, Patch, Proto};
+use crate::clients::{Client, Failure, Fields, Patch, Proto, month_number, weekday_number};
 use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
 
@@ -459,26 +459,12 @@ async fn all_rows(store: &model::Store) -> Result<HashMap<i32, Fields>, model::E
         for dummy in &page {
             let fields = Fields {
                 day: dummy.day.get(),
-                weekday: u8::try_from(weekday_number(dummy.weekday.as_str())).unwrap_or(0),
-                month: u8::try_from(month_number(dummy.month.as_str())).unwrap_or(0),
+                weekday: weekday_number(dummy.weekday.as_str()).unwrap_or(0),
+                month: month_number(dummy.month.as_str()).unwrap_or(0),
                 year: dummy.year,
             };
             rows.insert(dummy.year, fields);
         }
     }
     Ok(rows)
-}
-
-fn weekday_number(name: &str) -> usize {
-    crate::clients::WEEKDAYS
-        .iter()
-        .position(|w| *w == name)
-        .map_or(0, |i| i + 1)
-}
-
-fn month_number(name: &str) -> usize {
-    crate::clients::MONTHS
-        .iter()
-        .position(|m| *m == name)
-        .map_or(0, |i| i + 1)
 }
