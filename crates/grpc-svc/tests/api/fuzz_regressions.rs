@@ -20,9 +20,10 @@ async fn the_lowest_enum_number_is_an_invalid_choice_not_a_panic() {
         ..Default::default()
     };
 
-    let created = within(app.dummies().create_dummy(CreateDummyRequest {
-        dummy: Some(dummy.clone()),
-    }))
+    let created = within(
+        app.dummies()
+            .create_dummy(CreateDummyRequest { dummy: Some(dummy) }),
+    )
     .await;
     let updated = within(app.dummies().update_dummy(UpdateDummyRequest {
         dummy: Some(pb::Dummy { id: 1, ..dummy }),
