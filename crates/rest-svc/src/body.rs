@@ -42,13 +42,7 @@ pub async fn read_fields(
     payload: Payload,
     limit: usize,
 ) -> Result<DummyFields, ApiError> {
-    if let Some(length) = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        && length > limit
-    {
+    if runtime::http::declared_length(req).is_some_and(|length| length > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let content_type = req

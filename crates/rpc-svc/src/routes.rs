@@ -11,7 +11,6 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use jsonrpc_core::MetaIoHandler;
 use model::Store;
@@ -54,12 +53,7 @@ impl RpcState {
         req: &HttpRequest,
         payload: web::Payload,
     ) -> Result<web::Bytes, BodyError> {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > self.body_limit) {
+        if runtime::http::declared_length(req).is_some_and(|length| length > self.body_limit) {
             return Err(BodyError::TooLarge);
         }
         match payload.to_bytes_limited(self.body_limit).await {

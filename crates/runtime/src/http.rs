@@ -98,6 +98,15 @@ impl HttpApp {
     }
 }
 
+/// The body length a request announces in `Content-Length`, if any: checked against a
+/// limit before reading, so an oversized upload is refused without taking it in.
+pub fn declared_length(req: &actix_web::HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 /// Marks answers `Connection: close` once the server is draining.
 async fn close_when_draining(
     draining: Arc<AtomicBool>,
