@@ -57,9 +57,9 @@ down:
 logs:
     docker compose logs -f
 
-# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc or all.
-capture what="all" seconds="10":
-    scripts/capture.sh {{what}} {{seconds}}
+# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc or all (optionally keep the pcapng in FILE).
+capture what="all" seconds="10" file="":
+    scripts/capture.sh {{what}} {{seconds}} {{file}}
 
 # The same traffic live in the Wireshark GUI, with the same decoders.
 shark what="all":
@@ -85,3 +85,22 @@ fuzz seconds="600" *targets:
 bench *args:
     cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench
     PROTOCOLS_TEST_POSTGRES_URL="${PROTOCOLS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" "${CARGO_TARGET_DIR:-target}/release/bench" {{args}}
+
+# Build stand-ins for debian, postgres and nginx from Debian's packages, for a machine with no registry (root; `--with-rust`, `--force`).
+offline-images *args:
+    scripts/offline-images.sh {{args}}
+
+# Build the four service binaries on the host into deploy/prebuilt/, for docker-compose.offline.yml.
+offline-binaries:
+    cargo build --release --locked -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc
+    mkdir -p deploy/prebuilt
+    for bin in rest-svc rpc-svc grpc-svc ws-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
+
+# Start the Compose stack on a machine with no registry: stand-in base images, host-built binaries.
+up-offline: offline-binaries
+    scripts/offline-images.sh
+    docker compose -f docker-compose.yml -f docker-compose.offline.yml up --build -d --wait
+
+# The sockets of one Compose service (the images have no shell): the host's ss in its network namespace.
+sockets service="rest":
+    nsenter -t "$(docker inspect -f '{{{{.State.Pid}}' "$(docker compose ps -q {{service}} | head -1)")" -n ss -tanp

@@ -6,6 +6,10 @@ use runtime::http::ServerSettings;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `rest-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::http::healthcheck("REST_ADDR", 8001);
+    }
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();

@@ -6,6 +6,10 @@ use runtime::http::ServerSettings;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `rpc-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::http::healthcheck("RPC_ADDR", 8002);
+    }
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();

@@ -150,3 +150,47 @@ pub async fn serve(
         }
     }
 }
+
+/// `<service> healthcheck`: what the container's `HEALTHCHECK` runs, so the runtime
+/// image needs no curl. Sends `GET /healthz` to the port of the address in `addr_var`
+/// (the service's own `*_ADDR` setting) on 127.0.0.1 and exits 0 on `200`, 1 otherwise.
+///
+/// # Wire format
+/// ```text
+/// GET /healthz HTTP/1.1
+/// Host: 127.0.0.1
+/// Connection: close
+///
+/// HTTP/1.1 200 OK            (503 while the database is unreachable)
+/// ```
+pub fn healthcheck(addr_var: &str, default_port: u16) -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let port = std::env::var(addr_var)
+        .ok()
+        .and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
+        .unwrap_or(default_port);
+    let status_line = (|| -> std::io::Result<String> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 64];
+        let n = stream.read(&mut head)?;
+        let head = String::from_utf8_lossy(&head[..n]).into_owned();
+        Ok(head.lines().next().unwrap_or_default().to_owned())
+    })();
+    match status_line {
+        Ok(line) if line.split_whitespace().nth(1) == Some("200") => {
+            std::process::ExitCode::SUCCESS
+        }
+        Ok(line) => {
+            eprintln!("unhealthy: {line}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("unhealthy: 127.0.0.1:{port}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

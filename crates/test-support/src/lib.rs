@@ -1,4 +1,5 @@
-//! Test helpers: a fresh, migrated database for every test.
+//! Test helpers: a fresh, migrated database for every test, and (feature `browser`) a
+//! headless Chromium with the checks of the pages the services serve.
 //!
 //! - SQLite: a file in a temporary directory, removed when the test ends.
 //! - PostgreSQL: a new database `test_<random>` created through the maintenance URL in
@@ -15,6 +16,11 @@ use std::sync::LazyLock;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use model::DatabaseUrl;
+
+#[cfg(feature = "browser")]
+pub mod browser;
+#[cfg(feature = "browser")]
+pub mod pages;
 
 /// The variable that points the tests at a PostgreSQL server.
 pub const POSTGRES_ENV: &str = "PROTOCOLS_TEST_POSTGRES_URL";

@@ -6,6 +6,10 @@ use ws_svc::{Config, startup};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // `ws-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::http::healthcheck("WS_ADDR", 8003);
+    }
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();

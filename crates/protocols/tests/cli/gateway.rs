@@ -9,18 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
-use grpc_svc::pb::dummy::CountDummiesRequest;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use prost::Message as _;
-use serde_json::{Value, json};
 use test_support::{Backend, TestDb};
-use tokio_tungstenite::tungstenite::Message;
 
+use crate::checks::{check_gateway, check_walkthrough};
 use crate::helpers::seed;
-use crate::walkthrough::check_walkthrough;
 
 /// Processes that are killed when the test ends, however it ends.
 #[derive(Default)]
@@ -219,129 +211,17 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     check_walkthrough(&through);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let http = reqwest::Client::new();
-        // No server banner with a version.
-        let index = http.get(format!("http://{through}/")).send().await.unwrap();
-        assert_eq!(index.status(), 200);
-        assert_eq!(index.headers()["server"], "nginx");
-
-        // JSON-RPC and XML-RPC.
-        let json_rpc: Value = http
-            .post(format!("http://{through}/api/rpc/json"))
-            .json(&json!({"jsonrpc": "2.0", "method": "add", "params": [2, 3], "id": 1}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(json_rpc["result"], 5);
-        let xml = http
-            .post(format!("http://{through}/api/rpc/xml"))
-            .header("content-type", "text/xml")
-            .body("<methodCall><methodName>upper</methodName><params><param><value>gateway</value></param></params></methodCall>")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(xml.contains("<string>GATEWAY</string>"), "{xml}");
-
-        // The gateway's own body limit (client_max_body_size 1m on this port) answers
-        // before any service sees the body.
-        let too_big = http
-            .post(format!("http://{through}/api/rpc/json"))
-            .header("content-type", "application/json")
-            .body(vec![b' '; 2 * 1024 * 1024])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(too_big.status(), 413);
-
-        // Native gRPC through grpc_pass (HTTP/2 cleartext on the gateway's gRPC port).
-        let mut greeter = GreeterClient::connect(format!("http://{}", addr(gateway_grpc))).await.unwrap();
-        let hello = greeter.say_hello(HelloRequest { name: "gateway".into() }).await.unwrap();
-        assert_eq!(hello.into_inner().message, "Hello, gateway!");
-        let mut dummies = DummyServiceClient::connect(format!("http://{}", addr(gateway_grpc))).await.unwrap();
-        let count = dummies.count_dummies(CountDummiesRequest {}).await.unwrap().into_inner();
-        assert!(count.count >= 10);
-
-        // gRPC-Web over HTTP/1.1 on the main port.
-        let message = HelloRequest { name: "web".into() }.encode_to_vec();
-        let mut frame = vec![0u8];
-        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
-        frame.extend_from_slice(&message);
-        let response = http
-            .post(format!("http://{through}/app.Greeter/SayHello"))
-            .header("content-type", "application/grpc-web+proto")
-            .header("x-grpc-web", "1")
-            .body(frame)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let body = response.bytes().await.unwrap();
-        assert!(String::from_utf8_lossy(&body).contains("Hello, web!"));
-        assert!(String::from_utf8_lossy(&body).contains("grpc-status:0"));
-
-        // WebSocket: two clients, one per replica (round robin), one room.
-        let room = format!("ws://{through}/api/ws/chat/gateway/");
-        let (mut alice, _) = tokio_tungstenite::connect_async(room.as_str()).await.unwrap();
-        let (mut bob, _) = tokio_tungstenite::connect_async(room.as_str()).await.unwrap();
-        // Both replicas' hubs subscribe as they start; give the second a moment.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        alice
-            .send(Message::text(json!({"message": "through nginx"}).to_string()))
-            .await
-            .unwrap();
-        for ws in [&mut alice, &mut bob] {
-            let text = loop {
-                match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap() {
-                    Message::Text(text) => break text,
-                    _ => continue,
-                }
-            };
-            let got: Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(got["message"], "through nginx");
-        }
-    });
+    runtime.block_on(check_gateway(&through, &addr(gateway_grpc)));
 
     // Pages, in a real browser, through the gateway.
-    let browser_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
-    if Path::new(browser_dir)
-        .join("node_modules/playwright-core")
-        .exists()
-        && test_support::tool_available("chromium", "--version", "the gateway's pages")
-    {
-        for (script, args) in [
-            ("rpc.mjs", vec![format!("http://{through}")]),
-            ("ws.mjs", vec![format!("http://{through}")]),
+    if test_support::browser::available("the gateway's pages") {
+        let base = format!("http://{through}");
+        runtime.block_on(async {
+            test_support::pages::check_rpc_page(&base).await;
+            test_support::pages::check_ws_pages(&base).await;
             // gRPC-Web through the gateway is same-origin: the page's server is the gateway.
-            (
-                "grpc.mjs",
-                vec![format!("http://{through}"), format!("http://{through}")],
-            ),
-        ] {
-            let output = Command::new("node")
-                .arg(script)
-                .args(&args)
-                .current_dir(browser_dir)
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "{script} through the gateway failed\n{}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-    } else {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "the browser checks must run under CI"
-        );
+            test_support::pages::check_grpc_page(&base, &base).await;
+        });
     }
     drop(processes);
 }

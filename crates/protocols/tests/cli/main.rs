@@ -1,5 +1,7 @@
 //! The `protocols` binary as a user runs it: real processes, real sockets, and curl.
 
+#[path = "../checks/mod.rs"]
+mod checks;
 mod helpers;
 
 mod browser;

@@ -1,0 +1,816 @@
+//! The Compose stack, for real: the committed `docker-compose.yml` and `deploy/Dockerfile`
+//! built and started on the machine's Docker engine, then used from the host the way the
+//! README tells a user to: each service on its own published port, the same through the
+//! gateway, `just seed 10`, a capture on the `br-protocols` bridge, faults (a stopped
+//! service, a stopped database, SIGTERM during a download), two WebSocket replicas, and
+//! `docker compose down -v` leaving nothing behind.
+//!
+//! On a machine without a registry (`PROTOCOLS_STACK_OFFLINE=1`, as `.ci/run` sets) the
+//! base images are the stand-ins of `scripts/offline-images.sh` and the binaries are built
+//! on the host (`just offline-binaries`, used through `docker-compose.offline.yml`).
+//!
+//! The project name is fixed (`protocols`): a stack of that name that is already up is
+//! left alone (the test says it is skipped; under CI it is taken down first).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use grpc_svc::pb::app::HelloRequest;
+use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_svc::pb::dummy::{CountDummiesRequest, GetDummyRequest, WatchDummiesRequest};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+#[path = "../checks/mod.rs"]
+mod checks;
+
+use checks::{check_gateway, check_walkthrough};
+
+/// Every container must be healthy within this (first start of a fresh database included).
+const HEALTHY_WITHIN_SECS: &str = "120";
+const PROJECT_FILTER: &str = "label=com.docker.compose.project=protocols";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Runs a command in the workspace root; panics with its output unless it succeeds.
+fn run(command: &mut Command) -> String {
+    let output = output(command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn output(command: &mut Command) -> Output {
+    command
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"))
+}
+
+fn docker(args: &[&str]) -> String {
+    run(Command::new("docker").args(args))
+}
+
+/// The project's Compose files for one invocation; taken down (`down -v`) when dropped,
+/// whether the test passed or not.
+struct Stack {
+    offline: bool,
+}
+
+impl Stack {
+    fn files(&self, scaled: bool) -> Vec<&'static str> {
+        let mut files = vec!["-f", "docker-compose.yml"];
+        if self.offline {
+            files.extend(["-f", "docker-compose.offline.yml"]);
+        }
+        if scaled {
+            files.extend(["-f", "docker-compose.scale-ws.yml"]);
+        }
+        files
+    }
+
+    fn compose(&self, args: &[&str]) -> Command {
+        self.compose_with(false, args)
+    }
+
+    fn compose_with(&self, scaled: bool, args: &[&str]) -> Command {
+        let mut command = Command::new("docker");
+        command.arg("compose").args(self.files(scaled)).args(args);
+        command
+    }
+
+    /// `docker inspect` of one service's container: `{{.State.StartedAt}}` and the like.
+    fn inspect(&self, service: &str, format: &str) -> String {
+        let id = run(&mut self.compose(&["ps", "-q", service]));
+        let id = id
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no {service} container"));
+        docker(&["inspect", "-f", format, id]).trim().to_owned()
+    }
+
+    fn wait_healthy(&self, scaled: bool, extra: &[&str]) -> Duration {
+        let started = Instant::now();
+        let mut args = vec!["up", "-d", "--wait", "--wait-timeout", HEALTHY_WITHIN_SECS];
+        args.extend(extra);
+        run(&mut self.compose_with(scaled, &args));
+        started.elapsed()
+    }
+
+    fn down(&self) {
+        let _ = output(&mut self.compose_with(true, &["down", "-v", "--remove-orphans"]));
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let logs =
+                output(&mut self.compose_with(true, &["logs", "--no-color", "--tail", "40"]));
+            eprintln!(
+                "--- the stack's last log lines ---\n{}",
+                String::from_utf8_lossy(&logs.stdout)
+            );
+        }
+        self.down();
+    }
+}
+
+fn prerequisites() -> bool {
+    let why = "the Compose stack test";
+    if !test_support::tool_available("docker", "info", why) {
+        return false;
+    }
+    let compose = Command::new("docker").args(["compose", "version"]).output();
+    if !compose.is_ok_and(|o| o.status.success()) {
+        assert!(
+            !under_ci(),
+            "`docker compose` (Compose v2) is required under CI ({why})"
+        );
+        eprintln!("skipping: `docker compose` is not available ({why})");
+        return false;
+    }
+    test_support::tool_available("just", "--version", why)
+        && test_support::tool_available("curl", "--version", why)
+        && test_support::tool_available("tshark", "--version", why)
+        && test_support::python_has(
+            "websockets, grpc, grpc_tools, grpc_reflection, grpc_health",
+            why,
+        )
+}
+
+#[test]
+fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() {
+    if !prerequisites() {
+        return;
+    }
+    let offline = std::env::var("PROTOCOLS_STACK_OFFLINE").is_ok_and(|v| v == "1");
+    let stack = Stack { offline };
+    if !docker(&["ps", "-aq", "--filter", PROJECT_FILTER])
+        .trim()
+        .is_empty()
+    {
+        if !under_ci() {
+            eprintln!(
+                "skipping: a Compose stack named `protocols` exists; `docker compose down` it first"
+            );
+            std::mem::forget(stack);
+            return;
+        }
+        stack.down();
+    }
+
+    // (1) Build the images, start everything, wait for every healthcheck.
+    if offline {
+        run(Command::new("bash").arg("scripts/offline-images.sh"));
+        run(Command::new("just").arg("offline-binaries"));
+    }
+    let started = Instant::now();
+    run(&mut stack.compose(&["build"]));
+    eprintln!("images built in {:.1?}", started.elapsed());
+    let healthy = stack.wait_healthy(false, &[]);
+    eprintln!("every container healthy {healthy:.1?} after `up`");
+    for service in ["db", "rest", "rpc", "ws", "grpc", "gateway"] {
+        assert_eq!(
+            stack.inspect(service, "{{.State.Health.Status}}"),
+            "healthy",
+            "{service}"
+        );
+    }
+    for service in ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc"] {
+        let size: u64 = docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Size}}",
+            &format!("protocols/{service}"),
+        ])
+        .trim()
+        .parse()
+        .unwrap();
+        eprintln!("protocols/{service}: {:.1} MB", size as f64 / 1e6);
+        assert!(
+            size <= 40_000_000,
+            "protocols/{service} is {size} bytes, over 40 MB"
+        );
+    }
+
+    // (2) The REST walkthrough, on the REST port and through the gateway, each time on a
+    // table seeded with `just seed 10` (the README's lines expect ids 1 to 10).
+    reseed(&stack);
+    check_walkthrough("127.0.0.1:8001");
+    reseed(&stack);
+    check_walkthrough("127.0.0.1:8080");
+    reseed(&stack);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // (3) The ten rows over every protocol, each on its own port.
+        ten_rows_everywhere().await;
+        rpc_clients("127.0.0.1:8002");
+        websocket_echo_and_chat("127.0.0.1:8003").await;
+        grpc_clients("127.0.0.1:50051").await;
+        // (4) Through the gateway: 8080 for HTTP/1.1, 8081 for native gRPC.
+        check_gateway("127.0.0.1:8080", "127.0.0.1:8081").await;
+        rpc_clients("127.0.0.1:8080");
+        websocket_echo_and_chat("127.0.0.1:8080").await;
+        grpc_clients("127.0.0.1:8081").await;
+        pages("127.0.0.1:8080").await;
+        // (5) A write through REST reaches a feed and a watcher opened through the gateway.
+        a_write_reaches_every_feed().await;
+    });
+
+    // (6) The bridge, from the host: the gateway talking to each service.
+    capture_on_the_bridge(&stack, &runtime);
+
+    // (7) Faults.
+    runtime.block_on(grpc_stopped(&stack));
+    runtime.block_on(database_stopped(&stack));
+    sigterm_during_a_download(&stack);
+
+    // (8) Two WebSocket replicas behind the gateway, chatting in one room.
+    runtime.block_on(two_replicas(&stack));
+
+    // (9) Nothing of the project is left behind.
+    stack.down();
+    for kind in ["container ls -a", "network ls", "volume ls"] {
+        let mut args: Vec<&str> = kind.split(' ').collect();
+        args.extend(["-q", "--filter", PROJECT_FILTER]);
+        assert_eq!(docker(&args).trim(), "", "docker {kind} after down -v");
+    }
+    assert!(
+        !Command::new("ip")
+            .args(["link", "show", "br-protocols"])
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "the br-protocols bridge is still there after down -v"
+    );
+    std::mem::forget(stack);
+}
+
+/// Empties the table (identities restart at 1) and runs `just seed 10`, which finds the
+/// stack's database on its published port.
+fn reseed(stack: &Stack) {
+    run(&mut stack.compose(&[
+        "exec",
+        "-T",
+        "db",
+        "psql",
+        "-U",
+        "protocols",
+        "-d",
+        "protocols",
+        "-qc",
+        "TRUNCATE dummies RESTART IDENTITY",
+    ]));
+    let seeded = run(Command::new("just").args(["seed", "10"]));
+    assert!(seeded.contains("10"), "just seed 10 said: {seeded}");
+}
+
+async fn ten_rows_everywhere() {
+    let http = reqwest::Client::new();
+    for port in [8001, 8080] {
+        let rows: Vec<Value> = http
+            .get(format!("http://127.0.0.1:{port}/api/rest/dummies"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 10, "REST on {port}");
+        assert!(rows.iter().all(|r| r["pre_seeded"] == true));
+    }
+    let listed: Value = http
+        .post("http://127.0.0.1:8002/api/rpc/json")
+        .json(&json!({"jsonrpc": "2.0", "method": "dummies.list", "params": [], "id": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["result"].as_array().map(Vec::len),
+        Some(10),
+        "{listed}"
+    );
+    let counted = python(
+        "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.count())",
+    );
+    assert_eq!(counted.trim(), "10");
+    let mut dummies = DummyServiceClient::connect("http://127.0.0.1:50051")
+        .await
+        .unwrap();
+    let count = dummies
+        .count_dummies(CountDummiesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(count.count, 10);
+    let (mut feed, _) = tokio_tungstenite::connect_async("ws://127.0.0.1:8003/api/ws/dummies/")
+        .await
+        .unwrap();
+    feed.close(None).await.unwrap();
+}
+
+fn python(code: &str) -> String {
+    run(Command::new("python3").args(["-c", code]))
+}
+
+/// JSON-RPC with curl and XML-RPC with Python's xmlrpc.client, the README's examples.
+fn rpc_clients(addr: &str) {
+    let answer = run(Command::new("curl").args([
+        "-s",
+        &format!("http://{addr}/api/rpc/json"),
+        "-d",
+        r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#,
+    ]));
+    assert_eq!(
+        answer.trim(),
+        r#"{"jsonrpc":"2.0","result":5,"id":1}"#,
+        "JSON-RPC on {addr}"
+    );
+    let answer = python(&format!(
+        "import xmlrpc.client as x; p = x.ServerProxy('http://{addr}/api/rpc/xml'); \
+         print(p.reverse('live'), p.swap({{'left': 'right'}}), p.dummies.get(2)['id'])"
+    ));
+    assert_eq!(
+        answer.trim(),
+        "evil {'right': 'left'} 2",
+        "XML-RPC on {addr}"
+    );
+}
+
+async fn next_text(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a WebSocket message within 10 s")
+            .expect("the socket stays open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+async fn websocket_echo_and_chat(addr: &str) {
+    let (mut echo, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/ws/echo/"))
+        .await
+        .unwrap();
+    echo.send(Message::text(r#"{"message":"hello stack"}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_text(&mut echo).await["message"],
+        "hello stack",
+        "echo on {addr}"
+    );
+    let room = format!("ws://{addr}/api/ws/chat/stack/");
+    let (mut alice, _) = tokio_tungstenite::connect_async(room.as_str())
+        .await
+        .unwrap();
+    let (mut bob, _) = tokio_tungstenite::connect_async(room.as_str())
+        .await
+        .unwrap();
+    alice
+        .send(Message::text(r#"{"message":"hi bob"}"#))
+        .await
+        .unwrap();
+    for member in [&mut alice, &mut bob] {
+        let got = next_text(member).await;
+        assert_eq!(
+            (&got["message"], &got["room"]),
+            (&json!("hi bob"), &json!("stack"))
+        );
+    }
+}
+
+/// Python's grpcio (not written here): every RPC kind, rich errors, health, reflection.
+async fn grpc_clients(addr: &str) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../grpc-svc/tests/python/grpc_interop.py"
+    );
+    let proto = root().join("proto");
+    let work = tempfile::tempdir().unwrap();
+    test_support::run_python(
+        script,
+        &[
+            addr.to_owned(),
+            proto.display().to_string(),
+            work.path().display().to_string(),
+        ],
+        "all gRPC interoperability checks passed",
+    )
+    .await;
+    let mut dummies = DummyServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let two = dummies
+        .get_dummy(GetDummyRequest { id: 2 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(two.id, 2);
+}
+
+/// The pages through the gateway: each served, and none loads anything from elsewhere.
+async fn pages(addr: &str) {
+    for (path, marker) in [
+        ("/", "<html"),
+        ("/rpc", "JSON-RPC"),
+        ("/grpc", "gRPC"),
+        ("/grpc/app.js", "grpc-web"),
+        ("/api/ws/echo/", "WebSocket"),
+        ("/api/ws/chat/", "<html"),
+        ("/api/ws/dummies/", "<html"),
+    ] {
+        let page = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let text = page.text().await.unwrap();
+        assert!(text.contains(marker), "{path} lacks {marker:?}");
+        // Everything a page loads comes from the stack (links to docs are fine).
+        for outside in ["src=\"http", "src='http", "url(http"] {
+            assert!(
+                !text.contains(outside),
+                "{path} loads something from outside: {outside}"
+            );
+        }
+    }
+}
+
+async fn a_write_reaches_every_feed() {
+    let (mut feed, _) = tokio_tungstenite::connect_async("ws://127.0.0.1:8080/api/ws/dummies/")
+        .await
+        .unwrap();
+    let mut watcher = DummyServiceClient::connect("http://127.0.0.1:8081")
+        .await
+        .unwrap();
+    let mut events = watcher
+        .watch_dummies(WatchDummiesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    // Both subscribe once their stream is open; give the listeners a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let created: Value = reqwest::Client::new()
+        .post("http://127.0.0.1:8080/api/rest/dummie")
+        .json(&json!({"day": 3, "weekday": "Wednesday", "month": "March", "year": 2003}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let event = next_text(&mut feed).await;
+    assert_eq!(
+        (&event["event"], &event["dummy"]["id"]),
+        (&json!("created"), &json!(id))
+    );
+    let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("a watch event within 10 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!((event.kind, event.dummy.map(|d| d.id)), (1, Some(id)));
+}
+
+/// `just capture` on br-protocols while the gateway talks to rest, ws and grpc.
+fn capture_on_the_bridge(stack: &Stack, runtime: &tokio::runtime::Runtime) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bridge.pcapng");
+    let mut capture = Command::new("just")
+        .args(["capture", "all", "8"])
+        .arg(&file)
+        .env("CAPTURE_VERBOSE", "1")
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run just capture");
+    wait_until_capturing(&mut capture);
+    runtime.block_on(async {
+        let list = reqwest::get("http://127.0.0.1:8080/api/rest/dummies")
+            .await
+            .unwrap();
+        assert_eq!(list.status(), 200);
+        let (mut ws, _) = tokio_tungstenite::connect_async("ws://127.0.0.1:8080/api/ws/echo/")
+            .await
+            .unwrap();
+        ws.send(Message::text(r#"{"message":"on the bridge"}"#))
+            .await
+            .unwrap();
+        next_text(&mut ws).await;
+        let mut greeter = GreeterClient::connect("http://127.0.0.1:8081")
+            .await
+            .unwrap();
+        greeter
+            .say_hello(HelloRequest {
+                name: "bridge".into(),
+            })
+            .await
+            .unwrap();
+    });
+    let output = capture.wait_with_output().unwrap();
+    let decoded = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "just capture failed\n{decoded}");
+    for expected in [
+        "GET /api/rest/dummies",
+        "HTTP/1.1 200 OK",
+        "101 Switching Protocols",
+        "WebSocket Text",
+        "app.HelloRequest",
+        "name = bridge",
+    ] {
+        assert!(
+            decoded.contains(expected),
+            "{expected:?} missing from the capture:\n{decoded}"
+        );
+    }
+    // Container to container: the gateway's address to each service's, on the bridge.
+    let ip = |service: &str| {
+        stack.inspect(
+            service,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        )
+    };
+    let gateway = ip("gateway");
+    for (service, filter) in [
+        ("rest", "http.request"),
+        ("ws", "websocket"),
+        ("grpc", "grpc"),
+    ] {
+        let filter = format!(
+            "{filter} && ip.src == {gateway} && ip.dst == {}",
+            ip(service)
+        );
+        let frames = run(Command::new("tshark")
+            .arg("-r")
+            .arg(&file)
+            .args([
+                "-d",
+                "tcp.port==8001,http",
+                "-d",
+                "tcp.port==8003,http",
+                "-d",
+                "tcp.port==50051,http2",
+            ])
+            .args(["-Y", &filter]));
+        assert!(
+            !frames.trim().is_empty(),
+            "no {filter} frames on the bridge"
+        );
+    }
+    eprintln!("--- decoded capture (first lines) ---");
+    for line in decoded.lines().take(40) {
+        eprintln!("{line}");
+    }
+}
+
+fn wait_until_capturing(capture: &mut Child) {
+    let stderr = capture.stderr.take().unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            eprintln!("capture: {line}");
+            if line.contains("Capture started") || line.starts_with("Capturing on") {
+                let _ = started_tx.send(());
+            }
+        }
+    });
+    started
+        .recv_timeout(Duration::from_secs(30))
+        .expect("tshark started capturing within 30 s");
+    // Older tshark says "Capturing on" a little before dumpcap records.
+    std::thread::sleep(Duration::from_secs(2));
+}
+
+async fn grpc_stopped(stack: &Stack) {
+    run(&mut stack.compose(&["stop", "grpc"]));
+    let status = match GreeterClient::connect("http://127.0.0.1:8081").await {
+        Ok(mut greeter) => greeter
+            .say_hello(HelloRequest {
+                name: "nobody".into(),
+            })
+            .await
+            .expect_err("gRPC through the gateway with grpc stopped")
+            .code(),
+        Err(error) => panic!("the gateway's gRPC port is closed: {error}"),
+    };
+    assert_eq!(status, tonic::Code::Unavailable);
+    let web = reqwest::Client::new()
+        .post("http://127.0.0.1:8080/app.Greeter/SayHello")
+        .header("content-type", "application/grpc-web+proto")
+        .body(vec![0u8, 0, 0, 0, 0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(web.status(), 502, "gRPC-Web with grpc stopped");
+    // The rest is unaffected.
+    assert_eq!(
+        reqwest::get("http://127.0.0.1:8080/api/rest/dummie/2")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    rpc_clients("127.0.0.1:8080");
+    websocket_echo_and_chat("127.0.0.1:8080").await;
+    stack.wait_healthy(false, &[]);
+    let mut greeter = GreeterClient::connect("http://127.0.0.1:8081")
+        .await
+        .unwrap();
+    let hello = greeter
+        .say_hello(HelloRequest {
+            name: "again".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(hello.into_inner().message, "Hello, again!");
+}
+
+/// The database goes away (the stop half of `docker compose restart db`, held long enough to
+/// look): every protocol says "unavailable" in its own form; then it comes back and the
+/// services recover without being restarted themselves.
+async fn database_stopped(stack: &Stack) {
+    let before: Vec<String> = ["rest", "rpc", "grpc", "ws"]
+        .iter()
+        .map(|s| stack.inspect(s, "{{.State.StartedAt}}"))
+        .collect();
+    run(&mut stack.compose(&["stop", "db"]));
+    let http = reqwest::Client::new();
+    let rest = http
+        .get("http://127.0.0.1:8001/api/rest/dummie/2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 503);
+    let json_rpc: Value = http
+        .post("http://127.0.0.1:8002/api/rpc/json")
+        .json(&json!({"jsonrpc": "2.0", "method": "dummies.get", "params": [2], "id": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json_rpc["error"]["code"], 4, "{json_rpc}");
+    let fault = python(
+        "import xmlrpc.client as x\ntry:\n    x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.get(2)\nexcept x.Fault as f:\n    print(f.faultCode)",
+    );
+    assert_eq!(fault.trim(), "4");
+    let mut dummies = DummyServiceClient::connect("http://127.0.0.1:50051")
+        .await
+        .unwrap();
+    let status = dummies
+        .get_dummy(GetDummyRequest { id: 2 })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+
+    run(&mut stack.compose(&["start", "db"]));
+    let back = Instant::now();
+    loop {
+        let rest = http
+            .get("http://127.0.0.1:8001/api/rest/dummie/2")
+            .send()
+            .await;
+        if rest.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(60),
+            "REST did not recover within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("REST answered 200 {:.1?} after `start db`", back.elapsed());
+    stack.wait_healthy(false, &[]);
+    rpc_clients("127.0.0.1:8002");
+    let two = dummies
+        .get_dummy(GetDummyRequest { id: 2 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(two.id, 2);
+    let after: Vec<String> = ["rest", "rpc", "grpc", "ws"]
+        .iter()
+        .map(|s| stack.inspect(s, "{{.State.StartedAt}}"))
+        .collect();
+    assert_eq!(
+        before, after,
+        "a service was restarted while the database was away"
+    );
+}
+
+/// SIGTERM while a slow client downloads the whole table: the download completes (the
+/// grace period is 20 s), then the container stops and Docker starts it again.
+fn sigterm_during_a_download(stack: &Stack) {
+    run(Command::new("just").args(["seed", "20000"]));
+    let rows = python(
+        "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.count())",
+    );
+    let rows: usize = rows.trim().parse().unwrap();
+    let download = Command::new("curl")
+        .args([
+            "-sS",
+            "--limit-rate",
+            "600k",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .arg("http://127.0.0.1:8001/api/rest/dummies")
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let started = stack.inspect("rest", "{{.State.StartedAt}}");
+    run(&mut stack.compose(&["kill", "-s", "SIGTERM", "rest"]));
+    let output = download.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    assert_eq!(code, "200");
+    let body_rows: Vec<Value> = serde_json::from_str(body).expect("the whole table, as JSON");
+    assert_eq!(
+        body_rows.len(),
+        rows,
+        "rows in the download that SIGTERM interrupted"
+    );
+    stack.wait_healthy(false, &[]);
+    assert_ne!(
+        stack.inspect("rest", "{{.State.StartedAt}}"),
+        started,
+        "rest-svc did not stop after SIGTERM"
+    );
+}
+
+/// `--scale ws=2` with the scale override: two clients on two replicas, one room.
+async fn two_replicas(stack: &Stack) {
+    stack.wait_healthy(true, &["--scale", "ws=2"]);
+    // nginx resolves `ws` when it starts: restart it so it sees both replicas.
+    run(&mut stack.compose_with(true, &["restart", "gateway"]));
+    stack.wait_healthy(true, &["--scale", "ws=2"]);
+    let room = "ws://127.0.0.1:8080/api/ws/chat/replicas/";
+    let mut members = Vec::new();
+    let mut upstreams = Vec::new();
+    // The gateway takes turns per worker: connect until two replicas have answered.
+    for _ in 0..8 {
+        let (ws, response) = tokio_tungstenite::connect_async(room).await.unwrap();
+        let upstream = response.headers()["x-upstream"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if !upstreams.contains(&upstream) {
+            upstreams.push(upstream);
+            members.push(ws);
+        }
+        if members.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        upstreams.len(),
+        2,
+        "every connection landed on {upstreams:?}"
+    );
+    let [mut alice, mut bob] = <[_; 2]>::try_from(members).ok().unwrap();
+    // Each replica's hub subscribes as the member joins; give them a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    alice
+        .send(Message::text(r#"{"message":"across replicas"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut bob).await["message"], "across replicas");
+    bob.send(Message::text(r#"{"message":"and back"}"#))
+        .await
+        .unwrap();
+    loop {
+        if next_text(&mut alice).await["message"] == "and back" {
+            break;
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! The pages under `web/`, used in a real browser ([`crate::browser`]) the way a person would.
+//!
+//! Each check takes the address that serves the page, so the same assertions run against
+//! one service (rpc-svc's tests), `protocols serve`, or a gateway in front of them. Each
+//! opens its own browser and closes it at the end, which fails the check if a page
+//! requested another origin or threw.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::browser::{Browser, Page, Target, first, last};
+
+/// Set by every page once it has loaded (and, for the WebSocket pages, connected).
+const READY: &str = "body[data-ready=\"true\"]";
+
+/// A page that has loaded `url` and says it is ready.
+async fn open_ready<'b>(browser: &'b Browser, url: &str) -> Page<'b> {
+    let page = browser.open(url).await;
+    page.wait_for(READY).await;
+    page
+}
+
+// ---- /rpc ----
+
+/// The newest `/rpc` log row for this protocol and procedure: the page inserts rows at the
+/// top, so it's the first of the rows that match (CSS `:nth-child(1 of …)`).
+fn newest_row(protocol: &str, procedure: &str) -> String {
+    format!(
+        "#log > :nth-child(1 of tr[data-protocol=\"{protocol}\"][data-procedure=\"{procedure}\"])"
+    )
+}
+
+/// `/rpc` at `base` (`http://host:port`): the page makes an XML-RPC and a JSON-RPC call by
+/// itself, then one of each from the form, and shows what was sent and received.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_rpc_page(base: &str) {
+    let browser = Browser::launch(&[]).await;
+    let page = open_ready(&browser, &format!("{base}/rpc")).await;
+
+    // The two calls the page makes on load.
+    let upper = newest_row("XML-RPC", "upper");
+    assert_eq!(
+        page.text(format!("{upper} .result")).await,
+        "\"HELLO\"",
+        "XML-RPC upper on load"
+    );
+    assert_eq!(
+        page.text(format!("{} .result", newest_row("JSON-RPC", "add")))
+            .await,
+        "5",
+        "JSON-RPC add on load"
+    );
+    let sent = page.text(format!("{upper} .sent")).await;
+    let received = page.text(format!("{upper} .received")).await;
+    assert!(
+        sent.contains("<methodName>upper</methodName>"),
+        "the XML request is shown: {sent}"
+    );
+    assert!(
+        received.contains("<methodResponse>"),
+        "the XML response is shown: {received}"
+    );
+
+    // The same procedure from the form, over each protocol.
+    page.select("#procedure", "reverse").await;
+    page.fill("#args", "[\"live\"]").await;
+    page.click("#call-xml").await;
+    let xml_reverse = newest_row("XML-RPC", "reverse");
+    page.wait_for(&xml_reverse).await;
+    assert_eq!(
+        page.text(format!("{xml_reverse} .result")).await,
+        "\"evil\"",
+        "XML-RPC reverse from the form"
+    );
+    page.click("#call-json").await;
+    let json_reverse = newest_row("JSON-RPC", "reverse");
+    page.wait_for(&json_reverse).await;
+    assert_eq!(
+        page.text(format!("{json_reverse} .result")).await,
+        "\"evil\"",
+        "JSON-RPC reverse from the form"
+    );
+    let json_sent = page.text(format!("{json_reverse} .sent")).await;
+    let json_sent: Value = serde_json::from_str(&json_sent)
+        .unwrap_or_else(|e| panic!("the JSON request is JSON ({e}): {json_sent}"));
+    assert_eq!(json_sent["method"], "reverse", "the JSON request is shown");
+
+    // A domain error comes back as a fault, with its application code.
+    page.select("#procedure", "dummies.get").await;
+    page.fill("#args", "[424242]").await;
+    page.click("#call-json").await;
+    let get = newest_row("JSON-RPC", "dummies.get");
+    page.wait_for(&get).await;
+    let fault = page.text(format!("{get} .result")).await;
+    assert!(
+        fault.starts_with("fault") && fault.contains("\"code\":1"),
+        "a fault is shown: {fault}"
+    );
+
+    browser.close().await;
+}
+
+// ---- /grpc ----
+
+/// The newest call in the `/grpc` page's log: each click prepends a `<section data-rpc=…>`.
+const NEWEST_CALL: &str = "#log > section:first-child";
+
+/// Clicks `button`, waits for the entry it prepends to the log, then for that entry's
+/// `data-done`, which the page sets once the call and the reading of its response body
+/// have both finished.
+async fn call(page: &Page<'_>, rpc: &str, button: &str) {
+    let before = page.count("#log > section").await;
+    page.click(button).await;
+    page.wait_until(
+        &format!("a new entry for {rpc}"),
+        "return document.querySelectorAll('#log > section').length > arguments[0];",
+        vec![json!(before)],
+    )
+    .await;
+    page.wait_for(format!(
+        "{NEWEST_CALL}[data-rpc=\"{rpc}\"][data-done=\"true\"]"
+    ))
+    .await;
+}
+
+/// The frames the newest call shows as `which` ("sent" or "received"): (kind, hex).
+async fn frames(page: &Page<'_>, which: &str) -> Vec<(String, String)> {
+    let lines = page
+        .eval(
+            "return [...document.querySelectorAll(arguments[0])]
+                .map((line) => [line.dataset.kind, line.querySelector('.hex').textContent]);",
+            vec![json!(format!("{NEWEST_CALL} .frames-{which} .frame"))],
+        )
+        .await;
+    serde_json::from_value(lines).expect("kind and hex of each frame")
+}
+
+/// The newest call's result as text.
+async fn result(page: &Page<'_>) -> String {
+    page.text(format!("{NEWEST_CALL} .result")).await
+}
+
+/// The newest call's result, parsed as the JSON the page shows.
+async fn json_result(page: &Page<'_>) -> Value {
+    let text = result(page).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// `/grpc` at `base`, calling the gRPC-Web server at `grpc` (both `http://host:port`):
+/// Greeter, the echo server stream and the Dummy service, with the frames' bytes shown.
+/// When `grpc` is another origin than `base`, the page reaches it with CORS.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_grpc_page(base: &str, grpc: &str) {
+    let browser = Browser::launch(&[grpc]).await;
+    // encodeURIComponent of an http://host:port address.
+    let server_param = grpc.replace(':', "%3A").replace('/', "%2F");
+    let page = open_ready(&browser, &format!("{base}/grpc?server={server_param}")).await;
+    assert_eq!(
+        page.value("#server").await,
+        grpc,
+        "the server field shows ?server="
+    );
+
+    // Unary: one data frame out; a data frame and the trailers frame back.
+    page.fill("#name", "browser").await;
+    call(&page, "SayHello", "#say-hello").await;
+    let hello = result(&page).await;
+    assert!(
+        hello.contains("Hello, browser!"),
+        "SayHello answers: {hello}"
+    );
+    let sent = frames(&page, "sent").await;
+    assert_eq!(sent.len(), 1, "one frame sent: {sent:?}");
+    assert_eq!(sent[0].0, "data", "it is a data frame");
+    // flag 00, then the length 9 as 4 big-endian bytes, then field 1 (0a), length 7, "browser".
+    assert!(
+        sent[0].1.starts_with("00 00 00 00"),
+        "the sent frame starts with flag and length: {}",
+        sent[0].1
+    );
+    assert_eq!(
+        sent[0].1, "00 00 00 00 09 0a 07 62 72 6f 77 73 65 72",
+        "the sent frame is the whole HelloRequest"
+    );
+    let received = frames(&page, "received").await;
+    assert_eq!(
+        received.first().map(|f| f.0.as_str()),
+        Some("data"),
+        "a data frame received first"
+    );
+    assert_eq!(
+        received.last().map(|f| f.0.as_str()),
+        Some("trailers"),
+        "a trailers frame received last"
+    );
+    assert!(
+        received.last().is_some_and(|f| f.1.starts_with("80 ")),
+        "the trailers frame is flagged 0x80: {received:?}"
+    );
+
+    // Server streaming: one data frame per word, then the trailers.
+    page.fill("#echo-text", "one two three").await;
+    page.fill("#echo-delay", "100").await;
+    call(&page, "ServerStreamingEcho", "#echo-stream").await;
+    let echoed = json_result(&page).await;
+    let messages: Vec<&Value> = echoed
+        .as_array()
+        .expect("an array of messages")
+        .iter()
+        .map(|m| &m["message"])
+        .collect();
+    assert_eq!(
+        messages,
+        [&json!("one"), &json!("two"), &json!("three")],
+        "three echoed messages"
+    );
+    let kinds: Vec<String> = frames(&page, "received")
+        .await
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(
+        kinds.join(","),
+        "data,data,data,trailers",
+        "frames received for the stream"
+    );
+
+    // The Dummy service: a list (possibly empty: the database may have no rows) and a get.
+    call(&page, "ListDummies", "#list-dummies").await;
+    let dummies = json_result(&page).await;
+    let dummies = dummies.as_array().expect("ListDummies gives an array");
+    assert!(dummies.len() <= 5, "at most 5 of them: {}", dummies.len());
+    assert_eq!(
+        frames(&page, "received").await.last().map(|f| f.0.as_str()),
+        Some("trailers"),
+        "its last frame is the trailers"
+    );
+    if let Some(listed) = dummies.first() {
+        // int64 ids travel as JSON strings in protobuf's JSON mapping.
+        let id = match &listed["id"] {
+            Value::String(id) => id.clone(),
+            other => other.to_string(),
+        };
+        page.fill("#dummy-id", &id).await;
+        call(&page, "GetDummy", "#get-dummy").await;
+        assert_eq!(
+            json_result(&page).await["id"],
+            listed["id"],
+            "GetDummy answers the first listed one"
+        );
+    }
+    // An unknown id: the status NOT_FOUND (5) is shown as an error.
+    page.fill("#dummy-id", "424242").await;
+    call(&page, "GetDummy", "#get-dummy").await;
+    let missing = result(&page).await;
+    assert!(
+        missing.starts_with("error: grpc-status 5"),
+        "an unknown id is NOT_FOUND: {missing}"
+    );
+
+    browser.close().await;
+}
+
+// ---- /api/ws/* ----
+
+/// Chat messages whose text is exactly `text`.
+fn chat_text(text: &str) -> Target {
+    Target::from("#log .chat .text").with_text(text)
+}
+
+/// What one chat message shows besides its text.
+#[derive(Debug)]
+struct ChatMessage {
+    own: bool,
+    sender: String,
+    datetime: String,
+}
+
+/// The one chat message on `page` whose `.text` is exactly `text`.
+async fn chat_message(page: &Page<'_>, text: &str) -> ChatMessage {
+    let found = page
+        .eval(
+            "const matches = [...document.querySelectorAll('#log .chat')].filter((chat) =>
+                [...chat.querySelectorAll('.text')].some((t) => t.textContent === arguments[0]));
+            if (matches.length !== 1) return { count: matches.length };
+            const chat = matches[0];
+            const times = chat.querySelectorAll('.time');
+            return {
+                count: 1,
+                own: chat.classList.contains('own'),
+                sender: chat.dataset.sender,
+                times: times.length,
+                datetime: times[0]?.getAttribute('datetime'),
+            };",
+            vec![json!(text)],
+        )
+        .await;
+    assert_eq!(found["count"], 1, "one message {text:?}: {found}");
+    assert_eq!(
+        found["times"], 1,
+        "one time in the message {text:?}: {found}"
+    );
+    ChatMessage {
+        own: found["own"] == true,
+        sender: found["sender"].as_str().unwrap_or_default().to_owned(),
+        datetime: found["datetime"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// The WebSocket pages at `base`: the echo page, two members of a chat room (and one in
+/// another room), the room picker, and the live Dummy feed seeing a Dummy created through
+/// the page's own REST form.
+///
+/// `base` must serve `/api/ws/*` and `/api/rest/*` over one database that the feed
+/// watches: with SQLite, only the process serving the socket sees the writes (as on
+/// `protocols serve`'s composed port).
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_ws_pages(base: &str) {
+    let browser = Browser::launch(&[]).await;
+
+    // (1) Echo: what is sent comes back; with a delay, later; a bad delay gets an error frame.
+    let echo = open_ready(&browser, &format!("{base}/api/ws/echo/")).await;
+    assert_eq!(
+        echo.attr("#status", "data-state").await.as_deref(),
+        Some("open"),
+        "echo page connected"
+    );
+    echo.fill("#message", "hello echo").await;
+    echo.click("#send").await;
+    echo.wait_for(Target::from("#log .echo").with_text("hello echo"))
+        .await;
+    assert_eq!(
+        echo.text(last("#log .echo")).await,
+        "hello echo",
+        "the echo comes back"
+    );
+    echo.fill("#message", "hello later").await;
+    echo.fill("#delay", "0.5").await;
+    echo.press_enter("#message").await;
+    echo.wait_for(Target::from("#log .echo").with_text("hello later"))
+        .await;
+    assert_eq!(
+        echo.text(last("#log .echo")).await,
+        "hello later",
+        "a delayed echo comes back"
+    );
+    echo.fill("#delay", "60").await;
+    echo.click("#send").await;
+    echo.wait_for(first("#log li.error")).await;
+    let error = echo.text(first("#log li.error")).await;
+    assert!(
+        error.contains("delay must be between"),
+        "a delay over 10 s gets an error frame: {error}"
+    );
+
+    // (2) Chat: A and B in browserroom, C in otherroom, D in browserroom through /async_chat/.
+    let a = open_ready(&browser, &format!("{base}/api/ws/chat/browserroom/")).await;
+    let b = open_ready(&browser, &format!("{base}/api/ws/chat/browserroom/")).await;
+    let c = open_ready(&browser, &format!("{base}/api/ws/chat/otherroom/")).await;
+    let d = open_ready(&browser, &format!("{base}/api/ws/async_chat/browserroom/")).await;
+    assert_eq!(
+        a.text("#room-name").await,
+        "browserroom",
+        "the room name is the title"
+    );
+    a.fill("#message", "from A").await;
+    a.click("#send").await;
+    // A and B (and async_chat D) see "from A".
+    a.wait_for(chat_text("from A")).await;
+    b.wait_for(chat_text("from A")).await;
+    d.wait_for(chat_text("from A")).await;
+    let own = chat_message(&a, "from A").await;
+    assert!(own.own, "A marks it as its own");
+    let other = chat_message(&b, "from A").await;
+    assert!(!other.own, "B does not");
+    assert_eq!(other.sender, own.sender, "B sees the same sender id");
+    assert!(
+        other.datetime.ends_with('Z'),
+        "the message has a time: {}",
+        other.datetime
+    );
+    b.fill("#message", "from B").await;
+    b.press_enter("#message").await;
+    a.wait_for(chat_text("from B")).await;
+    assert_eq!(
+        a.count(chat_text("from B")).await,
+        1,
+        "A sees \"from B\" (sent with Enter)"
+    );
+    // C has been in its own room all along; by now it would have had "from A". There is
+    // nothing to wait for when the right outcome is that nothing arrives: give it a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        c.count(chat_text("from A")).await,
+        0,
+        "otherroom does not see \"from A\""
+    );
+    assert_eq!(
+        c.count(chat_text("from B")).await,
+        0,
+        "otherroom does not see \"from B\""
+    );
+
+    // The room picker: an invalid name is refused in the page; a valid one leads to its room.
+    let rooms = open_ready(&browser, &format!("{base}/api/ws/chat/")).await;
+    rooms.fill("#room", "bad room!").await;
+    rooms.click("#join").await;
+    let refused = rooms.text("#error").await;
+    assert!(
+        refused.contains("not a valid room name"),
+        "an invalid room name is refused: {refused}"
+    );
+    assert_eq!(
+        rooms.url().await.path(),
+        "/api/ws/chat/",
+        "and the page stays"
+    );
+    rooms.fill("#room", "browserroom").await;
+    rooms.click("#join").await;
+    rooms.wait_for_path("/api/ws/chat/browserroom/").await;
+    rooms.wait_for(READY).await;
+    assert_eq!(
+        rooms.text("#room-name").await,
+        "browserroom",
+        "a valid name opens its room"
+    );
+
+    // (3) The feed: create, update and delete a Dummy through the page's own REST form.
+    let feed = open_ready(&browser, &format!("{base}/api/ws/dummies/")).await;
+    feed.click("#create").await;
+    feed.wait_until(
+        "the answer to the POST",
+        "return ['true', 'false'].includes(document.getElementById('rest-result').dataset.ok);",
+        vec![],
+    )
+    .await;
+    let created = feed.text("#rest-result").await;
+    assert!(
+        created.contains("201"),
+        "POST /api/rest/dummie answers 201: {created}"
+    );
+    let id = feed.value("#dummy-id").await;
+    let event = |kind: &str| format!("#log .event[data-event=\"{kind}\"][data-id=\"{id}\"]");
+    feed.wait_for(event("created")).await;
+    assert_eq!(
+        feed.count(event("created")).await,
+        1,
+        "the feed shows \"created\" for #{id}"
+    );
+    feed.fill("#year", "1999").await;
+    feed.click("#update").await;
+    feed.wait_for(event("updated")).await;
+    let date = feed.text(format!("{} .date", event("updated"))).await;
+    assert!(
+        date.ends_with("1999"),
+        "then \"updated\" with the new year: {date}"
+    );
+    feed.click("#delete").await;
+    feed.wait_for(event("deleted")).await;
+    assert_eq!(feed.count(event("deleted")).await, 1, "then \"deleted\"");
+
+    browser.close().await;
+}
