@@ -52,8 +52,11 @@ echo "capturing $what on $iface ($filter) for ${seconds}s into $out" >&2
 # making traffic (the tests do).
 tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>&1 >/dev/null \
     | grep --line-buffered -E "^Capturing on|Capture started|packets? captured" >&2 || true
+# One line per frame: number, who sent it to whom (on the bridge: container addresses;
+# 172.x.0.1 is the host, through Docker's port forwarding), protocol, summary.
 tshark -r "$out" "${decode[@]}" -Y 'http || http2.type == 0 || http2.type == 1 || websocket || grpc || protobuf' \
-    -T fields -E separator=' | ' -e frame.number -e _ws.col.Protocol -e _ws.col.Info
+    -T fields -E separator=/t -e frame.number -e ip.src -e ip.dst -e _ws.col.Protocol -e _ws.col.Info \
+    | awk -F '\t' '{ printf "%4s  %-15s -> %-15s  %-10s %s\n", $1, $2, $3, $4, $5 }'
 if [ -n "${CAPTURE_VERBOSE:-}" ]; then
     tshark -r "$out" "${decode[@]}" -Y 'grpc || websocket' -V
 fi
