@@ -47,7 +47,7 @@ web-grpc:
 
 # Start the Compose stack (PostgreSQL, the four services, the gateway on 8080/8081).
 up:
-    docker compose up --build -d
+    docker compose up --build -d --wait
 
 # Stop the Compose stack (the database volume is kept).
 down:

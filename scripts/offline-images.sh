@@ -36,7 +36,8 @@
 #                             (Debian's rustc is too old), RUSTUP_HOME=/usr/local/rustup,
 #                             CARGO_HOME=/usr/local/cargo, cargo/rustc/rustup on PATH. The
 #                             version comes from deploy/Dockerfile's RUST_VERSION and must
-#                             match the host's rustc.
+#                             match the host's rustc. Cargo trusts the certificate
+#                             authorities the host trusts (CARGO_HTTP_CAINFO).
 #
 # Idempotent: an image that is there is skipped. Each stand-in carries a label with a
 # hash of its recipe (its deploy/offline files, its base image, for rust the toolchain's
@@ -211,6 +212,9 @@ stage_rust() { # stage_rust DIR VERSION TRIPLE: the build context of the rust st
     tc=$home/rustup/toolchains/$ver-$triple
     mkdir -p "$tc" "$home/cargo/bin"
     cp "$recipes/rust/Dockerfile" "$ctx/"
+    # The certificate authorities this machine trusts, for cargo inside builds: where
+    # HTTPS goes through a proxy with its own authority, crates.io is reached only so.
+    cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca-certificates.crt"
     # The toolchain without rust-docs (800 MB of HTML), like rustup's minimal profile.
     tar -C "$sysroot" --exclude=./share/doc/rust/html -cf - . | tar -C "$tc" -xf -
     sed -i '/^rust-docs-/d' "$tc/lib/rustlib/components"
@@ -299,7 +303,7 @@ else
     triple=$(rustc -vV | sed -n 's/^host: //p')
     [[ $ver == "$want" || $ver == "$want".* ]] \
         || die "deploy/Dockerfile wants Rust $want but this machine's rustc is $ver; not tagging it $rust_tag"
-    recipe=$(recipe_hash "$recipes/rust/Dockerfile" -- "$base" "$(rustc -vV)" "$(rustup --version 2>/dev/null)")
+    recipe=$(recipe_hash "$recipes/rust/Dockerfile" /etc/ssl/certs/ca-certificates.crt -- "$base" "$(rustc -vV)" "$(rustup --version 2>/dev/null)")
     rust_plan=$(plan "$rust_tag" "$recipe")
     build_rust() {
         stage_rust "$work/rust-context" "$ver" "$triple"
