@@ -20,7 +20,6 @@ use runtime::http::{HttpApp, ServerSettings};
 use tokio::task::JoinSet;
 
 use crate::cli::ServeArgs;
-use crate::error_chain;
 
 /// The landing page of port 8080 (and of the gateway).
 const INDEX_HTML: &str = include_str!("../../../web/index.html");
@@ -28,12 +27,17 @@ const INDEX_HTML: &str = include_str!("../../../web/index.html");
 const GRPC_HTML: &str = include_str!("../../../web/grpc.html");
 const GRPC_JS: &str = include_str!("../../../web/grpc/app.js");
 
+/// How long the servers wait for the migrations of a database that answers before they
+/// start serving anyway.
+const MIGRATION_HEAD_START: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = runtime::shutdown_on_signal();
     let store = Store::open(&args.database.database_url, &args.database.pool_options());
     tracing::info!(database = %args.database.database_url, backend = %store.backend(), "opening database");
-    let applied = store.migrate_until_ready().await.map_err(error_chain)?;
-    tracing::info!(?applied, "database schema is up to date");
+    // Migrations run in the background, as in every service binary: a database that is
+    // down or still starting does not keep the ports closed or Ctrl-C unheard.
+    let mut migrated = runtime::spawn_migrations(store.clone(), shutdown.clone());
 
     let settings = |addr| ServerSettings {
         addr,
@@ -61,6 +65,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let grpc = grpc_svc::startup::build(&grpc_settings, store)
         .await
         .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;
+
+    // Every listener is bound: connections wait in its backlog. A database that is up gets
+    // a moment to be migrated, so that the first answers are not "unavailable"; one that is
+    // down does not hold the servers back.
+    tokio::select! {
+        _ = &mut migrated => {}
+        () = tokio::time::sleep(MIGRATION_HEAD_START) => tracing::warn!(
+            "the database is not ready: serving anyway, and answering \"unavailable\" until it is"
+        ),
+        () = shutdown.cancelled() => {}
+    }
 
     let all = http.local_addr();
     let lines = [

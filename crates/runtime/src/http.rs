@@ -5,19 +5,32 @@
 //! wraps every request in a tracing span, turns actix's own signal handling off (the
 //! process has one shutdown token instead), and drains in-flight requests on stop.
 //!
-//! Draining: once the shutdown signal arrives the listener closes, and every answer
-//! still going out on a kept-alive connection carries `Connection: close`, so clients
-//! move to another replica instead of holding this process until the grace period ends.
+//! Draining: once the shutdown signal arrives the server stops accepting connections,
+//! and every answer still going out on a kept-alive connection carries
+//! `Connection: close`, so clients move to another replica instead of holding this
+//! process until the grace period ends. The server then waits, up to the grace period,
+//! until every answer has been written to its last byte (a streamed list of a large
+//! table included), and only then stops.
+//!
+//! Why count answers here rather than rely on actix-server's graceful stop alone: its
+//! stop tells the accept thread to stop before it tells the workers, and a worker that
+//! sees its connection channel close first exits at once, dropping the connections it
+//! was still writing to (seen here: a download cut off 1 ms after SIGTERM, one run in
+//! two). Each answer's body carries a guard that counts it until the body is finished or
+//! dropped, so by the time actix stops nothing is in flight.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::{Next, from_fn};
+use actix_web::web::Bytes;
 use actix_web::{App, HttpServer, web};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
@@ -37,7 +50,62 @@ pub struct ServerSettings {
 pub struct HttpApp {
     server: Server,
     local_addr: SocketAddr,
+    drain: Drain,
+    shutdown_grace: Duration,
+}
+
+/// What the server knows about its own shutdown: whether it is draining, and how many
+/// answers are not yet fully written.
+#[derive(Clone, Default)]
+struct Drain {
     draining: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Drain {
+    /// Counts one answer until the returned guard is dropped.
+    fn track(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.in_flight.clone())
+    }
+
+    /// Waits until no answer is in flight.
+    async fn idle(&self) {
+        while self.in_flight.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// One answer in flight; dropped with its body, when the last byte was written or the
+/// client went away.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// An answer's body with its [`InFlight`] guard.
+struct Tracked {
+    body: BoxBody,
+    _in_flight: InFlight,
+}
+
+impl MessageBody for Tracked {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 impl HttpApp {
@@ -51,14 +119,12 @@ impl HttpApp {
     {
         let listener = crate::listen(settings.addr)?;
         let local_addr = listener.local_addr()?;
-        let draining = Arc::new(AtomicBool::new(false));
-        let flag = draining.clone();
+        let drain = Drain::default();
+        let state = drain.clone();
         let mut server = HttpServer::new(move || {
-            let flag = flag.clone();
+            let state = state.clone();
             App::new()
-                .wrap(from_fn(move |req, next| {
-                    close_when_draining(flag.clone(), req, next)
-                }))
+                .wrap(from_fn(move |req, next| track(state.clone(), req, next)))
                 .wrap(TracingLogger::default())
                 .configure(configure.clone())
         })
@@ -70,7 +136,8 @@ impl HttpApp {
         Ok(HttpApp {
             server: server.listen(listener)?.run(),
             local_addr,
-            draining,
+            drain,
+            shutdown_grace: settings.shutdown_grace,
         })
     }
 
@@ -86,10 +153,19 @@ impl HttpApp {
     /// When the server fails.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let draining = self.draining;
+        let drain = self.drain;
+        let grace = self.shutdown_grace;
         let stopper = tokio::spawn(async move {
             shutdown.cancelled().await;
-            draining.store(true, Ordering::Relaxed);
+            drain.draining.store(true, Ordering::SeqCst);
+            // No new connections; answers already started are written to the end.
+            handle.pause().await;
+            if tokio::time::timeout(grace, drain.idle()).await.is_err() {
+                tracing::warn!(
+                    in_flight = drain.in_flight.load(Ordering::SeqCst),
+                    "grace period over; cutting the answers still in flight"
+                );
+            }
             handle.stop(true).await;
         });
         let result = self.server.await;
@@ -107,20 +183,25 @@ pub fn declared_length(req: &actix_web::HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse::<usize>().ok())
 }
 
-/// Marks answers `Connection: close` once the server is draining.
-async fn close_when_draining(
-    draining: Arc<AtomicBool>,
+/// Counts every answer until its body is finished, and marks answers
+/// `Connection: close` once the server is draining.
+async fn track(
+    drain: Drain,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<Tracked>, actix_web::Error> {
+    let in_flight = drain.track();
     let mut res = next.call(req).await?;
     // A WebSocket upgrade keeps its connection: the session closes itself with 1001.
-    if draining.load(Ordering::Relaxed) && res.status() != StatusCode::SWITCHING_PROTOCOLS {
+    if drain.draining.load(Ordering::SeqCst) && res.status() != StatusCode::SWITCHING_PROTOCOLS {
         res.response_mut()
             .head_mut()
             .set_connection_type(ConnectionType::Close);
     }
-    Ok(res)
+    Ok(res.map_body(|_, body| Tracked {
+        body: BoxBody::new(body),
+        _in_flight: in_flight,
+    }))
 }
 
 /// The end of every HTTP service's `main`: logs where it listens, serves until the

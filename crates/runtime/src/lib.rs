@@ -149,15 +149,20 @@ pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 pub fn open_store(database: &model::DatabaseArgs, shutdown: &CancellationToken) -> model::Store {
     tracing::info!(database = %database.database_url, "opening database");
     let store = model::Store::open(&database.database_url, &database.pool_options());
-    spawn_migrations(store.clone(), shutdown.clone());
+    // The handle is not needed: the service answers "unavailable" until the schema is there.
+    drop(spawn_migrations(store.clone(), shutdown.clone()));
     store
 }
 
 #[cfg(feature = "db")]
 /// Applies migrations once the database answers, in the background, so the service
 /// listens (and answers 503) while its database is still starting. A migration that
-/// fails for any other reason stops the process through `shutdown`.
-pub fn spawn_migrations(store: model::Store, shutdown: CancellationToken) {
+/// fails for any other reason stops the process through `shutdown`. The handle ends
+/// when the schema is up to date (or the migrations failed).
+pub fn spawn_migrations(
+    store: model::Store,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         match store.migrate_until_ready().await {
             Ok(applied) => tracing::info!(?applied, "database schema is up to date"),
@@ -166,5 +171,5 @@ pub fn spawn_migrations(store: model::Store, shutdown: CancellationToken) {
                 shutdown.cancel();
             }
         }
-    });
+    })
 }

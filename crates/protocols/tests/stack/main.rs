@@ -317,10 +317,7 @@ async fn ten_rows_everywhere() {
         Some(10),
         "{listed}"
     );
-    let counted = python(
-        "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.count())",
-    );
-    assert_eq!(counted.trim(), "10");
+    assert_eq!(count_over_xml_rpc(), 10);
     let mut dummies = DummyServiceClient::connect("http://127.0.0.1:50051")
         .await
         .unwrap();
@@ -334,6 +331,25 @@ async fn ten_rows_everywhere() {
         .await
         .unwrap();
     feed.close(None).await.unwrap();
+}
+
+/// `dummies.count()` over XML-RPC with Python's xmlrpc.client, on rpc-svc's own port.
+fn count_over_xml_rpc() -> usize {
+    python("import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.count())")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// `SayHello` through the gateway's native gRPC port (8081).
+async fn say_hello_through_the_gateway(name: &str) -> Result<String, tonic::Status> {
+    let mut greeter = GreeterClient::connect("http://127.0.0.1:8081")
+        .await
+        .expect("the gateway's gRPC port accepts connections");
+    let hello = greeter
+        .say_hello(HelloRequest { name: name.into() })
+        .await?;
+    Ok(hello.into_inner().message)
 }
 
 fn python(code: &str) -> String {
@@ -528,15 +544,7 @@ fn capture_on_the_bridge(stack: &Stack, runtime: &tokio::runtime::Runtime) {
             .await
             .unwrap();
         next_text(&mut ws).await;
-        let mut greeter = GreeterClient::connect("http://127.0.0.1:8081")
-            .await
-            .unwrap();
-        greeter
-            .say_hello(HelloRequest {
-                name: "bridge".into(),
-            })
-            .await
-            .unwrap();
+        say_hello_through_the_gateway("bridge").await.unwrap();
     });
     let output = capture.wait_with_output().unwrap();
     let decoded = String::from_utf8_lossy(&output.stdout);
@@ -614,17 +622,10 @@ fn wait_until_capturing(capture: &mut Child) {
 
 async fn grpc_stopped(stack: &Stack) {
     run(&mut stack.compose(&["stop", "grpc"]));
-    let status = match GreeterClient::connect("http://127.0.0.1:8081").await {
-        Ok(mut greeter) => greeter
-            .say_hello(HelloRequest {
-                name: "nobody".into(),
-            })
-            .await
-            .expect_err("gRPC through the gateway with grpc stopped")
-            .code(),
-        Err(error) => panic!("the gateway's gRPC port is closed: {error}"),
-    };
-    assert_eq!(status, tonic::Code::Unavailable);
+    let status = say_hello_through_the_gateway("nobody")
+        .await
+        .expect_err("gRPC through the gateway with grpc stopped");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
     let web = reqwest::Client::new()
         .post("http://127.0.0.1:8080/app.Greeter/SayHello")
         .header("content-type", "application/grpc-web+proto")
@@ -644,16 +645,10 @@ async fn grpc_stopped(stack: &Stack) {
     rpc_clients("127.0.0.1:8080");
     websocket_echo_and_chat("127.0.0.1:8080").await;
     stack.wait_healthy(false, &[]);
-    let mut greeter = GreeterClient::connect("http://127.0.0.1:8081")
-        .await
-        .unwrap();
-    let hello = greeter
-        .say_hello(HelloRequest {
-            name: "again".into(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(hello.into_inner().message, "Hello, again!");
+    assert_eq!(
+        say_hello_through_the_gateway("again").await.unwrap(),
+        "Hello, again!"
+    );
 }
 
 /// The database goes away (the stop half of `docker compose restart db`, held long enough to
@@ -737,10 +732,7 @@ async fn database_stopped(stack: &Stack) {
 /// the signal arrives.
 fn sigterm_during_a_download(stack: &Stack) {
     run(Command::new("just").args(["seed", "100000"]));
-    let rows = python(
-        "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.count())",
-    );
-    let rows: usize = rows.trim().parse().unwrap();
+    let rows = count_over_xml_rpc();
     let download = Command::new("curl")
         .args(["-sS", "--limit-rate", "2M", "-o", "-"])
         .args(["-w", "\n%{http_code} %{time_total}"])
