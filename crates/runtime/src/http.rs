@@ -155,12 +155,19 @@ impl HttpApp {
         let handle = self.server.handle();
         let drain = self.drain;
         let grace = self.shutdown_grace;
+        let port = self.local_addr.port();
+        let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
         let stopper = tokio::spawn(async move {
             shutdown.cancelled().await;
+            let deadline = tokio::time::Instant::now() + grace;
+            let _ = deadline_tx.send(deadline);
             drain.draining.store(true, Ordering::SeqCst);
             // No new connections; answers already started are written to the end.
             handle.pause().await;
-            if tokio::time::timeout(grace, drain.idle()).await.is_err() {
+            if tokio::time::timeout_at(deadline, drain.idle())
+                .await
+                .is_err()
+            {
                 tracing::warn!(
                     in_flight = drain.in_flight.load(Ordering::SeqCst),
                     "grace period over; cutting the answers still in flight"
@@ -170,7 +177,64 @@ impl HttpApp {
         });
         let result = self.server.await;
         stopper.abort();
+        // The last bytes of an answer may still sit in the kernel's send buffer. A process
+        // on a host can exit and the kernel still delivers them, but the network namespace
+        // of a container goes away with its last process, and its sockets' unsent data
+        // with it. So wait (within the grace period) until the clients have acknowledged
+        // every byte.
+        if let Ok(deadline) = deadline_rx.await {
+            while unacknowledged_bytes(port) > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         result
+    }
+}
+
+/// Bytes sent from `port` that the peers have not acknowledged yet, summed over the TCP
+/// sockets of this network namespace (Linux's `/proc/net/tcp` and `tcp6`: the fifth
+/// column is `tx_queue:rx_queue` in hex). 0 where those files do not exist.
+fn unacknowledged_bytes(port: u16) -> u64 {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .map(|table| unacknowledged_in(&table, port))
+        .sum()
+}
+
+/// The sum of `tx_queue` over the rows of one such table whose local port is `port`.
+fn unacknowledged_in(table: &str, port: u16) -> u64 {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields.get(1)?.rsplit(':').next()?;
+            let tx_queue = fields.get(4)?.split(':').next()?;
+            (u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| u64::from_str_radix(tx_queue, 16).ok())
+                .flatten()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unacknowledged_in;
+
+    #[test]
+    fn unacknowledged_bytes_are_summed_for_the_local_port_only() {
+        // A listener on 8001 (0x1F41), two of its connections (one with 0x8000 bytes
+        // unacknowledged, one in FIN_WAIT1 with 0x10), and a client socket whose remote
+        // port is 8001 (it is not ours).
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000 10001        0 1 1 0 100 0 0 10 0
+   1: 030012AC:1F41 070012AC:C350 01 00008000:00000000 01:00000014 00000000 10001        0 2 1 0 20 4 30 10 -1
+   2: 030012AC:1F41 070012AC:C351 04 00000010:00000000 01:00000014 00000000 10001        0 0 1 0 20 4 30 10 -1
+   3: 070012AC:C352 030012AC:1F41 01 00000400:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
+";
+        assert_eq!(unacknowledged_in(table, 8001), 0x8000 + 0x10);
+        assert_eq!(unacknowledged_in(table, 8002), 0);
     }
 }
 
