@@ -218,26 +218,6 @@ fn unacknowledged_in(table: &str, port: u16) -> u64 {
         .sum()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::unacknowledged_in;
-
-    #[test]
-    fn unacknowledged_bytes_are_summed_for_the_local_port_only() {
-        // A listener on 8001 (0x1F41), two of its connections (one with 0x8000 bytes
-        // unacknowledged, one in FIN_WAIT1 with 0x10), and a client socket whose remote
-        // port is 8001 (it is not ours).
-        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000 10001        0 1 1 0 100 0 0 10 0
-   1: 030012AC:1F41 070012AC:C350 01 00008000:00000000 01:00000014 00000000 10001        0 2 1 0 20 4 30 10 -1
-   2: 030012AC:1F41 070012AC:C351 04 00000010:00000000 01:00000014 00000000 10001        0 0 1 0 20 4 30 10 -1
-   3: 070012AC:C352 030012AC:1F41 01 00000400:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
-";
-        assert_eq!(unacknowledged_in(table, 8001), 0x8000 + 0x10);
-        assert_eq!(unacknowledged_in(table, 8002), 0);
-    }
-}
-
 /// The body length a request announces in `Content-Length`, if any: checked against a
 /// limit before reading, so an oversized upload is refused without taking it in.
 pub fn declared_length(req: &actix_web::HttpRequest) -> Option<usize> {
@@ -337,5 +317,25 @@ pub fn healthcheck(addr_var: &str, default_port: u16) -> std::process::ExitCode 
             eprintln!("unhealthy: 127.0.0.1:{port}: {error}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unacknowledged_in;
+
+    #[test]
+    fn unacknowledged_bytes_are_summed_for_the_local_port_only() {
+        // A listener on 8001 (0x1F41), two of its connections (one with 0x8000 bytes
+        // unacknowledged, one in FIN_WAIT1 with 0x10), and a client socket whose remote
+        // port is 8001 (it is not ours).
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000 10001        0 1 1 0 100 0 0 10 0
+   1: 030012AC:1F41 070012AC:C350 01 00008000:00000000 01:00000014 00000000 10001        0 2 1 0 20 4 30 10 -1
+   2: 030012AC:1F41 070012AC:C351 04 00000010:00000000 01:00000014 00000000 10001        0 0 1 0 20 4 30 10 -1
+   3: 070012AC:C352 030012AC:1F41 01 00000400:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
+";
+        assert_eq!(unacknowledged_in(table, 8001), 0x8000 + 0x10);
+        assert_eq!(unacknowledged_in(table, 8002), 0);
     }
 }
