@@ -10,7 +10,8 @@
 //! `Connection: close`, so clients move to another replica instead of holding this
 //! process until the grace period ends. The server then waits, up to the grace period,
 //! until every answer has been written to its last byte (a streamed list of a large
-//! table included), and only then stops.
+//! table included), stops, and before returning waits until the clients have
+//! acknowledged those bytes (see `run_until_stopped`).
 //!
 //! Why count answers here rather than rely on actix-server's graceful stop alone: its
 //! stop tells the accept thread to stop before it tells the workers, and a worker that
