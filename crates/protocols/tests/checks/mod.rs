@@ -124,15 +124,7 @@ pub async fn check_gateway(through: &str, grpc: &str) {
     assert_eq!(index.headers()["server"], "nginx");
 
     // JSON-RPC and XML-RPC.
-    let json_rpc: Value = http
-        .post(format!("http://{through}/api/rpc/json"))
-        .json(&json!({"jsonrpc": "2.0", "method": "add", "params": [2, 3], "id": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json_rpc = json_rpc(through, "add", json!([2, 3])).await;
     assert_eq!(json_rpc["result"], 5);
     let xml = http
         .post(format!("http://{through}/api/rpc/xml"))
@@ -227,4 +219,17 @@ pub async fn check_gateway(through: &str, grpc: &str) {
         let got: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(got["message"], "through nginx");
     }
+}
+
+/// One JSON-RPC 2.0 call (id 1) to `addr`'s `/api/rpc/json`; the whole answer object.
+pub async fn json_rpc(addr: &str, method: &str, params: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/api/rpc/json"))
+        .json(&json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

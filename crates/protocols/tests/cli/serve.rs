@@ -2,6 +2,7 @@
 
 use test_support::TestDb;
 
+use crate::checks::json_rpc;
 use crate::helpers::Served;
 
 #[test]
@@ -71,15 +72,7 @@ fn serve_listens_with_its_database_down_and_stops_on_sigterm() {
                 .unwrap();
             assert_eq!(list.status(), 503, "{addr}/api/rest/dummies");
         }
-        let rpc: serde_json::Value = client
-            .post(format!("http://{}/api/rpc/json", served.http))
-            .json(&serde_json::json!({"jsonrpc": "2.0", "method": "dummies.count", "id": 1}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let rpc = json_rpc(&served.http, "dummies.count", serde_json::json!([])).await;
         assert_eq!(rpc["error"]["code"], 4, "{rpc}");
     });
     let stopping = std::time::Instant::now();

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::Message;
 #[path = "../checks/mod.rs"]
 mod checks;
 
-use checks::{check_gateway, check_walkthrough};
+use checks::{check_gateway, check_walkthrough, json_rpc};
 
 /// Every container must be healthy within this (first start of a fresh database included).
 const HEALTHY_WITHIN_SECS: &str = "120";
@@ -303,15 +303,7 @@ async fn ten_rows_everywhere() {
         assert_eq!(rows.len(), 10, "REST on {port}");
         assert!(rows.iter().all(|r| r["pre_seeded"] == true));
     }
-    let listed: Value = http
-        .post("http://127.0.0.1:8002/api/rpc/json")
-        .json(&json!({"jsonrpc": "2.0", "method": "dummies.list", "params": [], "id": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = json_rpc("127.0.0.1:8002", "dummies.list", json!([])).await;
     assert_eq!(
         listed["result"].as_array().map(Vec::len),
         Some(10),
@@ -667,16 +659,8 @@ async fn database_stopped(stack: &Stack) {
         .await
         .unwrap();
     assert_eq!(rest.status(), 503);
-    let json_rpc: Value = http
-        .post("http://127.0.0.1:8002/api/rpc/json")
-        .json(&json!({"jsonrpc": "2.0", "method": "dummies.get", "params": [2], "id": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(json_rpc["error"]["code"], 4, "{json_rpc}");
+    let answer = json_rpc("127.0.0.1:8002", "dummies.get", json!([2])).await;
+    assert_eq!(answer["error"]["code"], 4, "{answer}");
     let fault = python(
         "import xmlrpc.client as x\ntry:\n    x.ServerProxy('http://127.0.0.1:8002/api/rpc/xml').dummies.get(2)\nexcept x.Fault as f:\n    print(f.faultCode)",
     );
