@@ -4,7 +4,6 @@
 
 use std::process::Command;
 
-#[test]
 fn every_cell_of_the_shootout_produces_figures() {
     let bench = env!("CARGO_BIN_EXE_bench");
     let dir = std::path::Path::new(bench).parent().unwrap();
@@ -43,4 +42,12 @@ fn every_cell_of_the_shootout_produces_figures() {
     assert!(json["machine"]["cores"].as_u64().unwrap() > 0);
     let svg = std::fs::read_to_string(out.path().join("shootout.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("requests per second"));
+}
+
+test_support::tests! {
+    sync: every_cell_of_the_shootout_produces_figures;
+}
+
+fn main() {
+    test_support::harness::main([trials()])
 }

@@ -4,13 +4,24 @@ use model::{
     Day, DummyData, DummyId, DummyPatch, Error, ListQuery, Month, NewDummy, PoolOptions, Store,
     Weekday,
 };
+use std::future::Future;
+
 use test_support::{Backend, TestDb};
 
-async fn fresh(backend: Backend, test: &str) -> Option<(Store, TestDb)> {
-    let db = TestDb::new(backend, test)?;
+async fn fresh(backend: Backend) -> (Store, TestDb) {
+    let db = TestDb::new(backend);
     let store = Store::open(&db.url, &PoolOptions::default());
     store.migrate().await.expect("migrations apply");
-    Some((store, db))
+    (store, db)
+}
+
+/// Runs a test body that takes the backend (the harness's `backends` section).
+async fn run<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    body(backend).await;
 }
 
 fn data(day: i64, year: i32) -> DummyData {
@@ -30,9 +41,7 @@ fn new(day: i64, year: i32) -> NewDummy {
 }
 
 async fn migrations_are_idempotent_and_safe_to_run_concurrently(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "migrations") else {
-        return;
-    };
+    let db = TestDb::new(backend);
     // Four services starting at once against one empty database.
     let stores: Vec<Store> = (0..4)
         .map(|_| Store::open(&db.url, &PoolOptions::default()))
@@ -55,9 +64,7 @@ async fn migrations_are_idempotent_and_safe_to_run_concurrently(backend: Backend
 }
 
 async fn crud_round_trip_keeps_values_and_moves_updated_at(backend: Backend) {
-    let Some((store, _db)) = fresh(backend, "crud").await else {
-        return;
-    };
+    let (store, _db) = fresh(backend).await;
     let created = store.create(new(5, 1999)).await.unwrap();
     assert_eq!(created.day.get(), 5);
     assert_eq!(created.created_at, created.updated_at);
@@ -86,9 +93,7 @@ async fn crud_round_trip_keeps_values_and_moves_updated_at(backend: Backend) {
 }
 
 async fn missing_ids_are_not_found_for_every_operation(backend: Backend) {
-    let Some((store, _db)) = fresh(backend, "missing").await else {
-        return;
-    };
+    let (store, _db) = fresh(backend).await;
     let id = DummyId(424_242);
     assert!(matches!(store.get(id).await, Err(Error::NotFound { .. })));
     assert!(matches!(
@@ -107,9 +112,7 @@ async fn missing_ids_are_not_found_for_every_operation(backend: Backend) {
 }
 
 async fn bulk_insert_and_list_queries(backend: Backend) {
-    let Some((store, _db)) = fresh(backend, "bulk").await else {
-        return;
-    };
+    let (store, _db) = fresh(backend).await;
     let rows: Vec<NewDummy> = (0..9_001)
         .map(|i| new(i % 31 + 1, 1800 + (i % 221) as i32))
         .collect();
@@ -180,25 +183,6 @@ async fn an_unreachable_database_is_unavailable(backend: Backend) {
     assert!(matches!(store.migrate().await, Err(Error::Unavailable(_))));
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(test_support::Backend::Sqlite).await } )+
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name(test_support::Backend::Postgres).await } )+
-        }
-    };
-}
-
-on_both_backends!(
-    migrations_are_idempotent_and_safe_to_run_concurrently,
-    crud_round_trip_keeps_values_and_moves_updated_at,
-    missing_ids_are_not_found_for_every_operation,
-    bulk_insert_and_list_queries,
-    an_unreachable_database_is_unavailable,
-);
-
 mod feed {
     use std::time::Duration;
 
@@ -215,9 +199,7 @@ mod feed {
     }
 
     async fn every_write_is_announced_once_in_order(backend: Backend) {
-        let Some(db) = TestDb::new(backend, "feed") else {
-            return;
-        };
+        let db = TestDb::new(backend);
         let store = db.migrated_store().await;
         let mut rx = store.subscribe().await.unwrap();
         let created = store.create(super::new(1, 2000)).await.unwrap();
@@ -262,11 +244,8 @@ mod feed {
     }
 
     /// Two stores stand for two processes: with PostgreSQL, a write through one is seen by the other.
-    #[tokio::test]
     async fn postgres_writes_from_another_process_reach_subscribers() {
-        let Some(db) = TestDb::new(Backend::Postgres, "feed_across") else {
-            return;
-        };
+        let db = TestDb::new(Backend::Postgres);
         let watcher = db.migrated_store().await;
         let writer = Store::open(&db.url, &model::PoolOptions::default());
         let mut rx = watcher.subscribe().await.unwrap();
@@ -278,13 +257,21 @@ mod feed {
         );
     }
 
-    #[tokio::test]
-    async fn sqlite_feed() {
-        every_write_is_announced_once_in_order(Backend::Sqlite).await;
+    test_support::tests! {
+        tokio: postgres_writes_from_another_process_reach_subscribers;
+        backends(super::run): every_write_is_announced_once_in_order;
     }
+}
 
-    #[tokio::test]
-    async fn postgres_feed() {
-        every_write_is_announced_once_in_order(Backend::Postgres).await;
-    }
+test_support::tests! {
+    backends(run):
+        migrations_are_idempotent_and_safe_to_run_concurrently,
+        crud_round_trip_keeps_values_and_moves_updated_at,
+        missing_ids_are_not_found_for_every_operation,
+        bulk_insert_and_list_queries,
+        an_unreachable_database_is_unavailable;
+}
+
+fn main() {
+    test_support::harness::main([trials(), feed::trials()])
 }

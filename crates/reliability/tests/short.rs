@@ -5,22 +5,13 @@
 
 use std::process::Command;
 
-#[test]
 fn the_short_suite_runs_clean() {
-    let Some(postgres) = std::env::var(test_support::POSTGRES_ENV)
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-            "CI=true but {} is not set: the reliability suite must run in CI",
+    let postgres = match std::env::var(test_support::POSTGRES_ENV) {
+        Ok(url) if !url.is_empty() => url,
+        _ => test_support::harness::skip(format!(
+            "{} is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
             test_support::POSTGRES_ENV
-        );
-        eprintln!(
-            "skipping the reliability suite: set {} (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-            test_support::POSTGRES_ENV
-        );
-        return;
+        )),
     };
     let output = Command::new(env!("CARGO_BIN_EXE_reliability"))
         .env(test_support::POSTGRES_ENV, postgres)
@@ -50,4 +41,12 @@ fn the_short_suite_runs_clean() {
         assert!(stdout.contains(row), "the table lacks the row {row}");
     }
     assert!(stdout.lines().any(|l| l.starts_with("CLEAN in")));
+}
+
+test_support::tests! {
+    sync: the_short_suite_runs_clean;
+}
+
+fn main() {
+    test_support::harness::main([trials()])
 }

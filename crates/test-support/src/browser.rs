@@ -78,14 +78,11 @@ fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned())
 }
 
-/// Whether Chromium and chromedriver run here. Outside CI a missing one skips the test
-/// with a message; under CI it fails the test (see [`crate::tool_available`]).
-///
-/// # Panics
-/// Under CI when either is missing.
-pub fn available(why: &str) -> bool {
-    crate::tool_available(&chromium(), "--version", why)
-        && crate::tool_available(&chromedriver(), "--version", why)
+/// Requires Chromium and chromedriver: without either the test is skipped, and fails
+/// under CI (see [`crate::require_tool`]).
+pub fn require(why: &str) {
+    crate::require_tool(&chromium(), "--version", why);
+    crate::require_tool(&chromedriver(), "--version", why);
 }
 
 /// Which elements a call acts on: a CSS selector, optionally narrowed to the elements
@@ -822,67 +819,6 @@ mod tests {
         assert_ne!(
             origin_of("http://127.0.0.1:8081/"),
             origin_of("http://127.0.0.1:8080/")
-        );
-    }
-
-    /// Serves `html` for every request on a free port of 127.0.0.1; returns its URL.
-    async fn serve(html: &'static str) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    // One read takes the small request head; the answer is the same for all.
-                    let mut head = [0; 4096];
-                    let _ = stream.read(&mut head).await;
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
-                        html.len()
-                    );
-                    let _ = stream.write_all(response.as_bytes()).await;
-                });
-            }
-        });
-        url
-    }
-
-    #[tokio::test]
-    async fn close_fails_on_a_foreign_request_a_foreign_socket_and_an_uncaught_error() {
-        if !available("the browser driver's own check") {
-            return;
-        }
-        // Port 9 (discard) is on Chromium's list of unsafe ports: nothing is sent there.
-        let url = serve(
-            "<!doctype html><title>bad</title><script>
-            fetch('http://127.0.0.1:9/elsewhere').catch(() => {});
-            new WebSocket('ws://127.0.0.1:9/socket');
-            setTimeout(() => { window.thrown = true; throw new Error('thrown on purpose'); });
-            </script>",
-        )
-        .await;
-        let browser = Browser::launch(&[]).await;
-        let page = browser.open(&url).await;
-        page.wait_until("the timer", "return window.thrown === true;", vec![])
-            .await;
-
-        let closed = tokio::spawn(browser.close()).await;
-
-        let panic = closed.expect_err("close must fail").into_panic();
-        let message = panic.downcast_ref::<String>().expect("a formatted message");
-        assert!(
-            message.contains("http://127.0.0.1:9/elsewhere"),
-            "{message}"
-        );
-        assert!(message.contains("ws://127.0.0.1:9/socket"), "{message}");
-        assert!(message.contains("thrown on purpose"), "{message}");
-        let foreign = message
-            .lines()
-            .find(|l| l.contains("other origins"))
-            .unwrap();
-        assert!(
-            !foreign.contains(&url),
-            "its own origin is allowed: {message}"
         );
     }
 

@@ -7,8 +7,10 @@
 //!   and dropped when the test ends, so tests run in parallel without seeing each
 //!   other's rows.
 //!
-//! Without that variable the PostgreSQL tests print that they are skipped, except
-//! under CI (`CI=true`), where a missing database fails the run instead.
+//! Without that variable the PostgreSQL tests are reported as ignored, with the
+//! reason, except under CI (`CI=true`), where a missing database fails the run
+//! instead. Every integration-test binary runs under [`harness`], which makes that
+//! possible.
 
 #![warn(missing_docs)]
 
@@ -19,6 +21,7 @@ use model::DatabaseUrl;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod harness;
 #[cfg(feature = "browser")]
 pub mod pages;
 
@@ -57,17 +60,17 @@ pub fn init_tracing() {
 }
 
 impl TestDb {
-    /// A fresh database on `backend`, or `None` (with a message on stderr) when the
-    /// backend is PostgreSQL and no server was named outside CI.
+    /// A fresh database on `backend`. Without a PostgreSQL server named in
+    /// [`POSTGRES_ENV`], a PostgreSQL test is skipped ([`harness::skip`]).
     ///
     /// # Panics
     /// Under CI when [`POSTGRES_ENV`] is missing, or when the server refuses to create
     /// the database: a test environment that is broken must fail loudly.
-    pub fn new(backend: Backend, test: &str) -> Option<TestDb> {
+    pub fn new(backend: Backend) -> TestDb {
         init_tracing();
         match backend {
-            Backend::Sqlite => Some(TestDb::sqlite()),
-            Backend::Postgres => TestDb::postgres(test),
+            Backend::Sqlite => TestDb::sqlite(),
+            Backend::Postgres => TestDb::postgres(),
         }
     }
 
@@ -83,20 +86,15 @@ impl TestDb {
         }
     }
 
-    /// A fresh PostgreSQL database, if a server was named.
-    pub fn postgres(test: &str) -> Option<TestDb> {
-        let Some(admin_url) = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) else {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!(
-                    "CI=true but {POSTGRES_ENV} is not set: the PostgreSQL tests must run in CI"
-                );
-            }
-            eprintln!(
-                "skipping {test} on PostgreSQL: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
-            );
-            return None;
-        };
-        Some(TestDb::postgres_on(&admin_url))
+    /// A fresh PostgreSQL database on the server named in [`POSTGRES_ENV`]; the test is
+    /// skipped when there is none.
+    pub fn postgres() -> TestDb {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => TestDb::postgres_on(&admin_url),
+            _ => harness::skip(format!(
+                "{POSTGRES_ENV} is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
+            )),
+        }
     }
 
     /// A fresh database on the PostgreSQL server at `admin_url`.
@@ -163,68 +161,33 @@ impl TestDb {
     }
 }
 
-/// Declares each listed test body twice, as `sqlite::name` and `postgres::name`.
-///
-/// `$run` is an `async fn(Backend, &str, F)` that starts whatever the test needs on a
-/// fresh database of that backend and calls the body `F` with it (or returns early
-/// when the backend is skipped).
-#[macro_export]
-macro_rules! on_both_backends {
-    ($run:path => $($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() {
-                $run($crate::Backend::Sqlite, stringify!($name), super::$name).await
-            } )+
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() {
-                $run($crate::Backend::Postgres, stringify!($name), super::$name).await
-            } )+
-        }
-    };
+/// Requires an external program that runs here (`program arg` exits 0); the test is
+/// skipped without it ([`harness::skip`]), and fails under CI.
+pub fn require_tool(program: &str, arg: &str, why: &str) {
+    if !runs(program, &[arg]) {
+        harness::skip(format!(
+            "{program} is not available ({why}); .ci/run shows how to install it"
+        ));
+    }
 }
 
-/// Whether an external program runs here (`program arg` exits 0). Outside CI a
-/// missing program skips the test with a message; under CI it fails the test.
-///
-/// # Panics
-/// Under CI when the program is missing.
-pub fn tool_available(program: &str, arg: &str, why: &str) -> bool {
-    let ok = std::process::Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-            "{program} is required under CI ({why}); .ci/run installs it"
-        );
-        eprintln!("skipping: {program} is not available ({why})");
+/// Requires `python3` with these modules (`import {modules}` succeeds); the test is
+/// skipped without them ([`harness::skip`]), and fails under CI.
+pub fn require_python(modules: &str, why: &str) {
+    require_tool("python3", "--version", why);
+    if !runs("python3", &["-c", &format!("import {modules}")]) {
+        harness::skip(format!(
+            "python3 cannot import {modules} ({why}): pip install -r tests/python/requirements.txt"
+        ));
     }
-    ok
 }
 
-/// Whether `python3` can import these modules; outside CI a missing module skips the
-/// test with a message, under CI it fails it.
-///
-/// # Panics
-/// Under CI when a module is missing.
-pub fn python_has(modules: &str, why: &str) -> bool {
-    if !tool_available("python3", "--version", why) {
-        return false;
-    }
-    let ok = std::process::Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
+/// Whether `program args` runs and exits 0.
+fn runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
         .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-            "python modules {modules} are required under CI ({why}): pip install -r tests/python/requirements.txt"
-        );
-        eprintln!("skipping: pip install -r tests/python/requirements.txt ({why})");
-    }
-    ok
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs an interoperability script with `python3` and asserts that it succeeded and

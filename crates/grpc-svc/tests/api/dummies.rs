@@ -11,7 +11,6 @@ use grpc_svc::pb::dummy::{
 use model::{Day, DummyData, Month, NewDummy, Weekday};
 use prost_types::FieldMask;
 use runtime::http::ServerSettings;
-use test_support::on_both_backends;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -367,10 +366,11 @@ async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
         .expect("the server drains and stops cleanly");
 }
 
-on_both_backends!(crate::helpers::run =>
-    create_get_update_list_delete,
-    invalid_input_is_invalid_argument_with_field_violations,
-    list_streams_the_table_in_id_order_with_filters,
-    watch_sees_writes_made_through_rest,
-    watch_ends_with_unavailable_when_the_server_stops,
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        create_get_update_list_delete,
+        invalid_input_is_invalid_argument_with_field_violations,
+        list_streams_the_table_in_id_order_with_filters,
+        watch_sees_writes_made_through_rest,
+        watch_ends_with_unavailable_when_the_server_stops;
+}

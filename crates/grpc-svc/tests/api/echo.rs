@@ -15,7 +15,6 @@ fn request(message: &str) -> EchoRequest {
     }
 }
 
-#[tokio::test]
 async fn unary_echo_returns_the_message() {
     let app = TestApp::sqlite().await;
     let reply = app
@@ -27,7 +26,6 @@ async fn unary_echo_returns_the_message() {
     assert_eq!(reply.message, "ping");
 }
 
-#[tokio::test]
 async fn server_streaming_sends_one_message_per_word_spaced_by_the_delay() {
     let app = TestApp::sqlite().await;
     let started = Instant::now();
@@ -51,7 +49,6 @@ async fn server_streaming_sends_one_message_per_word_spaced_by_the_delay() {
     );
 }
 
-#[tokio::test]
 async fn client_streaming_joins_and_counts() {
     let app = TestApp::sqlite().await;
     let outbound = tokio_stream::iter(["a", "b", "c"].map(request));
@@ -64,7 +61,6 @@ async fn client_streaming_joins_and_counts() {
     assert_eq!((reply.message.as_str(), reply.count), ("a b c", 3));
 }
 
-#[tokio::test]
 async fn bidirectional_streaming_answers_each_message_as_it_arrives() {
     let app = TestApp::sqlite().await;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -87,7 +83,6 @@ async fn bidirectional_streaming_answers_each_message_as_it_arrives() {
     );
 }
 
-#[tokio::test]
 async fn a_cancelled_stream_leaves_the_server_serving() {
     let app = TestApp::sqlite().await;
     let mut stream = app
@@ -108,4 +103,13 @@ async fn a_cancelled_stream_leaves_the_server_serving() {
         .unwrap()
         .into_inner();
     assert_eq!(reply.message, "still here");
+}
+
+test_support::tests! {
+    tokio:
+        unary_echo_returns_the_message,
+        server_streaming_sends_one_message_per_word_spaced_by_the_delay,
+        client_streaming_joins_and_counts,
+        bidirectional_streaming_answers_each_message_as_it_arrives,
+        a_cancelled_stream_leaves_the_server_serving;
 }

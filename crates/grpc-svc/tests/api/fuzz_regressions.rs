@@ -7,7 +7,6 @@ use tonic::Code;
 
 use crate::helpers::{TestApp, within};
 
-#[tokio::test]
 async fn the_lowest_enum_number_is_an_invalid_choice_not_a_panic() {
     // fuzz/regressions/grpc_dummy/create-weekday-i32-min: in a build with overflow
     // checks (every debug build) `n - 1` on i32::MIN panicked in convert::enum_field.
@@ -41,4 +40,8 @@ async fn the_lowest_enum_number_is_an_invalid_choice_not_a_panic() {
             "{status:?}"
         );
     }
+}
+
+test_support::tests! {
+    tokio: the_lowest_enum_number_is_an_invalid_choice_not_a_panic;
 }

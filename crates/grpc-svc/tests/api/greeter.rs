@@ -4,7 +4,6 @@ use grpc_svc::pb::app::HelloRequest;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn say_hello_and_say_hello_again_greet_by_name() {
     let app = TestApp::sqlite().await;
     let mut greeter = app.greeter();
@@ -24,4 +23,8 @@ async fn say_hello_and_say_hello_again_greet_by_name() {
         .unwrap()
         .into_inner();
     assert_eq!(again.message, "Hello again, Lukasz!");
+}
+
+test_support::tests! {
+    tokio: say_hello_and_say_hello_again_greet_by_name;
 }

@@ -26,7 +26,6 @@ fn frames(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
     out
 }
 
-#[tokio::test]
 async fn a_grpc_web_call_is_a_data_frame_then_a_trailer_frame() {
     let app = TestApp::sqlite().await;
     let request = HelloRequest { name: "web".into() }.encode_to_vec();
@@ -63,7 +62,6 @@ async fn a_grpc_web_call_is_a_data_frame_then_a_trailer_frame() {
     assert!(trailers.contains("grpc-status:0"), "{trailers}");
 }
 
-#[tokio::test]
 async fn the_cors_preflight_allows_grpc_web_headers() {
     let app = TestApp::sqlite().await;
     let response = reqwest::Client::new()
@@ -85,4 +83,10 @@ async fn the_cors_preflight_allows_grpc_web_headers() {
         allowed.contains("x-grpc-web") && allowed.contains("content-type"),
         "{allowed}"
     );
+}
+
+test_support::tests! {
+    tokio:
+        a_grpc_web_call_is_a_data_frame_then_a_trailer_frame,
+        the_cors_preflight_allows_grpc_web_headers;
 }

@@ -24,7 +24,6 @@ async fn status(app: &TestApp, service: &str) -> ServingStatus {
     ServingStatus::try_from(response.status).unwrap()
 }
 
-#[tokio::test]
 async fn health_is_serving_while_the_database_answers() {
     let app = TestApp::sqlite().await;
     for service in [
@@ -46,7 +45,6 @@ async fn health_is_serving_while_the_database_answers() {
     }
 }
 
-#[tokio::test]
 async fn health_is_not_serving_while_the_database_is_unreachable() {
     let app = TestApp::spawn_with_url(
         &DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/nothing").unwrap(),
@@ -75,7 +73,6 @@ async fn health_is_not_serving_while_the_database_is_unreachable() {
     assert_eq!(error.code(), tonic::Code::Unavailable);
 }
 
-#[tokio::test]
 async fn reflection_lists_every_service_and_describes_their_files() {
     let app = TestApp::sqlite().await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
@@ -117,4 +114,11 @@ async fn reflection_lists_every_service_and_describes_their_files() {
         panic!("expected file descriptors");
     };
     assert!(!files.file_descriptor_proto.is_empty());
+}
+
+test_support::tests! {
+    tokio:
+        health_is_serving_while_the_database_answers,
+        health_is_not_serving_while_the_database_is_unreachable,
+        reflection_lists_every_service_and_describes_their_files;
 }

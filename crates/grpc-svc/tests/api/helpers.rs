@@ -36,16 +36,14 @@ pub fn settings(tls: Option<TlsSettings>) -> GrpcSettings {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
-        let db = TestDb::new(backend, test)?;
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend);
         let store = db.migrated_store().await;
-        Some(TestApp::start(store, Some(db)).await)
+        TestApp::start(store, Some(db)).await
     }
 
     pub async fn sqlite() -> TestApp {
-        TestApp::spawn(Backend::Sqlite, "sqlite")
-            .await
-            .expect("SQLite always works")
+        TestApp::spawn(Backend::Sqlite).await
     }
 
     pub async fn spawn_with_url(url: &DatabaseUrl) -> TestApp {
@@ -102,14 +100,13 @@ impl Drop for TestApp {
     }
 }
 
-pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
+pub async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(app) = TestApp::spawn(backend, name).await {
-        test(app).await;
-    }
+    test(TestApp::spawn(backend).await).await;
 }
 
 /// Waits at most 10 s for a future, so a broken stream fails the test instead of hanging it.

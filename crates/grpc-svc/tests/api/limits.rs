@@ -10,7 +10,6 @@ use crate::helpers::{MAX_MESSAGE, TestApp};
 
 /// The deadline travels as the `grpc-timeout` header. A plain HTTP/1.1 client (gRPC-Web)
 /// keeps no timer of its own, so the answer seen here is the server's.
-#[tokio::test]
 async fn a_client_deadline_is_honoured_with_deadline_exceeded() {
     let app = TestApp::sqlite().await;
     let message = EchoRequest {
@@ -37,7 +36,6 @@ async fn a_client_deadline_is_honoured_with_deadline_exceeded() {
     );
 }
 
-#[tokio::test]
 async fn a_message_over_the_limit_is_resource_exhausted() {
     let app = TestApp::sqlite().await;
     let status = app
@@ -61,7 +59,6 @@ async fn a_message_over_the_limit_is_resource_exhausted() {
     assert_eq!(ok.into_inner().message, "small");
 }
 
-#[tokio::test]
 async fn malformed_protobuf_and_wrong_content_types_are_answered_cleanly() {
     let app = TestApp::sqlite().await;
     // gRPC-Web over HTTP/1.1 lets a plain HTTP client send arbitrary frames.
@@ -112,4 +109,11 @@ async fn malformed_protobuf_and_wrong_content_types_are_answered_cleanly() {
         .await
         .unwrap();
     assert_eq!(ok.into_inner().message, "Hello, after!");
+}
+
+test_support::tests! {
+    tokio:
+        a_client_deadline_is_honoured_with_deadline_exceeded,
+        a_message_over_the_limit_is_resource_exhausted,
+        malformed_protobuf_and_wrong_content_types_are_answered_cleanly;
 }

@@ -12,3 +12,17 @@ mod health_reflection;
 mod limits;
 mod python;
 mod tls;
+
+fn main() {
+    test_support::harness::main([
+        dummies::trials(),
+        echo::trials(),
+        fuzz_regressions::trials(),
+        greeter::trials(),
+        grpc_web::trials(),
+        health_reflection::trials(),
+        limits::trials(),
+        python::trials(),
+        tls::trials(),
+    ])
+}

@@ -3,12 +3,9 @@
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn python_grpcio_clients_work_unchanged() {
     let modules = "grpc, grpc_tools, grpc_reflection, grpc_health, grpc_status";
-    if !test_support::python_has(modules, "gRPC interop with grpcio") {
-        return;
-    }
+    test_support::require_python(modules, "gRPC interop with grpcio");
     let app = TestApp::sqlite().await;
     let work = tempfile::tempdir().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/grpc_interop.py");
@@ -19,4 +16,8 @@ async fn python_grpcio_clients_work_unchanged() {
         work.path().display().to_string(),
     ];
     test_support::run_python(script, &args, "all gRPC interoperability checks passed").await;
+}
+
+test_support::tests! {
+    tokio: python_grpcio_clients_work_unchanged;
 }

@@ -124,11 +124,8 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-#[tokio::test]
 async fn mutual_tls_accepts_a_signed_client_and_refuses_an_anonymous_one() {
-    if !test_support::tool_available("openssl", "version", "TLS test certificates") {
-        return;
-    }
+    test_support::require_tool("openssl", "version", "TLS test certificates");
     let dir = tempfile::tempdir().unwrap();
     make_certificates(dir.path());
     let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
@@ -186,4 +183,8 @@ async fn mutual_tls_accepts_a_signed_client_and_refuses_an_anonymous_one() {
     };
     assert!(anonymous, "a client without a certificate must be refused");
     stop.cancel();
+}
+
+test_support::tests! {
+    tokio: mutual_tls_accepts_a_signed_client_and_refuses_an_anonymous_one;
 }

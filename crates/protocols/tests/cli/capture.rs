@@ -16,11 +16,8 @@ fn port(addr: &str) -> &str {
     addr.rsplit(':').next().unwrap()
 }
 
-#[test]
 fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
-    if !test_support::tool_available("tshark", "--version", "the capture test") {
-        return;
-    }
+    test_support::require_tool("tshark", "--version", "the capture test");
     let db = TestDb::sqlite();
     let served = Served::start(&db.url);
     let dir = tempfile::tempdir().unwrap();
@@ -112,4 +109,8 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
             "{expected:?} missing from the capture:\n{stdout}\n{stderr}"
         );
     }
+}
+
+test_support::tests! {
+    sync: capture_records_rest_a_websocket_handshake_and_decoded_grpc;
 }

@@ -130,16 +130,12 @@ fn start_nginx(processes: &mut Processes, dir: &Path, gateway_conf: &str) {
     processes.0.push(child);
 }
 
-#[test]
 fn the_gateway_serves_every_protocol_from_one_address() {
-    if !test_support::tool_available("nginx", "-v", "the full-stack gateway test")
-        || !test_support::tool_available("curl", "--version", "the full-stack gateway test")
-    {
-        return;
-    }
-    let Some(db) = TestDb::new(Backend::Postgres, "gateway") else {
-        return;
-    };
+    let why = "the full-stack gateway test";
+    test_support::require_tool("nginx", "-v", why);
+    test_support::require_tool("curl", "--version", why);
+    test_support::browser::require(why);
+    let db = TestDb::new(Backend::Postgres);
     let url = db.url.expose().to_owned();
     seed(&db.url, 10); // also applies the migrations before the services race to
 
@@ -214,14 +210,16 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     runtime.block_on(check_gateway(&through, &addr(gateway_grpc)));
 
     // Pages, in a real browser, through the gateway.
-    if test_support::browser::available("the gateway's pages") {
-        let base = format!("http://{through}");
-        runtime.block_on(async {
-            test_support::pages::check_rpc_page(&base).await;
-            test_support::pages::check_ws_pages(&base).await;
-            // gRPC-Web through the gateway is same-origin: the page's server is the gateway.
-            test_support::pages::check_grpc_page(&base, &base).await;
-        });
-    }
+    let base = format!("http://{through}");
+    runtime.block_on(async {
+        test_support::pages::check_rpc_page(&base).await;
+        test_support::pages::check_ws_pages(&base).await;
+        // gRPC-Web through the gateway is same-origin: the page's server is the gateway.
+        test_support::pages::check_grpc_page(&base, &base).await;
+    });
     drop(processes);
+}
+
+test_support::tests! {
+    sync: the_gateway_serves_every_protocol_from_one_address;
 }

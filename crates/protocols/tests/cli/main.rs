@@ -10,3 +10,14 @@ mod gateway;
 mod seed;
 mod serve;
 mod walkthrough;
+
+fn main() {
+    test_support::harness::main([
+        browser::trials(),
+        capture::trials(),
+        gateway::trials(),
+        seed::trials(),
+        serve::trials(),
+        walkthrough::trials(),
+    ])
+}

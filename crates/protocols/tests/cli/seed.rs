@@ -6,9 +6,7 @@ use test_support::{Backend, TestDb};
 use crate::helpers::{protocols, seed};
 
 fn seed_writes_n_pre_seeded_rows_in_the_original_ranges(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "seed") else {
-        return;
-    };
+    let db = TestDb::new(backend);
     let stdout = seed(&db.url, 2_500);
     assert!(stdout.contains("Seeded 2500 rows in"), "{stdout}");
     assert!(stdout.contains("rows/s"), "{stdout}");
@@ -29,9 +27,7 @@ fn seed_writes_n_pre_seeded_rows_in_the_original_ranges(backend: Backend) {
 }
 
 fn migrate_is_idempotent(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "migrate") else {
-        return;
-    };
+    let db = TestDb::new(backend);
     for _ in 0..2 {
         let output = protocols()
             .args(["migrate", "--database-url", db.url.expose()])
@@ -45,7 +41,6 @@ fn migrate_is_idempotent(backend: Backend) {
     }
 }
 
-#[test]
 fn seed_reports_a_bad_database_url_and_fails() {
     let output = protocols()
         .args(["seed", "5", "--database-url", "mysql://x/y"])
@@ -56,14 +51,14 @@ fn seed_reports_a_bad_database_url_and_fails() {
     assert!(stderr.contains("unknown scheme"), "{stderr}");
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::$name(test_support::Backend::Sqlite) } )+ }
-        mod postgres { $( #[test] fn $name() { super::$name(test_support::Backend::Postgres) } )+ }
-    };
+/// Runs a test body that takes the backend (the harness's `backends` section).
+async fn run(backend: Backend, body: fn(Backend)) {
+    body(backend);
 }
 
-on_both_backends!(
-    seed_writes_n_pre_seeded_rows_in_the_original_ranges,
-    migrate_is_idempotent
-);
+test_support::tests! {
+    sync: seed_reports_a_bad_database_url_and_fails;
+    backends(run):
+        seed_writes_n_pre_seeded_rows_in_the_original_ranges,
+        migrate_is_idempotent;
+}

@@ -5,7 +5,6 @@ use test_support::TestDb;
 use crate::checks::json_rpc;
 use crate::helpers::Served;
 
-#[test]
 fn serve_answers_on_every_port_and_stops_on_sigterm() {
     let db = TestDb::sqlite();
     let served = Served::start(&db.url);
@@ -47,7 +46,6 @@ fn serve_answers_on_every_port_and_stops_on_sigterm() {
 /// With its PostgreSQL down, `serve` still opens every port, answers "unavailable" in each
 /// protocol's form, and stops on SIGTERM within its grace period. (It used to wait for the
 /// database before listening, deaf to Ctrl-C and SIGTERM.)
-#[test]
 fn serve_listens_with_its_database_down_and_stops_on_sigterm() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
@@ -83,4 +81,10 @@ fn serve_listens_with_its_database_down_and_stops_on_sigterm() {
         "serve took {:?} to stop with its database down",
         stopping.elapsed()
     );
+}
+
+test_support::tests! {
+    sync:
+        serve_answers_on_every_port_and_stops_on_sigterm,
+        serve_listens_with_its_database_down_and_stops_on_sigterm;
 }

@@ -7,33 +7,33 @@ use crate::checks::check_walkthrough;
 use crate::helpers::{Served, seed};
 
 fn walkthrough_gives_the_documented_answers(backend: Backend, port: fn(&Served) -> &str) {
-    if !test_support::tool_available("curl", "--version", "the README walkthrough") {
-        return;
-    }
-    let Some(db) = TestDb::new(backend, "walkthrough") else {
-        return;
-    };
+    test_support::require_tool("curl", "--version", "the README walkthrough");
+    let db = TestDb::new(backend);
     seed(&db.url, 10);
     let served = Served::start(&db.url);
     check_walkthrough(port(&served));
 }
 
-#[test]
 fn readme_walkthrough_on_the_composed_port_sqlite() {
     walkthrough_gives_the_documented_answers(Backend::Sqlite, |s| &s.http);
 }
 
-#[test]
 fn readme_walkthrough_on_the_rest_port_sqlite() {
     walkthrough_gives_the_documented_answers(Backend::Sqlite, |s| &s.rest);
 }
 
-#[test]
 fn readme_walkthrough_on_the_composed_port_postgres() {
     walkthrough_gives_the_documented_answers(Backend::Postgres, |s| &s.http);
 }
 
-#[test]
 fn readme_walkthrough_on_the_rest_port_postgres() {
     walkthrough_gives_the_documented_answers(Backend::Postgres, |s| &s.rest);
+}
+
+test_support::tests! {
+    sync:
+        readme_walkthrough_on_the_composed_port_sqlite,
+        readme_walkthrough_on_the_rest_port_sqlite,
+        readme_walkthrough_on_the_composed_port_postgres,
+        readme_walkthrough_on_the_rest_port_postgres;
 }

@@ -132,34 +132,28 @@ impl Drop for Stack {
     }
 }
 
-fn prerequisites() -> bool {
+/// Skips the test (fails it under CI) unless everything it drives is here.
+fn require_prerequisites() {
     let why = "the Compose stack test";
-    if !test_support::tool_available("docker", "info", why) {
-        return false;
-    }
+    test_support::require_tool("docker", "info", why);
     let compose = Command::new("docker").args(["compose", "version"]).output();
     if !compose.is_ok_and(|o| o.status.success()) {
-        assert!(
-            !under_ci(),
-            "`docker compose` (Compose v2) is required under CI ({why})"
-        );
-        eprintln!("skipping: `docker compose` is not available ({why})");
-        return false;
+        test_support::harness::skip(format!(
+            "`docker compose` (Compose v2) is not available ({why}); .ci/run shows how to install it"
+        ));
     }
-    test_support::tool_available("just", "--version", why)
-        && test_support::tool_available("curl", "--version", why)
-        && test_support::tool_available("tshark", "--version", why)
-        && test_support::python_has(
-            "websockets, grpc, grpc_tools, grpc_reflection, grpc_health",
-            why,
-        )
+    test_support::require_tool("just", "--version", why);
+    test_support::require_tool("curl", "--version", why);
+    test_support::require_tool("tshark", "--version", why);
+    test_support::require_python(
+        "websockets, grpc, grpc_tools, grpc_reflection, grpc_health",
+        why,
+    );
+    test_support::browser::require(why);
 }
 
-#[test]
 fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() {
-    if !prerequisites() {
-        return;
-    }
+    require_prerequisites();
     let offline = std::env::var("PROTOCOLS_STACK_OFFLINE").is_ok_and(|v| v == "1");
     let stack = Stack { offline };
     if !docker(&["ps", "-aq", "--filter", PROJECT_FILTER])
@@ -167,11 +161,10 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         .is_empty()
     {
         if !under_ci() {
-            eprintln!(
-                "skipping: a Compose stack named `protocols` exists; `docker compose down` it first"
-            );
             std::mem::forget(stack);
-            return;
+            test_support::harness::skip(
+                "a Compose stack named `protocols` exists; `docker compose down` it first",
+            );
         }
         stack.down();
     }
@@ -232,12 +225,10 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         websocket_echo_and_chat("127.0.0.1:8080").await;
         grpc_clients("127.0.0.1:8081").await;
         pages("127.0.0.1:8080").await;
-        if test_support::browser::available("the pages through the Compose gateway") {
-            let base = "http://127.0.0.1:8080";
-            test_support::pages::check_rpc_page(base).await;
-            test_support::pages::check_ws_pages(base).await;
-            test_support::pages::check_grpc_page(base, base).await;
-        }
+        let base = "http://127.0.0.1:8080";
+        test_support::pages::check_rpc_page(base).await;
+        test_support::pages::check_ws_pages(base).await;
+        test_support::pages::check_grpc_page(base, base).await;
         // (5) A write through REST reaches a feed and a watcher opened through the gateway.
         a_write_reaches_every_feed().await;
     });
@@ -806,4 +797,12 @@ async fn two_replicas(stack: &Stack) {
             break;
         }
     }
+}
+
+test_support::tests! {
+    sync: the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing;
+}
+
+fn main() {
+    test_support::harness::main([trials()])
 }

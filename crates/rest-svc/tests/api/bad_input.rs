@@ -4,7 +4,6 @@ use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 use crate::helpers::{BODY_LIMIT, TestApp, expect_json};
-use test_support::on_both_backends;
 
 /// After a bad request: nothing was written, and the server still serves.
 async fn assert_unchanged_and_alive(app: &TestApp, rows: i64) {
@@ -350,16 +349,17 @@ async fn a_post_without_a_body_reports_the_required_fields(app: TestApp) {
     assert_unchanged_and_alive(&app, 0).await;
 }
 
-on_both_backends!(crate::helpers::run =>
-    field_errors_name_each_broken_field,
-    form_fields_get_the_same_errors_as_json,
-    put_requires_every_field_and_changes_nothing_when_refused,
-    malformed_json_is_a_400_with_detail,
-    deeply_nested_json_under_the_limit_is_a_400,
-    unsupported_content_type_is_a_415,
-    a_body_over_the_limit_is_a_413,
-    a_broken_multipart_body_is_a_400,
-    ids_that_are_not_numbers_or_do_not_exist_are_404,
-    unknown_routes_are_404_and_wrong_methods_are_405,
-    a_post_without_a_body_reports_the_required_fields,
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        field_errors_name_each_broken_field,
+        form_fields_get_the_same_errors_as_json,
+        put_requires_every_field_and_changes_nothing_when_refused,
+        malformed_json_is_a_400_with_detail,
+        deeply_nested_json_under_the_limit_is_a_400,
+        unsupported_content_type_is_a_415,
+        a_body_over_the_limit_is_a_413,
+        a_broken_multipart_body_is_a_400,
+        ids_that_are_not_numbers_or_do_not_exist_are_404,
+        unknown_routes_are_404_and_wrong_methods_are_405,
+        a_post_without_a_body_reports_the_required_fields;
+}

@@ -4,7 +4,6 @@ use reqwest::multipart::Form;
 use serde_json::json;
 
 use crate::helpers::{TestApp, expect_json};
-use test_support::on_both_backends;
 
 async fn create_read_replace_patch_list_delete(app: TestApp) {
     // Create, as JSON, with a year as a numeric string.
@@ -277,12 +276,13 @@ async fn head_on_a_record_answers_without_a_body(app: TestApp) {
     assert!(response.bytes().await.unwrap().is_empty());
 }
 
-on_both_backends!(crate::helpers::run =>
-    create_read_replace_patch_list_delete,
-    create_accepts_multipart_form_fields,
-    create_accepts_urlencoded_fields,
-    create_may_mark_a_record_pre_seeded_but_updates_keep_the_flag,
-    plural_aliases_answer_every_verb,
-    patch_with_an_empty_body_only_moves_updated_at,
-    head_on_a_record_answers_without_a_body,
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        create_read_replace_patch_list_delete,
+        create_accepts_multipart_form_fields,
+        create_accepts_urlencoded_fields,
+        create_may_mark_a_record_pre_seeded_but_updates_keep_the_flag,
+        plural_aliases_answer_every_verb,
+        patch_with_an_empty_body_only_moves_updated_at,
+        head_on_a_record_answers_without_a_body;
+}

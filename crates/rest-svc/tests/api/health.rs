@@ -6,7 +6,6 @@ use model::{DatabaseUrl, PoolOptions};
 use serde_json::json;
 
 use crate::helpers::{TestApp, expect_json};
-use test_support::on_both_backends;
 
 async fn healthz_is_ok_when_the_database_answers(app: TestApp) {
     let body = expect_json(
@@ -17,8 +16,6 @@ async fn healthz_is_ok_when_the_database_answers(app: TestApp) {
     assert_eq!(body["status"], "ok");
 }
 
-on_both_backends!(crate::helpers::run => healthz_is_ok_when_the_database_answers);
-
 fn unreachable_databases() -> Vec<DatabaseUrl> {
     vec![
         // Nothing listens on port 1.
@@ -28,7 +25,6 @@ fn unreachable_databases() -> Vec<DatabaseUrl> {
     ]
 }
 
-#[tokio::test]
 async fn every_route_answers_503_with_json_while_the_database_is_down() {
     test_support::init_tracing();
     for url in unreachable_databases() {
@@ -63,4 +59,9 @@ async fn every_route_answers_503_with_json_while_the_database_is_down() {
             assert_eq!(expect_json(response, 503).await, unavailable, "{url}");
         }
     }
+}
+
+test_support::tests! {
+    tokio: every_route_answers_503_with_json_while_the_database_is_down;
+    backends(crate::helpers::run): healthz_is_ok_when_the_database_answers;
 }

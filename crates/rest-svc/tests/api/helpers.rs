@@ -23,16 +23,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts the service on a fresh database of this backend; `None` when the
-    /// backend is not available on this machine (outside CI).
-    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
-        let db = TestDb::new(backend, test)?;
+    /// Starts the service on a fresh database of this backend (the test is skipped
+    /// when the backend is not available on this machine, outside CI).
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend);
         let store = Store::open(&db.url, &PoolOptions::default());
         store
             .migrate()
             .await
             .expect("migrations apply to a fresh database");
-        Some(TestApp::start(store, Some(db)))
+        TestApp::start(store, Some(db))
     }
 
     /// Starts the service on a database URL the test chose (e.g. one that is down).
@@ -98,15 +98,13 @@ impl Drop for TestApp {
     }
 }
 
-/// Runs one test body against a fresh app on `backend`, or prints why it is skipped.
-pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
+pub async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(app) = TestApp::spawn(backend, name).await {
-        test(app).await;
-    }
+    test(TestApp::spawn(backend).await).await;
 }
 
 /// Asserts the status, and returns the JSON body.

@@ -4,7 +4,6 @@ use model::{Day, DummyData, Month, NewDummy, Weekday};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_json};
-use test_support::on_both_backends;
 
 async fn seed(app: &TestApp, n: usize) {
     let rows = (0..n)
@@ -120,11 +119,12 @@ async fn the_full_list_is_streamed_in_id_order(app: TestApp) {
     assert_eq!(list[0]["pre_seeded"], true);
 }
 
-on_both_backends!(crate::helpers::run =>
-    an_empty_table_lists_as_an_empty_array,
-    id_filter_returns_existing_ids_in_order_once,
-    pages_follow_the_link_header_to_the_end,
-    offset_and_after_skip_rows,
-    paging_parameters_out_of_range_are_400,
-    the_full_list_is_streamed_in_id_order,
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        an_empty_table_lists_as_an_empty_array,
+        id_filter_returns_existing_ids_in_order_once,
+        pages_follow_the_link_header_to_the_end,
+        offset_and_after_skip_rows,
+        paging_parameters_out_of_range_are_400,
+        the_full_list_is_streamed_in_id_order;
+}

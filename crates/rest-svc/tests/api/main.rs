@@ -8,3 +8,13 @@ mod crud;
 mod health;
 mod list;
 mod openapi;
+
+fn main() {
+    test_support::harness::main([
+        bad_input::trials(),
+        crud::trials(),
+        health::trials(),
+        list::trials(),
+        openapi::trials(),
+    ])
+}

@@ -4,7 +4,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_json};
-use test_support::on_both_backends;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -84,7 +83,8 @@ async fn every_route_is_documented(app: TestApp) {
     }
 }
 
-on_both_backends!(crate::helpers::run =>
-    every_documented_operation_is_routed,
-    every_route_is_documented
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        every_documented_operation_is_routed,
+        every_route_is_documented;
+}

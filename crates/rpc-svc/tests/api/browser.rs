@@ -7,11 +7,12 @@ use test_support::{browser, pages};
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn the_rpc_page_calls_both_endpoints_and_shows_the_bytes() {
-    if !browser::available("browser test of /rpc") {
-        return;
-    }
+    browser::require("browser test of /rpc");
     let app = TestApp::sqlite().await;
     pages::check_rpc_page(&app.url("")).await;
+}
+
+test_support::tests! {
+    tokio: the_rpc_page_calls_both_endpoints_and_shows_the_bytes;
 }

@@ -1,7 +1,6 @@
 //! The CRUD story every protocol tells, over JSON-RPC and over XML-RPC, on both backends.
 
 use serde_json::json;
-use test_support::on_both_backends;
 
 use crate::helpers::{TestApp, fault_code};
 
@@ -171,9 +170,10 @@ async fn list_bounds_are_code_2_on_both_envelopes(app: TestApp) {
     assert_eq!(fault_code(&xml), Some(2), "{xml}");
 }
 
-on_both_backends!(crate::helpers::run =>
-    json_rpc_create_get_update_patch_list_delete,
-    list_bounds_are_code_2_on_both_envelopes,
-    xml_rpc_create_get_patch_delete,
-    multicall_reports_each_result_or_fault,
-);
+test_support::tests! {
+    backends(crate::helpers::run):
+        json_rpc_create_get_update_patch_list_delete,
+        list_bounds_are_code_2_on_both_envelopes,
+        xml_rpc_create_get_patch_delete,
+        multicall_reports_each_result_or_fault;
+}

@@ -14,7 +14,6 @@ fn error_code(text: &str) -> i64 {
         .unwrap_or_else(|| panic!("no error in {text}"))
 }
 
-#[tokio::test]
 async fn protocol_errors_have_the_spec_codes_on_both_envelopes() {
     let app = TestApp::sqlite().await;
     // -32700: not JSON / not XML.
@@ -97,7 +96,6 @@ async fn protocol_errors_have_the_spec_codes_on_both_envelopes() {
     );
 }
 
-#[tokio::test]
 async fn domain_errors_have_positive_codes_and_field_messages() {
     let app = TestApp::sqlite().await;
     let missing = app.json_err("dummies.get", json!([42])).await;
@@ -136,7 +134,6 @@ async fn domain_errors_have_positive_codes_and_field_messages() {
     assert_eq!(app.count().await, 0);
 }
 
-#[tokio::test]
 async fn an_unreachable_database_gives_code_4_on_both_envelopes() {
     let app = TestApp::spawn_with_url(
         &DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/protocols").unwrap(),
@@ -161,7 +158,6 @@ async fn an_unreachable_database_gives_code_4_on_both_envelopes() {
     assert_eq!(health.status(), 503);
 }
 
-#[tokio::test]
 async fn oversized_deep_and_hostile_bodies_are_refused_cleanly() {
     let app = TestApp::sqlite().await;
     let huge = format!(
@@ -205,4 +201,12 @@ async fn oversized_deep_and_hostile_bodies_are_refused_cleanly() {
     // Still serving, nothing written.
     assert_eq!(app.json_ok("add", json!([1, 2])).await, json!(3));
     assert_eq!(app.count().await, 0);
+}
+
+test_support::tests! {
+    tokio:
+        protocol_errors_have_the_spec_codes_on_both_envelopes,
+        domain_errors_have_positive_codes_and_field_messages,
+        an_unreachable_database_gives_code_4_on_both_envelopes,
+        oversized_deep_and_hostile_bodies_are_refused_cleanly;
 }

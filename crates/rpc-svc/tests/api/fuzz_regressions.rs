@@ -22,7 +22,6 @@ fn assert_parse_error_fault(status: u16, body: &str) {
     );
 }
 
-#[tokio::test]
 async fn a_nul_in_the_method_name_is_a_parse_error_not_echoed_back() {
     // fuzz/regressions/xmlrpc_request/nul-in-method-name.xml
     let app = TestApp::sqlite().await;
@@ -32,7 +31,6 @@ async fn a_nul_in_the_method_name_is_a_parse_error_not_echoed_back() {
     assert_parse_error_fault(status, &body);
 }
 
-#[tokio::test]
 async fn a_reference_to_a_control_character_is_a_parse_error_not_echoed_back() {
     // fuzz/regressions/xmlrpc_request/control-char-reference.xml
     let app = TestApp::sqlite().await;
@@ -43,4 +41,10 @@ async fn a_reference_to_a_control_character_is_a_parse_error_not_echoed_back() {
         )
         .await;
     assert_parse_error_fault(status, &body);
+}
+
+test_support::tests! {
+    tokio:
+        a_nul_in_the_method_name_is_a_parse_error_not_echoed_back,
+        a_reference_to_a_control_character_is_a_parse_error_not_echoed_back;
 }

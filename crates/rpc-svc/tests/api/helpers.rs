@@ -23,16 +23,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
-        let db = TestDb::new(backend, test)?;
-        Some(TestApp::start(db.migrated_store().await, Some(db)))
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend);
+        TestApp::start(db.migrated_store().await, Some(db))
     }
 
     /// On SQLite, which every machine has.
     pub async fn sqlite() -> TestApp {
-        TestApp::spawn(Backend::Sqlite, "sqlite")
-            .await
-            .expect("SQLite always works")
+        TestApp::spawn(Backend::Sqlite).await
     }
 
     pub fn spawn_with_url(url: &DatabaseUrl, options: PoolOptions) -> TestApp {
@@ -159,12 +157,11 @@ pub fn fault_code(xml: &str) -> Option<i64> {
     number.split('<').next()?.trim().parse().ok()
 }
 
-pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
+pub async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(app) = TestApp::spawn(backend, name).await {
-        test(app).await;
-    }
+    test(TestApp::spawn(backend).await).await;
 }

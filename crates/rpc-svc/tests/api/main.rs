@@ -11,3 +11,16 @@ mod procedures;
 mod python;
 mod spec_examples;
 mod wire;
+
+fn main() {
+    test_support::harness::main([
+        browser::trials(),
+        dummies::trials(),
+        errors::trials(),
+        fuzz_regressions::trials(),
+        procedures::trials(),
+        python::trials(),
+        spec_examples::trials(),
+        wire::trials(),
+    ])
+}

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn add_keeps_integers_and_promotes_doubles() {
     let app = TestApp::sqlite().await;
     assert_eq!(app.json_ok("add", json!([2, 3])).await, json!(5));
@@ -23,7 +22,6 @@ async fn add_keeps_integers_and_promotes_doubles() {
     assert!(xml.contains("<double>2.25</double>"), "{xml}");
 }
 
-#[tokio::test]
 async fn strings_are_upper_cased_and_reversed_by_character() {
     let app = TestApp::sqlite().await;
     assert_eq!(app.json_ok("upper", json!(["hello"])).await, json!("HELLO"));
@@ -39,7 +37,6 @@ async fn strings_are_upper_cased_and_reversed_by_character() {
     assert!(xml.contains("<string>b&amp;a</string>"), "{xml}");
 }
 
-#[tokio::test]
 async fn swap_exchanges_keys_and_values() {
     let app = TestApp::sqlite().await;
     assert_eq!(
@@ -55,7 +52,6 @@ async fn swap_exchanges_keys_and_values() {
     );
 }
 
-#[tokio::test]
 async fn introspection_lists_documents_and_signs_every_procedure() {
     let app = TestApp::sqlite().await;
     let names = app.json_ok("system.listMethods", json!([])).await;
@@ -108,7 +104,6 @@ async fn introspection_lists_documents_and_signs_every_procedure() {
     assert!(xml.contains("<string>system.multicall</string>"), "{xml}");
 }
 
-#[tokio::test]
 async fn get_on_either_endpoint_explains_how_to_call_it() {
     let app = TestApp::sqlite().await;
     for (path, mentions) in [
@@ -123,4 +118,13 @@ async fn get_on_either_endpoint_explains_how_to_call_it() {
             "{text}"
         );
     }
+}
+
+test_support::tests! {
+    tokio:
+        add_keeps_integers_and_promotes_doubles,
+        strings_are_upper_cased_and_reversed_by_character,
+        swap_exchanges_keys_and_values,
+        introspection_lists_documents_and_signs_every_procedure,
+        get_on_either_endpoint_explains_how_to_call_it;
 }

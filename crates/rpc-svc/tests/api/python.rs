@@ -3,15 +3,16 @@
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn python_standard_library_clients_work_unchanged() {
-    if !test_support::python_has(
+    test_support::require_python(
         "xmlrpc.client, urllib.request",
         "Python's xmlrpc.client interop test",
-    ) {
-        return;
-    }
+    );
     let app = TestApp::sqlite().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/rpc_interop.py");
     test_support::run_python(script, &[app.url("")], "all interoperability checks passed").await;
+}
+
+test_support::tests! {
+    tokio: python_standard_library_clients_work_unchanged;
 }

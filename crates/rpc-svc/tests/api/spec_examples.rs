@@ -73,7 +73,6 @@ async fn spec_server() -> (String, CancellationToken) {
     (url, token)
 }
 
-#[tokio::test]
 async fn every_example_of_the_specification_gets_the_specified_response() {
     let (url, _stop) = spec_server().await;
     let client = reqwest::Client::new();
@@ -196,4 +195,8 @@ async fn every_example_of_the_specification_gets_the_specified_response() {
             }
         }
     }
+}
+
+test_support::tests! {
+    tokio: every_example_of_the_specification_gets_the_specified_response;
 }

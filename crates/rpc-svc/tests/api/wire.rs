@@ -2,7 +2,6 @@
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn an_xml_rpc_fault_is_this_exact_document() {
     let app = TestApp::sqlite().await;
     let (status, body) = app
@@ -20,7 +19,6 @@ async fn an_xml_rpc_fault_is_this_exact_document() {
     );
 }
 
-#[tokio::test]
 async fn a_json_rpc_batch_answers_in_order_and_skips_notifications() {
     let app = TestApp::sqlite().await;
     let (status, body) = app
@@ -37,7 +35,6 @@ async fn a_json_rpc_batch_answers_in_order_and_skips_notifications() {
     );
 }
 
-#[tokio::test]
 async fn a_notification_runs_and_gets_204_with_no_body() {
     let app = TestApp::sqlite().await;
     let create = r#"{"jsonrpc":"2.0","method":"dummies.create","params":[{"day":1,"weekday":"Monday","month":"May","year":1990}]}"#;
@@ -51,4 +48,11 @@ async fn a_notification_runs_and_gets_204_with_no_body() {
     assert_eq!(response.status(), 204);
     assert!(response.bytes().await.unwrap().is_empty());
     assert_eq!(app.count().await, 1, "the notification's procedure ran");
+}
+
+test_support::tests! {
+    tokio:
+        an_xml_rpc_fault_is_this_exact_document,
+        a_json_rpc_batch_answers_in_order_and_skips_notifications,
+        a_notification_runs_and_gets_204_with_no_body;
 }

@@ -3,7 +3,7 @@
 
 use model::Store;
 use serde_json::json;
-use test_support::{Backend, TestDb, on_both_backends};
+use test_support::{Backend, TestDb};
 
 use crate::helpers::{TestApp, recv, send, silent};
 
@@ -33,9 +33,6 @@ async fn a_room_with_three_members_hears_every_message_and_another_room_hears_no
     silent(&mut a, 300).await;
 }
 
-on_both_backends!(crate::helpers::run => a_room_with_three_members_hears_every_message_and_another_room_hears_none);
-
-#[tokio::test]
 async fn room_names_must_be_word_characters() {
     let app = TestApp::sqlite().await;
     let response = reqwest::get(format!("http://{}/api/ws/chat/no-dashes/", app.addr))
@@ -49,11 +46,8 @@ async fn room_names_must_be_word_characters() {
 }
 
 /// Two ws-svc replicas on one PostgreSQL share rooms and the Dummy feed.
-#[tokio::test]
 async fn two_replicas_on_one_postgres_share_a_room_and_the_feed() {
-    let Some(db) = TestDb::new(Backend::Postgres, "replicas") else {
-        return;
-    };
+    let db = TestDb::new(Backend::Postgres);
     let store = db.migrated_store().await;
     let first = TestApp::replica(store);
     let second = TestApp::replica(Store::open(&db.url, &model::PoolOptions::default()));
@@ -84,4 +78,11 @@ async fn two_replicas_on_one_postgres_share_a_room_and_the_feed() {
         (&event["event"], &event["dummy"]["id"]),
         (&json!("created"), &json!(created.id.0))
     );
+}
+
+test_support::tests! {
+    tokio:
+        room_names_must_be_word_characters,
+        two_replicas_on_one_postgres_share_a_room_and_the_feed;
+    backends(crate::helpers::run): a_room_with_three_members_hears_every_message_and_another_room_hears_none;
 }

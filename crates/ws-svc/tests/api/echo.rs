@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, recv, send};
 
-#[tokio::test]
 async fn each_message_comes_back_to_its_sender() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -16,7 +15,6 @@ async fn each_message_comes_back_to_its_sender() {
     }
 }
 
-#[tokio::test]
 async fn a_delayed_echo_comes_later_and_does_not_block_the_connection() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -28,7 +26,6 @@ async fn a_delayed_echo_comes_later_and_does_not_block_the_connection() {
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
 
-#[tokio::test]
 async fn a_plain_get_serves_the_echo_page() {
     let app = TestApp::sqlite().await;
     let page = reqwest::get(format!("http://{}/api/ws/echo/", app.addr))
@@ -36,4 +33,11 @@ async fn a_plain_get_serves_the_echo_page() {
         .unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<html"));
+}
+
+test_support::tests! {
+    tokio:
+        each_message_comes_back_to_its_sender,
+        a_delayed_echo_comes_later_and_does_not_block_the_connection,
+        a_plain_get_serves_the_echo_page;
 }

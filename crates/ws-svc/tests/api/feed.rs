@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use runtime::http::ServerSettings;
 use serde_json::json;
-use test_support::on_both_backends;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApp, recv, send};
@@ -66,4 +65,6 @@ async fn the_feed_shows_writes_made_through_rest(app: TestApp) {
     stop.cancel();
 }
 
-on_both_backends!(crate::helpers::run => the_feed_shows_writes_made_through_rest);
+test_support::tests! {
+    backends(crate::helpers::run): the_feed_shows_writes_made_through_rest;
+}

@@ -9,7 +9,6 @@ use ws_svc::close::Limits;
 
 use crate::helpers::{TestApp, close_code};
 
-#[tokio::test]
 async fn a_fragmented_message_over_the_limit_closes_with_1009() {
     // fuzz/regressions/ws_message/fragmented-message-over-limit (at the 1 KiB limit):
     // each frame fits the limit, the message they add up to does not. actix-ws reports
@@ -24,4 +23,8 @@ async fn a_fragmented_message_over_the_limit_closes_with_1009() {
     ws.send(Message::Frame(last)).await.unwrap();
 
     assert_eq!(close_code(&mut ws).await, CloseCode::Size);
+}
+
+test_support::tests! {
+    tokio: a_fragmented_message_over_the_limit_closes_with_1009;
 }

@@ -28,21 +28,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend, test: &str) -> Option<TestApp> {
-        let db = TestDb::new(backend, test)?;
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend);
         let store = db.migrated_store().await;
-        Some(TestApp::start(
+        TestApp::start(
             store,
             Some(db),
             Limits::default(),
             AllowedOrigins::default(),
-        ))
+        )
     }
 
     pub async fn sqlite() -> TestApp {
-        TestApp::spawn(Backend::Sqlite, "sqlite")
-            .await
-            .expect("SQLite always works")
+        TestApp::spawn(Backend::Sqlite).await
     }
 
     /// Another replica on the same store's database (for cross-replica tests).
@@ -90,14 +88,13 @@ impl Drop for TestApp {
     }
 }
 
-pub async fn run<F, Fut>(backend: Backend, name: &str, test: F)
+/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
+pub async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(app) = TestApp::spawn(backend, name).await {
-        test(app).await;
-    }
+    test(TestApp::spawn(backend).await).await;
 }
 
 pub async fn send(ws: &mut Ws, json: Value) {

@@ -10,3 +10,14 @@ mod fuzz_regressions;
 mod python;
 mod robustness;
 mod wire;
+
+fn main() {
+    test_support::harness::main([
+        chat::trials(),
+        echo::trials(),
+        feed::trials(),
+        fuzz_regressions::trials(),
+        python::trials(),
+        robustness::trials(),
+    ])
+}

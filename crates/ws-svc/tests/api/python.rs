@@ -2,11 +2,8 @@
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
 async fn python_websockets_clients_echo_and_chat() {
-    if !test_support::python_has("websockets", "WebSocket interop") {
-        return;
-    }
+    test_support::require_python("websockets", "WebSocket interop");
     let app = TestApp::sqlite().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/ws_interop.py");
     test_support::run_python(
@@ -15,4 +12,8 @@ async fn python_websockets_clients_echo_and_chat() {
         "all WebSocket interoperability checks passed",
     )
     .await;
+}
+
+test_support::tests! {
+    tokio: python_websockets_clients_echo_and_chat;
 }

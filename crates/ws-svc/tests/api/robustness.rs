@@ -14,7 +14,6 @@ use ws_svc::origin::AllowedOrigins;
 
 use crate::helpers::{TestApp, close_code, recv, send};
 
-#[tokio::test]
 async fn a_message_over_the_limit_closes_with_1009() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -24,7 +23,6 @@ async fn a_message_over_the_limit_closes_with_1009() {
     still_serving(&app).await;
 }
 
-#[tokio::test]
 async fn invalid_utf8_in_a_text_frame_closes_with_1007() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -34,7 +32,6 @@ async fn invalid_utf8_in_a_text_frame_closes_with_1007() {
     still_serving(&app).await;
 }
 
-#[tokio::test]
 async fn a_binary_frame_closes_with_1003() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/chat/lobby/").await;
@@ -42,7 +39,6 @@ async fn a_binary_frame_closes_with_1003() {
     assert_eq!(close_code(&mut ws).await, CloseCode::Unsupported);
 }
 
-#[tokio::test]
 async fn text_that_is_not_the_expected_json_gets_an_error_frame_and_the_connection_stays() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -60,7 +56,6 @@ async fn text_that_is_not_the_expected_json_gets_an_error_frame_and_the_connecti
     assert_eq!(recv(&mut ws).await, json!({"message": "still here"}));
 }
 
-#[tokio::test]
 async fn endless_invalid_messages_close_with_1008() {
     let app = TestApp::sqlite().await;
     let mut ws = app.connect("/api/ws/echo/").await;
@@ -70,7 +65,6 @@ async fn endless_invalid_messages_close_with_1008() {
     assert_eq!(close_code(&mut ws).await, CloseCode::Policy);
 }
 
-#[tokio::test]
 async fn a_client_that_stops_answering_pings_is_closed_with_1001() {
     let db = test_support::TestDb::sqlite();
     let store = db.migrated_store().await;
@@ -91,7 +85,6 @@ async fn a_client_that_stops_answering_pings_is_closed_with_1001() {
     assert_eq!(&payload[2..], b"idle timeout");
 }
 
-#[tokio::test]
 async fn a_slow_reader_is_dropped_and_the_room_keeps_going() {
     let db = test_support::TestDb::sqlite();
     let store = db.migrated_store().await;
@@ -133,7 +126,6 @@ async fn a_slow_reader_is_dropped_and_the_room_keeps_going() {
     );
 }
 
-#[tokio::test]
 async fn a_foreign_origin_is_refused_before_the_upgrade() {
     let db = test_support::TestDb::sqlite();
     let store = db.migrated_store().await;
@@ -166,7 +158,6 @@ async fn a_foreign_origin_is_refused_before_the_upgrade() {
     assert_eq!(recv(&mut ws).await["message"], "ok");
 }
 
-#[tokio::test]
 async fn shutdown_closes_every_client_with_1001() {
     let mut app = TestApp::sqlite().await;
     let mut echo = app.connect("/api/ws/echo/").await;
@@ -188,4 +179,17 @@ async fn still_serving(app: &TestApp) {
     let mut ws = app.connect("/api/ws/echo/").await;
     send(&mut ws, json!({"message": "alive"})).await;
     assert_eq!(recv(&mut ws).await["message"], "alive");
+}
+
+test_support::tests! {
+    tokio:
+        a_message_over_the_limit_closes_with_1009,
+        invalid_utf8_in_a_text_frame_closes_with_1007,
+        a_binary_frame_closes_with_1003,
+        text_that_is_not_the_expected_json_gets_an_error_frame_and_the_connection_stays,
+        endless_invalid_messages_close_with_1008,
+        a_client_that_stops_answering_pings_is_closed_with_1001,
+        a_slow_reader_is_dropped_and_the_room_keeps_going,
+        a_foreign_origin_is_refused_before_the_upgrade,
+        shutdown_closes_every_client_with_1001;
 }
