@@ -13,6 +13,15 @@
 //! table included), stops, and before returning waits until the clients have
 //! acknowledged those bytes (see `run_until_stopped`).
 //!
+//! Refusing a body without breaking the client: when a handler answers before reading
+//! the whole request body (a 413 decided from `Content-Length`, a 415, a 404 on a
+//! POST), closing at once would leave the rest of the body unread, and a socket closed
+//! with unread data sends a TCP reset. A client that writes the whole body before it
+//! reads (Python's urllib, requests) then sees `BrokenPipeError` or "connection reset",
+//! never the answer. So, as nginx's lingering close does, the server first reads and
+//! discards what is left, up to [`LINGER_BYTES`] and [`LINGER_TIME`], then sends the
+//! answer with `Connection: close`.
+//!
 //! Why count answers here rather than rely on actix-server's graceful stop alone: its
 //! stop tells the accept thread to stop before it tells the workers, and a worker that
 //! sees its connection channel close first exits at once, dropping the connections it
@@ -20,19 +29,23 @@
 //! two). Each answer's body carries a guard that counts it until the body is finished or
 //! dropped, so by the time actix stops nothing is in flight.
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, Server, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::Bytes;
 use actix_web::{App, HttpServer, web};
+use futures_util::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
@@ -88,10 +101,11 @@ impl Drop for InFlight {
     }
 }
 
-/// An answer's body with its [`InFlight`] guard.
+/// An answer's body with its [`InFlight`] guard and its line in the request log.
 struct Tracked {
     body: BoxBody,
     _in_flight: InFlight,
+    log: RequestLog,
 }
 
 impl MessageBody for Tracked {
@@ -105,7 +119,45 @@ impl MessageBody for Tracked {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_next(cx)
+        let this = self.get_mut();
+        let next = Pin::new(&mut this.body).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            this.log.bytes += chunk.len();
+        }
+        next
+    }
+}
+
+/// One request, as the request log prints it once its answer is written (or the client
+/// went away): `GET /api/rest/dummies HTTP/1.1 200 1234 B 2.1 ms`, like Django's
+/// development server. Info level, so `RUST_LOG=warn` silences it (the bench does).
+struct RequestLog {
+    method: String,
+    path: String,
+    version: actix_web::http::Version,
+    status: u16,
+    bytes: usize,
+    started: std::time::Instant,
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        let ms = self.started.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(
+            target: "request",
+            method = %self.method,
+            path = %self.path,
+            version = ?self.version,
+            status = self.status,
+            bytes = self.bytes,
+            ms = format!("{ms:.1}"),
+            "{} {} {:?} {} {} B {ms:.1} ms",
+            self.method,
+            self.path,
+            self.version,
+            self.status,
+            self.bytes,
+        );
     }
 }
 
@@ -228,24 +280,108 @@ pub fn declared_length(req: &actix_web::HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse::<usize>().ok())
 }
 
-/// Counts every answer until its body is finished, and marks answers
+/// The most of an unread request body the server reads and discards before answering.
+pub const LINGER_BYTES: usize = 64 * 1024 * 1024;
+/// The longest the server spends reading and discarding an unread request body.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// The request body, shared between the handler (which reads what it wants) and the
+/// middleware (which discards the rest once the handler has answered).
+#[derive(Clone)]
+struct SharedPayload(Rc<RefCell<(Payload, bool)>>);
+
+impl SharedPayload {
+    /// Whether the body was read to its end.
+    fn finished(&self) -> bool {
+        self.0.borrow().1
+    }
+}
+
+impl Stream for SharedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut state = self.0.borrow_mut();
+        let next = Pin::new(&mut state.0).poll_next(cx);
+        if matches!(next, Poll::Ready(None | Some(Err(_)))) {
+            state.1 = true;
+        }
+        next
+    }
+}
+
+/// Whether the request announces a body (`Content-Length` above 0, or chunked).
+fn has_body(req: &ServiceRequest) -> bool {
+    declared_length(req.request()).is_some_and(|n| n > 0)
+        || req
+            .headers()
+            .contains_key(actix_web::http::header::TRANSFER_ENCODING)
+}
+
+/// Reads and discards what is left of `body`, up to [`LINGER_BYTES`] and [`LINGER_TIME`].
+async fn discard(mut body: SharedPayload) {
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        let mut read = 0;
+        while read < LINGER_BYTES {
+            match body.next().await {
+                Some(Ok(chunk)) => read += chunk.len(),
+                Some(Err(_)) | None => break,
+            }
+        }
+    })
+    .await;
+}
+
+/// Counts every answer until its body is finished, discards what the handler left of
+/// the request body before answering (see the module docs), and marks answers
 /// `Connection: close` once the server is draining.
 async fn track(
     drain: Drain,
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<Tracked>, actix_web::Error> {
     let in_flight = drain.track();
+    let started = std::time::Instant::now();
+    let (method, path, version) = (
+        req.method().to_string(),
+        req.uri().to_string(),
+        req.version(),
+    );
+    let body = has_body(&req).then(|| {
+        let payload = std::mem::replace(req.parts_mut().1, Payload::None);
+        let shared = SharedPayload(Rc::new(RefCell::new((payload, false))));
+        req.set_payload(Payload::Stream {
+            payload: Box::pin(shared.clone()),
+        });
+        shared
+    });
     let mut res = next.call(req).await?;
-    // A WebSocket upgrade keeps its connection: the session closes itself with 1001.
-    if drain.draining.load(Ordering::SeqCst) && res.status() != StatusCode::SWITCHING_PROTOCOLS {
+    let upgraded = res.status() == StatusCode::SWITCHING_PROTOCOLS;
+    let unread = body.filter(|body| !upgraded && !body.finished());
+    if let Some(body) = unread {
+        discard(body).await;
         res.response_mut()
             .head_mut()
             .set_connection_type(ConnectionType::Close);
     }
+    // A WebSocket upgrade keeps its connection: the session closes itself with 1001.
+    if drain.draining.load(Ordering::SeqCst) && !upgraded {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    let log = RequestLog {
+        method,
+        path,
+        version,
+        status: res.status().as_u16(),
+        bytes: 0,
+        started,
+    };
     Ok(res.map_body(|_, body| Tracked {
         body: BoxBody::new(body),
         _in_flight: in_flight,
+        log,
     }))
 }
 

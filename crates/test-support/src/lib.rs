@@ -190,6 +190,53 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Sends a POST with a `size`-byte body the way Python's urllib and requests do: the
+/// whole body is written before anything is read. Returns the status code and the body
+/// of the answer.
+///
+/// A server that answers early (a 413 from `Content-Length`) and closes without reading
+/// the rest resets the connection, and this fails like those clients do ("broken pipe",
+/// "connection reset"), instead of returning the answer.
+///
+/// # Panics
+/// When the write or the read fails, or takes over 30 s.
+pub async fn post_whole_body_then_read(
+    addr: std::net::SocketAddr,
+    path: &str,
+    content_type: &str,
+    size: usize,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {size}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await?;
+        let chunk = vec![b' '; 64 * 1024];
+        let mut written = 0;
+        while written < size {
+            let n = chunk.len().min(size - written);
+            stream.write_all(&chunk[..n]).await?;
+            written += n;
+        }
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        std::io::Result::Ok(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+        .await
+        .expect("the exchange ends within 30 s")
+        .unwrap_or_else(|e| panic!("writing the whole {size}-byte body, then reading: {e}"));
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line: {head}"));
+    (status, body.to_owned())
+}
+
 /// Runs an interoperability script with `python3` and asserts that it succeeded and
 /// printed `marker` (its last line when every check passed).
 ///

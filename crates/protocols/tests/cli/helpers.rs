@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use model::DatabaseUrl;
@@ -25,11 +25,45 @@ pub struct Served {
     pub grpc: String,
     /// The WebSocket service's own port (8003 in production).
     pub ws: String,
+    /// What it logged, when started with [`Served::start_logging`].
+    log: Arc<Mutex<String>>,
 }
 
 impl Served {
     pub fn start(database: &DatabaseUrl) -> Served {
-        let mut child = protocols()
+        Served::launch(database, false)
+    }
+
+    /// Logs at info level (`RUST_LOG=info`), kept for [`Served::log`].
+    pub fn start_logging(database: &DatabaseUrl) -> Served {
+        Served::launch(database, true)
+    }
+
+    /// The first log line containing `needle`, waiting up to 10 s for it (started with
+    /// [`Served::start_logging`]).
+    ///
+    /// # Panics
+    /// When no such line came, with the log in the message.
+    pub fn log_line(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let log = self.log.lock().unwrap().clone();
+            if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+                return line.to_owned();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "no log line with {needle:?} within 10 s:\n{}",
+            self.log.lock().unwrap()
+        );
+    }
+
+    fn launch(database: &DatabaseUrl, logging: bool) -> Served {
+        let mut command = protocols();
+        if logging {
+            command.env("RUST_LOG", "info").stderr(Stdio::piped());
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--http-addr",
@@ -51,6 +85,17 @@ impl Served {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start protocols serve");
+        let log = Arc::new(Mutex::new(String::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
         // The banner names the real addresses; read it on a thread so a silent server times out.
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -97,6 +142,7 @@ impl Served {
             rest: rest.unwrap(),
             grpc: grpc.unwrap(),
             ws: ws.unwrap(),
+            log,
         }
     }
 

@@ -239,6 +239,24 @@ async fn a_body_over_the_limit_is_a_413(app: TestApp) {
     assert_unchanged_and_alive(&app, 0).await;
 }
 
+/// A client that writes the whole body before it reads (Python's urllib, requests)
+/// still reads the 413 and its JSON: the server discards the unread body first.
+async fn a_client_that_writes_all_16_mb_first_reads_the_413(app: TestApp) {
+    let (status, body) = test_support::post_whole_body_then_read(
+        app.addr,
+        "/api/rest/dummie",
+        "application/json",
+        16 * 1024 * 1024,
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"detail": "Request body is larger than 65536 bytes."})
+    );
+    assert_unchanged_and_alive(&app, 0).await;
+}
+
 async fn a_broken_multipart_body_is_a_400(app: TestApp) {
     let response = app
         .client
@@ -358,6 +376,7 @@ test_support::tests! {
         deeply_nested_json_under_the_limit_is_a_400,
         unsupported_content_type_is_a_415,
         a_body_over_the_limit_is_a_413,
+        a_client_that_writes_all_16_mb_first_reads_the_413,
         a_broken_multipart_body_is_a_400,
         ids_that_are_not_numbers_or_do_not_exist_are_404,
         unknown_routes_are_404_and_wrong_methods_are_405,

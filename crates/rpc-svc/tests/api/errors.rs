@@ -158,6 +158,26 @@ async fn an_unreachable_database_gives_code_4_on_both_envelopes() {
     assert_eq!(health.status(), 503);
 }
 
+/// A client that writes the whole body before it reads (Python's urllib, requests)
+/// still reads the 413 and its envelope: the server discards the unread body first.
+async fn a_client_that_writes_all_16_mb_first_reads_the_413_envelope() {
+    let app = TestApp::sqlite().await;
+    let size = 16 * 1024 * 1024;
+    let (status, text) = test_support::post_whole_body_then_read(
+        app.addr,
+        "/api/rpc/json",
+        "application/json",
+        size,
+    )
+    .await;
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(error_code(&text), -32600);
+    let (status, text) =
+        test_support::post_whole_body_then_read(app.addr, "/api/rpc/xml", "text/xml", size).await;
+    assert_eq!(status, 413, "{text}");
+    assert_eq!(fault_code(&text), Some(-32600));
+}
+
 async fn oversized_deep_and_hostile_bodies_are_refused_cleanly() {
     let app = TestApp::sqlite().await;
     let huge = format!(
@@ -208,5 +228,6 @@ test_support::tests! {
         protocol_errors_have_the_spec_codes_on_both_envelopes,
         domain_errors_have_positive_codes_and_field_messages,
         an_unreachable_database_gives_code_4_on_both_envelopes,
-        oversized_deep_and_hostile_bodies_are_refused_cleanly;
+        oversized_deep_and_hostile_bodies_are_refused_cleanly,
+        a_client_that_writes_all_16_mb_first_reads_the_413_envelope;
 }

@@ -9,6 +9,7 @@ urllib. Any mismatch raises, so the exit status tells the Rust test the result.
 
 import json
 import sys
+import urllib.error
 import urllib.request
 import xmlrpc.client
 
@@ -95,4 +96,17 @@ status, batch = post_json([
 check("json batch results", [r.get("result") for r in batch], ["A", None, None])
 check("json batch error codes", [r.get("error", {}).get("code") for r in batch], [None, 1, -32601])
 check("json parse error", post_json(b'{"jsonrpc": ')[1]["error"]["code"], -32700)
+
+# ---- a 16 MB body: urllib writes all of it before it reads the 413 --------------
+try:
+    post_json(b" " * (16 * 1024 * 1024))
+    raise AssertionError("a 16 MB body was accepted")
+except urllib.error.HTTPError as refused:
+    check("16 MB body status", refused.code, 413)
+    check("16 MB body error code", json.loads(refused.read())["error"]["code"], -32600)
+try:
+    proxy.echo("x" * (16 * 1024 * 1024))
+    raise AssertionError("a 16 MB XML-RPC call was accepted")
+except xmlrpc.client.ProtocolError as refused:
+    check("16 MB XML-RPC call status", refused.errcode, 413)
 print("all interoperability checks passed")
