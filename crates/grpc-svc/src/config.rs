@@ -37,7 +37,8 @@ pub struct GrpcArgs {
     #[arg(
         long = "grpc-addr",
         env = "GRPC_ADDR",
-        default_value = "127.0.0.1:50051"
+        default_value = "127.0.0.1:50051",
+        value_parser = runtime::settings::listen_addr
     )]
     pub addr: SocketAddr,
 

@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck().await;
     }
+    runtime::settings::load_env_file();
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
@@ -22,7 +23,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let store = runtime::open_store(&config.database, &shutdown);
+    let store = match runtime::open_store(&config.database, &shutdown) {
+        Ok(store) => store,
+        Err(error) => {
+            tracing::error!(%error, "cannot use the database");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let app = match startup::build(&settings, store).await {
         Ok(app) => app,

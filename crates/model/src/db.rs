@@ -18,8 +18,10 @@
 //! libpq has no TLS: connect to PostgreSQL over a trusted network or a local socket.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -107,6 +109,177 @@ impl DatabaseUrl {
         let raw = raw.strip_prefix("file:").unwrap_or(raw);
         let raw = raw.split('?').next().unwrap_or(raw);
         Some(PathBuf::from(raw))
+    }
+
+    /// Checks, once at start-up, that this URL can ever work, creating what a first run
+    /// lacks: for an SQLite file, its directory is created and must be writable (SQLite
+    /// writes its `-wal` and `-shm` files beside the database), and the file must be an
+    /// SQLite database or empty (SQLite makes a new one of a missing or empty file).
+    /// A PostgreSQL URL passes: a server that is down may come up, so the service
+    /// listens, answers "unavailable" and waits for it.
+    ///
+    /// Every binary calls this before it listens and exits non-zero on an error, whose
+    /// message names the path and the operating system's reason.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for the first check that fails.
+    pub fn prepare(&self) -> Result<(), ConfigError> {
+        match self.sqlite_file() {
+            Some(file) => file.prepare(),
+            None => Ok(()),
+        }
+    }
+
+    /// The SQLite file this URL opens, if it is one on disk (not `:memory:`).
+    fn sqlite_file(&self) -> Option<SqliteFile> {
+        let path = self.sqlite_path()?;
+        let query = self.expose().split_once('?').map_or("", |(_, q)| q);
+        let mode = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("mode="))
+            .unwrap_or("rwc");
+        if path.as_os_str().is_empty() || path == Path::new(":memory:") || mode == "memory" {
+            return None;
+        }
+        Some(SqliteFile {
+            path,
+            read_only: mode == "ro",
+        })
+    }
+}
+
+/// A database setting that can never work, found at start-up by [`DatabaseUrl::prepare`].
+/// Unlike [`crate::Error::Unavailable`], waiting does not help: the process should stop
+/// and say what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The SQLite file's directory does not exist and cannot be created.
+    #[error(
+        "cannot create the directory {} for the SQLite database {}: {reason}",
+        .path.display(),
+        .database.display()
+    )]
+    CreateDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// The database file.
+        database: PathBuf,
+        /// What the operating system said.
+        reason: io::Error,
+    },
+    /// Nothing can be written in the SQLite file's directory.
+    #[error(
+        "cannot write in the directory {} of the SQLite database {}: {reason}",
+        .path.display(),
+        .database.display()
+    )]
+    DirectoryNotWritable {
+        /// The directory.
+        path: PathBuf,
+        /// The database file.
+        database: PathBuf,
+        /// What the operating system said.
+        reason: io::Error,
+    },
+    /// The SQLite file cannot be opened (or created) for reading and writing.
+    #[error("cannot open the SQLite database {}: {reason}", .path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        reason: io::Error,
+    },
+    /// The file exists but is not an SQLite database.
+    #[error(
+        "{} is not an SQLite database: it is not empty and does not start with the SQLite header",
+        .path.display()
+    )]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// An SQLite database file on disk, as [`DatabaseUrl::prepare`] checks it.
+struct SqliteFile {
+    path: PathBuf,
+    /// `?mode=ro`: nothing is created, and nothing needs to be writable.
+    read_only: bool,
+}
+
+impl SqliteFile {
+    fn prepare(&self) -> Result<(), ConfigError> {
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if !self.read_only {
+            self.prepare_directory(dir)?;
+        }
+        self.check_file()
+    }
+
+    /// Creates the directory (a new checkout has no `./data`) and writes a probe file in it.
+    fn prepare_directory(&self, dir: &Path) -> Result<(), ConfigError> {
+        if let Err(reason) = std::fs::create_dir_all(dir) {
+            // Something that is not a directory stands there: the probe below says what.
+            if reason.kind() != io::ErrorKind::AlreadyExists {
+                return Err(ConfigError::CreateDirectory {
+                    path: dir.to_owned(),
+                    database: self.path.clone(),
+                    reason,
+                });
+            }
+        }
+        let file_name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let probe = dir.join(format!(".{file_name}.{}.probe", std::process::id()));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&probe);
+        match written {
+            Ok(file) => {
+                drop(file);
+                let _ = std::fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(reason) => Err(ConfigError::DirectoryNotWritable {
+                path: dir.to_owned(),
+                database: self.path.clone(),
+                reason,
+            }),
+        }
+    }
+
+    /// Opens the file as SQLite will (creating it unless read-only) and reads its header.
+    fn check_file(&self) -> Result<(), ConfigError> {
+        let open_error = |reason| ConfigError::Open {
+            path: self.path.clone(),
+            reason,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(!self.read_only)
+            .create(!self.read_only)
+            .truncate(false)
+            .open(&self.path)
+            .map_err(open_error)?;
+        let mut header = Vec::with_capacity(SQLITE_HEADER.len());
+        file.by_ref()
+            .take(SQLITE_HEADER.len() as u64)
+            .read_to_end(&mut header)
+            .map_err(open_error)?;
+        if header.is_empty() || header == SQLITE_HEADER {
+            Ok(())
+        } else {
+            Err(ConfigError::NotADatabase {
+                path: self.path.clone(),
+            })
+        }
     }
 }
 
@@ -250,6 +423,7 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 pub struct Manager {
     url: DatabaseUrl,
     statement_timeout: Duration,
+    failures: Arc<ConnectFailures>,
 }
 
 impl Manager {
@@ -259,8 +433,109 @@ impl Manager {
         Manager {
             url,
             statement_timeout,
+            failures: Arc::new(ConnectFailures::new("pool")),
         }
     }
+
+    fn open(&self) -> Result<AnyConnection, r2d2::Error> {
+        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        if let AnyConnection::Postgres(c) = &mut conn {
+            let millis = self.statement_timeout.as_millis();
+            c.batch_execute(&format!("SET statement_timeout = {millis}"))
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
+    }
+}
+
+/// Logs the failed attempts of one connection (the pool's, the change listener's) once
+/// per outage: the first at WARN, the others at DEBUG, and the first success after them
+/// at INFO. The pool retries every few hundred milliseconds while the database is down;
+/// a line for each attempt would bury everything else in the log. The migrations at
+/// start-up log one line per step of their own back-off (see
+/// [`Store::migrate_until_ready`](crate::Store::migrate_until_ready)).
+#[derive(Debug)]
+pub(crate) struct ConnectFailures {
+    /// Which connection, in the log lines.
+    connection: &'static str,
+    outage: Mutex<Option<Outage>>,
+}
+
+#[derive(Debug)]
+struct Outage {
+    since: Instant,
+    attempts: u64,
+    reason: String,
+}
+
+impl ConnectFailures {
+    pub(crate) const fn new(connection: &'static str) -> ConnectFailures {
+        ConnectFailures {
+            connection,
+            outage: Mutex::new(None),
+        }
+    }
+
+    /// One attempt failed.
+    pub(crate) fn failed(&self, error: &dyn fmt::Display) {
+        let reason = one_line(error);
+        let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+        match outage.as_mut() {
+            Some(outage) => {
+                outage.attempts += 1;
+                outage.reason.clone_from(&reason);
+                let attempt = outage.attempts;
+                tracing::debug!(connection = self.connection, attempt, %reason, "database connection failed again");
+            }
+            None => {
+                *outage = Some(Outage {
+                    since: Instant::now(),
+                    attempts: 1,
+                    reason: reason.clone(),
+                });
+                tracing::warn!(
+                    connection = self.connection,
+                    %reason,
+                    "database connection failed; retrying, and logging further failures at debug level until it connects"
+                );
+            }
+        }
+    }
+
+    /// An attempt succeeded: ends the outage, if there was one.
+    pub(crate) fn succeeded(&self) {
+        let ended = self
+            .outage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(outage) = ended {
+            tracing::info!(
+                connection = self.connection,
+                failed_attempts = outage.attempts,
+                down_for = ?outage.since.elapsed(),
+                "database connection is back"
+            );
+        }
+    }
+
+    /// The reason of the last failure, while the outage lasts.
+    pub(crate) fn last_reason(&self) -> Option<String> {
+        self.outage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|o| o.reason.clone())
+    }
+}
+
+/// An error message on one line: libpq's add a hint on a second, indented one.
+pub(crate) fn one_line(error: &dyn fmt::Display) -> String {
+    error
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// SQLite settings applied to every new connection:
@@ -281,7 +556,13 @@ pub fn establish(url: &DatabaseUrl) -> ConnectionResult<AnyConnection> {
                 // A new checkout has no ./data yet; create it instead of failing.
                 let _ = std::fs::create_dir_all(parent);
             }
-            let mut conn = SqliteConnection::establish(url.expose())?;
+            let mut conn = SqliteConnection::establish(url.expose()).map_err(|error| {
+                // SQLite says only "unable to open": find the path and the reason.
+                match url.sqlite_file().map(|file| file.prepare()) {
+                    Some(Err(config)) => ConnectionError::BadConnection(config.to_string()),
+                    _ => ConnectionError::BadConnection(format!("{error} ({url})")),
+                }
+            })?;
             conn.batch_execute(SQLITE_PRAGMAS)
                 .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(AnyConnection::Sqlite(conn))
@@ -294,13 +575,12 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-        if let AnyConnection::Postgres(c) = &mut conn {
-            let millis = self.statement_timeout.as_millis();
-            c.batch_execute(&format!("SET statement_timeout = {millis}"))
-                .map_err(r2d2::Error::QueryError)?;
+        let opened = self.open();
+        match &opened {
+            Ok(_) => self.failures.succeeded(),
+            Err(error) => self.failures.failed(error),
         }
-        Ok(conn)
+        opened
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -319,26 +599,40 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Logs the pool's background connection errors through `tracing` instead of stderr.
+/// Sends the pool's errors to `tracing` at DEBUG instead of r2d2's own `log` at ERROR:
+/// connection attempts report through [`ConnectFailures`] already, once per outage, and a
+/// pooled connection that fails its check is replaced by a new one.
 #[derive(Debug)]
 struct TracingErrorHandler;
 
 impl r2d2::HandleError<r2d2::Error> for TracingErrorHandler {
     fn handle_error(&self, error: r2d2::Error) {
-        tracing::warn!(%error, "database connection failed");
+        tracing::debug!(reason = %one_line(&error), "database pool error");
     }
 }
 
 /// Builds the pool without connecting: a service starts even while its database is
 /// down, answers "unavailable", and recovers by itself when the database returns.
 pub fn pool(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
-    r2d2::Pool::builder()
+    pool_and_failures(url, options).0
+}
+
+/// [`pool`], and the record of its failed connection attempts (for the reason a
+/// timed-out caller reports: see [`crate::error::from_pool`]).
+pub(crate) fn pool_and_failures(
+    url: &DatabaseUrl,
+    options: &PoolOptions,
+) -> (Pool, Arc<ConnectFailures>) {
+    let manager = Manager::new(url.clone(), options.statement_timeout);
+    let failures = manager.failures.clone();
+    let pool = r2d2::Pool::builder()
         .max_size(options.max_size.max(1))
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(true)
         .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(Manager::new(url.clone(), options.statement_timeout))
+        .build_unchecked(manager);
+    (pool, failures)
 }
 
 #[cfg(test)]
@@ -367,6 +661,189 @@ mod tests {
         assert_eq!(sqlite.sqlite_path(), Some(PathBuf::from("/tmp/x.db")));
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    /// A fresh directory under the system's temporary one, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "model-db-{name}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn url(&self, relative: &str) -> DatabaseUrl {
+            DatabaseUrl::parse(self.0.join(relative).to_str().unwrap()).unwrap()
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn prepare_creates_the_missing_directory_and_leaves_no_probe_behind() {
+        let scratch = Scratch::new("create");
+        scratch.url("data/deeper/db.sqlite3").prepare().unwrap();
+        let dir = scratch.0.join("data/deeper");
+        let entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        // Only the (empty) database file, which SQLite takes as a new database.
+        assert_eq!(entries, vec![std::ffi::OsString::from("db.sqlite3")]);
+        // It opens, and a second start finds a real SQLite file there.
+        drop(establish(&scratch.url("data/deeper/db.sqlite3")).unwrap());
+        scratch.url("data/deeper/db.sqlite3").prepare().unwrap();
+    }
+
+    #[test]
+    fn a_directory_that_is_a_regular_file_names_the_path_and_the_reason() {
+        // Tests run as root here, where no permission is ever denied: a regular file
+        // where the directory should be fails for everyone.
+        let scratch = Scratch::new("file-as-dir");
+        std::fs::write(scratch.0.join("plain"), "not a directory").unwrap();
+        let error = scratch.url("plain/db.sqlite3").prepare().unwrap_err();
+        assert!(
+            matches!(error, ConfigError::DirectoryNotWritable { .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&*scratch.0.join("plain").to_string_lossy()),
+            "{message}"
+        );
+        assert!(message.contains("Not a directory"), "{message}");
+
+        let error = scratch.url("plain/sub/db.sqlite3").prepare().unwrap_err();
+        assert!(
+            matches!(error, ConfigError::CreateDirectory { .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&*scratch.0.join("plain/sub").to_string_lossy()),
+            "{message}"
+        );
+        assert!(message.contains("Not a directory"), "{message}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_that_cannot_be_created_names_the_path_and_the_reason() {
+        let url = DatabaseUrl::parse("/proc/no-such-dir/db.sqlite3").unwrap();
+        let message = url.prepare().unwrap_err().to_string();
+        assert!(message.contains("/proc/no-such-dir"), "{message}");
+        assert!(message.contains("No such file or directory"), "{message}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused() {
+        let scratch = Scratch::new("not-a-db");
+        std::fs::write(scratch.0.join("notes.txt"), "dear diary").unwrap();
+        let error = scratch.url("notes.txt").prepare().unwrap_err();
+        assert!(
+            matches!(error, ConfigError::NotADatabase { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&*scratch.0.join("notes.txt").to_string_lossy())
+        );
+        // Shorter than the header is no database either.
+        std::fs::write(scratch.0.join("short"), "SQLite").unwrap();
+        assert!(matches!(
+            scratch.url("short").prepare(),
+            Err(ConfigError::NotADatabase { .. })
+        ));
+        // A directory is not a file SQLite can open.
+        std::fs::create_dir(scratch.0.join("dir.sqlite3")).unwrap();
+        let error = scratch.url("dir.sqlite3").prepare().unwrap_err();
+        assert!(matches!(error, ConfigError::Open { .. }), "{error:?}");
+        assert!(error.to_string().contains("Is a directory"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_file_and_postgres_and_memory_pass() {
+        let scratch = Scratch::new("pass");
+        std::fs::write(scratch.0.join("empty.sqlite3"), "").unwrap();
+        scratch.url("empty.sqlite3").prepare().unwrap();
+        for url in [
+            "postgres://nobody@127.0.0.1:1/nothing",
+            ":memory:",
+            "file::memory:?cache=shared",
+            "file:whatever.db?mode=memory",
+        ] {
+            DatabaseUrl::parse(url).unwrap().prepare().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_read_only_url_creates_nothing() {
+        let scratch = Scratch::new("read-only");
+        let path = scratch.0.join("missing/db.sqlite3");
+        let url = DatabaseUrl::parse(&format!("file:{}?mode=ro", path.display())).unwrap();
+        let error = url.prepare().unwrap_err();
+        assert!(matches!(error, ConfigError::Open { .. }), "{error:?}");
+        assert!(!scratch.0.join("missing").exists());
+    }
+
+    #[test]
+    fn sqlite_open_failures_name_the_path_and_the_reason() {
+        let scratch = Scratch::new("open-failure");
+        std::fs::write(scratch.0.join("plain"), "").unwrap();
+        let Err(error) = establish(&scratch.url("plain/db.sqlite3")) else {
+            panic!("a database under a regular file opened");
+        };
+        let message = error.to_string();
+        assert!(message.contains("plain"), "{message}");
+        assert!(message.contains("Not a directory"), "{message}");
+    }
+
+    #[test]
+    fn a_timed_out_pool_says_why_the_database_is_unreachable() {
+        let url = DatabaseUrl::parse("postgres://nobody@127.0.0.1:1/nothing").unwrap();
+        let options = PoolOptions {
+            connection_timeout: Duration::from_millis(600),
+            ..PoolOptions::default()
+        };
+        let (pool, failures) = pool_and_failures(&url, &options);
+        for _ in 0..2 {
+            let Err(error) = pool.get() else {
+                panic!("port 1 answered");
+            };
+            let error = crate::error::from_pool(error, failures.last_reason());
+            let crate::Error::Unavailable(source) = error else {
+                panic!("not unavailable: {error:?}");
+            };
+            let reason = source.to_string();
+            assert!(reason.contains("port 1"), "{reason}");
+            assert!(!reason.contains('\n'), "{reason}");
+        }
+    }
+
+    #[test]
+    fn connect_failures_keep_the_last_reason_until_a_success() {
+        let failures = ConnectFailures::new("test");
+        assert_eq!(failures.last_reason(), None);
+        failures.failed(&"refused\n\tIs the server running?");
+        failures.failed(&"refused again");
+        assert_eq!(failures.last_reason().as_deref(), Some("refused again"));
+        failures.succeeded();
+        assert_eq!(failures.last_reason(), None);
+        assert_eq!(
+            one_line(&"connection failed: refused\n\tIs the server running?"),
+            "connection failed: refused Is the server running?"
+        );
     }
 
     #[test]

@@ -224,8 +224,8 @@ pub const NOT_NULL: &str = "This field may not be null.";
 pub const NOT_INTEGER: &str = "A valid integer is required.";
 /// Message for a value that is not a boolean.
 pub const NOT_BOOLEAN: &str = "Must be a valid boolean.";
-/// Longest numeric string accepted (longer ones are refused before parsing).
-const MAX_NUMBER_TEXT: usize = 1000;
+/// Longest numeric string accepted, in characters (longer ones are refused before parsing).
+pub const MAX_NUMBER_TEXT: usize = 1000;
 
 impl DummyData {
     /// Validates all four fields; each one is required. Every broken rule is reported,
@@ -354,7 +354,9 @@ pub fn parse_integer(value: &Value) -> Result<i64, String> {
     match value {
         Value::Int(i) => Ok(*i),
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(*f as i64),
-        Value::Text(s) if s.len() > MAX_NUMBER_TEXT => Err("String value too large.".to_owned()),
+        Value::Text(s) if s.chars().nth(MAX_NUMBER_TEXT).is_some() => {
+            Err("String value too large.".to_owned())
+        }
         Value::Text(s) => {
             let s = s.trim();
             // Like the original, "12.000" counts as 12.
@@ -396,18 +398,22 @@ fn parse_choice<T: FromStr<Err = String>>(value: &Value) -> Result<T, String> {
     }
 }
 
+/// The texts read as `true` (after trimming whitespace), as the original API's BooleanField.
+pub const TRUE_TEXTS: [&str; 14] = [
+    "true", "True", "TRUE", "t", "T", "yes", "Yes", "YES", "y", "Y", "on", "On", "ON", "1",
+];
+/// The texts read as `false` (after trimming whitespace).
+pub const FALSE_TEXTS: [&str; 14] = [
+    "false", "False", "FALSE", "f", "F", "no", "No", "NO", "n", "N", "off", "Off", "OFF", "0",
+];
+
 fn parse_bool(value: &Value) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::Int(1) => Ok(true),
         Value::Int(0) => Ok(false),
-        Value::Text(s) => match s.trim() {
-            "true" | "True" | "TRUE" | "t" | "T" | "yes" | "Yes" | "YES" | "y" | "Y" | "on"
-            | "On" | "ON" | "1" => Ok(true),
-            "false" | "False" | "FALSE" | "f" | "F" | "no" | "No" | "NO" | "n" | "N" | "off"
-            | "Off" | "OFF" | "0" => Ok(false),
-            _ => Err(NOT_BOOLEAN.to_owned()),
-        },
+        Value::Text(s) if TRUE_TEXTS.contains(&s.trim()) => Ok(true),
+        Value::Text(s) if FALSE_TEXTS.contains(&s.trim()) => Ok(false),
         _ => Err(NOT_BOOLEAN.to_owned()),
     }
 }

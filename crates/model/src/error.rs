@@ -161,8 +161,19 @@ pub(crate) fn is_transient(message: &str) -> bool {
 }
 
 /// A pool that could not hand out a connection in time means the database is unavailable.
-pub(crate) fn from_pool(err: diesel::r2d2::PoolError) -> Error {
-    Error::Unavailable(err.into())
+///
+/// r2d2 gives the last connection error to only one of the callers that time out
+/// together; the others get a bare "timed out", so `last_failure` (the pool's last
+/// failed attempt, while the database is unreachable) fills in the reason. The message
+/// is kept on one line, for the logs.
+pub(crate) fn from_pool(err: diesel::r2d2::PoolError, last_failure: Option<String>) -> Error {
+    let message = crate::db::one_line(&err);
+    match last_failure {
+        Some(reason) if !message.contains(": ") => {
+            Error::Unavailable(format!("{message}: {reason}").into())
+        }
+        _ => Error::Unavailable(message.into()),
+    }
 }
 
 #[cfg(test)]

@@ -185,16 +185,19 @@ fn listen<T>(
     alive: &Weak<T>,
 ) {
     let mut backoff = Duration::from_millis(100);
+    // One WARN per outage, not one per attempt (see `ConnectFailures`).
+    let failures = crate::db::ConnectFailures::new("change listener");
     while alive.strong_count() > 0 {
         let mut conn = match PgConnection::establish(url.expose()) {
             Ok(conn) => conn,
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?backoff, "change listener cannot connect");
+                failures.failed(&error);
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
             }
         };
+        failures.succeeded();
         if let Err(error) = diesel::sql_query(format!("LISTEN {CHANNEL}"))
             .execute(&mut conn)
             .and_then(|_| diesel::sql_query(format!("LISTEN {ROOM_CHANNEL}")).execute(&mut conn))

@@ -11,7 +11,8 @@
 //!
 //! - [`dummy`]: the record, its enums, and the rules (with the exact messages clients see).
 //! - [`error`]: [`Error`], which each protocol maps to its own wire form in one `match`.
-//! - [`db`]: `DATABASE_URL` parsing, the two-backend connection enum and the pool.
+//! - [`db`]: `DATABASE_URL` parsing, the start-up check of an SQLite path
+//!   ([`DatabaseUrl::prepare`], [`ConfigError`]), the two-backend connection enum and the pool.
 //! - [`store`]: [`Store`], the only async entry point to the database.
 //! - [`events`]: the change feed of committed writes (PostgreSQL LISTEN/NOTIFY, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
@@ -33,7 +34,7 @@ mod migrate;
 pub mod schema;
 pub mod store;
 
-pub use db::{Backend, DatabaseArgs, DatabaseUrl, PoolOptions};
+pub use db::{Backend, ConfigError, DatabaseArgs, DatabaseUrl, PoolOptions};
 pub use dummy::{
     Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
 };

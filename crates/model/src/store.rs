@@ -82,6 +82,8 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
+    /// The pool's failed connection attempts, for the reason an "unavailable" gives.
+    failures: Arc<db::ConnectFailures>,
     backend: Backend,
     url: DatabaseUrl,
     /// Every committed write, for live views. See [`crate::events`].
@@ -99,6 +101,36 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("backend", &self.inner.backend)
             .finish_non_exhaustive()
+    }
+}
+
+/// The waits between the migration attempts of [`Store::migrate_until_ready`]:
+/// 0.5 s, doubling up to 30 s.
+#[derive(Debug)]
+struct MigrationBackoff {
+    attempt: u32,
+    delay: std::time::Duration,
+}
+
+impl MigrationBackoff {
+    const FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// After a failed attempt: its number (from 1) and how long to wait before the next.
+    fn next_step(&mut self) -> (u32, std::time::Duration) {
+        self.attempt += 1;
+        let delay = self.delay;
+        self.delay = (self.delay * 2).min(Self::MAX);
+        (self.attempt, delay)
+    }
+}
+
+impl Default for MigrationBackoff {
+    fn default() -> Self {
+        MigrationBackoff {
+            attempt: 0,
+            delay: Self::FIRST,
+        }
     }
 }
 
@@ -168,9 +200,11 @@ fn now() -> DateTime<Utc> {
 impl Store {
     /// Opens a store on this URL. No connection is made yet: see [`db::pool`].
     pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Store {
+        let (pool, failures) = db::pool_and_failures(url, options);
         Store {
             inner: Arc::new(Inner {
-                pool: db::pool(url, options),
+                pool,
+                failures,
                 backend: url.backend(),
                 url: url.clone(),
                 events: events::channel(),
@@ -292,10 +326,13 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
     {
         let pool = self.inner.pool.clone();
+        let failures = self.inner.failures.clone();
         let span = Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(from_pool)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| from_pool(e, failures.last_reason()))?;
             f(&mut conn)
         })
         .in_current_span()
@@ -315,16 +352,25 @@ impl Store {
     /// (retrying with back-off up to 30 s between attempts). For start-up, so a service
     /// can listen, and answer 503, while its database is still starting.
     ///
+    /// Each failed attempt logs one WARN line with the attempt's number, the delay
+    /// before the next one and the reason; the pool's own attempts in between are
+    /// logged at DEBUG. An attempt waits for a connection up to the pool's timeout.
+    ///
     /// # Errors
     /// Any error other than [`Error::Unavailable`], such as a migration that fails.
     pub async fn migrate_until_ready(&self) -> Result<Vec<String>, Error> {
-        let mut delay = std::time::Duration::from_millis(500);
+        let mut backoff = MigrationBackoff::default();
         loop {
             match self.migrate().await {
                 Err(Error::Unavailable(source)) => {
-                    tracing::warn!(error = %source, retry_in = ?delay, "database not ready for migrations");
+                    let (attempt, delay) = backoff.next_step();
+                    tracing::warn!(
+                        attempt,
+                        retry_in = ?delay,
+                        reason = %db::one_line(&source),
+                        "database not ready for migrations"
+                    );
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
                 }
                 other => return other,
             }
@@ -577,4 +623,32 @@ fn copy_rows(c: &mut PgConnection, rows: &[NewDummy], at: DateTime<Utc>) -> Quer
         )
         .with_format(CopyFormat::Csv)
         .execute(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::MigrationBackoff;
+
+    #[test]
+    fn migration_backoff_doubles_from_half_a_second_up_to_thirty() {
+        let mut backoff = MigrationBackoff::default();
+        let steps: Vec<(u32, Duration)> = (0..9).map(|_| backoff.next_step()).collect();
+        let secs = |s: f64| Duration::from_secs_f64(s);
+        assert_eq!(
+            steps,
+            vec![
+                (1, secs(0.5)),
+                (2, secs(1.0)),
+                (3, secs(2.0)),
+                (4, secs(4.0)),
+                (5, secs(8.0)),
+                (6, secs(16.0)),
+                (7, secs(30.0)),
+                (8, secs(30.0)),
+                (9, secs(30.0)),
+            ]
+        );
+    }
 }

@@ -39,15 +39,30 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Where the REST service listens on its own.
-    #[arg(long, env = "REST_ADDR", default_value = "127.0.0.1:8001")]
+    #[arg(
+        long,
+        env = "REST_ADDR",
+        default_value = "127.0.0.1:8001",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub rest_addr: SocketAddr,
 
     /// Where the JSON-RPC/XML-RPC service listens on its own.
-    #[arg(long, env = "RPC_ADDR", default_value = "127.0.0.1:8002")]
+    #[arg(
+        long,
+        env = "RPC_ADDR",
+        default_value = "127.0.0.1:8002",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub rpc_addr: SocketAddr,
 
     /// Where every HTTP route is served together, under the gateway's paths.
-    #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "HTTP_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub http_addr: SocketAddr,
 
     /// Largest REST request body, in bytes; larger ones get 413.
@@ -63,7 +78,12 @@ pub struct ServeArgs {
     pub workers: usize,
 
     /// Where the WebSocket service listens on its own.
-    #[arg(long, env = "WS_ADDR", default_value = "127.0.0.1:8003")]
+    #[arg(
+        long,
+        env = "WS_ADDR",
+        default_value = "127.0.0.1:8003",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub ws_addr: SocketAddr,
 
     #[command(flatten)]

@@ -10,6 +10,7 @@
 //! lists them with their variables.
 
 mod cli;
+mod grpc_web;
 mod seed;
 mod serve;
 
@@ -19,6 +20,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    runtime::settings::load_env_file();
     let cli = cli::Cli::parse();
     runtime::init_tracing(cli.runtime());
     let result = match cli.command {
@@ -36,6 +38,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(args: cli::MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+    args.database.database_url.prepare()?;
     let store = model::Store::open(&args.database.database_url, &args.database.pool_options());
     let applied = store.migrate().await.map_err(error_chain)?;
     if applied.is_empty() {

@@ -29,6 +29,7 @@ pub fn random_dummy(rng: &mut fastrand::Rng) -> NewDummy {
 }
 
 pub async fn run(args: SeedArgs) -> Result<(), Box<dyn std::error::Error>> {
+    args.database.database_url.prepare()?;
     let store = Store::open(&args.database.database_url, &args.database.pool_options());
     store.migrate().await.map_err(error_chain)?;
     let batch = args.batch.max(1);

@@ -43,9 +43,9 @@ use crate::proxy::Proxy;
 use crate::report::{Row, mib};
 
 /// `DB_TIMEOUT_SECS` given to the services: how long a request waits for a connection.
-const DB_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DB_TIMEOUT: Duration = Duration::from_secs(2);
 /// What a call may take on top of that before it counts as hanging.
-const MARGIN: Duration = Duration::from_secs(3);
+pub(crate) const MARGIN: Duration = Duration::from_secs(3);
 /// How long recovery may take before it counts as failed.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -152,7 +152,7 @@ async fn pool_exhausted(suite: &Suite) -> Vec<Row> {
 }
 
 /// The host and port of a `postgres://` URL.
-fn server_addr(url: &str) -> Option<SocketAddr> {
+pub(crate) fn server_addr(url: &str) -> Option<SocketAddr> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
     let host_port = authority.rsplit('@').next()?;
@@ -165,7 +165,7 @@ fn server_addr(url: &str) -> Option<SocketAddr> {
 }
 
 /// The same URL with its host and port replaced.
-fn through(url: &str, addr: SocketAddr) -> String {
+pub(crate) fn through(url: &str, addr: SocketAddr) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (authority, tail) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
@@ -240,7 +240,7 @@ async fn start_stack(
 }
 
 /// The "unavailable" answer each protocol documents.
-fn is_unavailable(proto: Proto, failure: &Failure) -> bool {
+pub(crate) fn is_unavailable(proto: Proto, failure: &Failure) -> bool {
     let want = match proto {
         Proto::Rest => "HTTP 503",
         Proto::JsonRpc => "JSON-RPC error 4",
@@ -583,7 +583,7 @@ fn fields_of(f: Fields) -> model::DummyFields {
 }
 
 /// Polls `probe` every 100 ms until it holds; the time it took, or `None` after the limit.
-async fn until_ok<F, Fut>(mut probe: F) -> Option<Duration>
+pub(crate) async fn until_ok<F, Fut>(mut probe: F) -> Option<Duration>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -600,7 +600,7 @@ where
 
 /// Reads a WebSocket in the background (so pings are answered while the suite does
 /// other things) and passes on each text frame, then a last line saying how it ended.
-fn read_feed<S>(mut socket: S) -> mpsc::UnboundedReceiver<String>
+pub(crate) fn read_feed<S>(mut socket: S) -> mpsc::UnboundedReceiver<String>
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
         + Unpin
@@ -633,7 +633,7 @@ where
 }
 
 /// Waits for a text frame that contains `needle`.
-async fn wait_for_text(
+pub(crate) async fn wait_for_text(
     feed: &mut mpsc::UnboundedReceiver<String>,
     needle: &str,
     limit: Duration,

@@ -1,4 +1,5 @@
-//! The services under test, each as its own process: the same binaries a container runs.
+//! The services under test, each as its own process: the same binaries a container runs,
+//! and `protocols serve`, all four in one process.
 //!
 //! Every process logs (at `warn`) to its own file, so the suite can count panics
 //! afterwards; it is killed when its [`Service`] is dropped, however the scenario ends.
@@ -7,6 +8,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::clients::Proto;
 
 /// Which binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +22,17 @@ pub enum Kind {
     Grpc,
     /// ws-svc
     Ws,
+    /// `protocols serve`: the four services in one process, every HTTP route on one
+    /// port ([`Service::addr`]) and gRPC on another.
+    Serve,
 }
 
 impl Kind {
-    /// All four, in the order the tables list them.
+    /// The four service binaries, in the order the tables list them.
     pub const ALL: [Kind; 4] = [Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Ws];
+
+    /// The four service binaries and `protocols serve`.
+    pub const EVERY: [Kind; 5] = [Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Ws, Kind::Serve];
 
     /// The binary's name.
     pub fn binary(self) -> &'static str {
@@ -32,17 +41,53 @@ impl Kind {
             Kind::Rpc => "rpc-svc",
             Kind::Grpc => "grpc-svc",
             Kind::Ws => "ws-svc",
+            Kind::Serve => "protocols",
         }
     }
 
-    /// The environment variable that sets the listening address.
-    fn addr_env(self) -> &'static str {
+    /// The name in tables and log files: the binary's, or `protocols serve`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Serve => "protocols serve",
+            other => other.binary(),
+        }
+    }
+
+    /// The binary, with the subcommand `protocols` needs.
+    pub fn command(self) -> Command {
+        let mut command = Command::new(binary_path(self.binary()));
+        if self == Kind::Serve {
+            command.arg("serve");
+        }
+        command
+    }
+
+    /// The environment variable that sets the (main) listening address: for
+    /// `protocols serve`, the port with every HTTP route.
+    pub fn addr_env(self) -> &'static str {
         match self {
             Kind::Rest => "REST_ADDR",
             Kind::Rpc => "RPC_ADDR",
             Kind::Grpc => "GRPC_ADDR",
             Kind::Ws => "WS_ADDR",
+            Kind::Serve => "HTTP_ADDR",
         }
+    }
+
+    /// The protocols whose Dummy calls this binary answers.
+    pub fn protos(self) -> &'static [Proto] {
+        match self {
+            Kind::Rest => &[Proto::Rest],
+            Kind::Rpc => &[Proto::JsonRpc, Proto::XmlRpc],
+            Kind::Grpc => &[Proto::Grpc],
+            Kind::Ws => &[],
+            Kind::Serve => &Proto::ALL,
+        }
+    }
+
+    /// Whether it serves the WebSocket routes (`/api/ws/…`).
+    pub fn serves_websockets(self) -> bool {
+        matches!(self, Kind::Ws | Kind::Serve)
     }
 }
 
@@ -60,7 +105,17 @@ pub fn binary_path(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut build = Command::new(cargo);
         build.args([
-            "build", "-p", "rest-svc", "-p", "rpc-svc", "-p", "grpc-svc", "-p", "ws-svc",
+            "build",
+            "-p",
+            "rest-svc",
+            "-p",
+            "rpc-svc",
+            "-p",
+            "grpc-svc",
+            "-p",
+            "ws-svc",
+            "-p",
+            "protocols",
         ]);
         if dir.ends_with("release") {
             build.arg("--release");
@@ -83,8 +138,10 @@ pub fn free_port() -> u16 {
 pub struct Service {
     /// Which binary.
     pub kind: Kind,
-    /// Where it listens.
+    /// Where it listens (`protocols serve`: the port with every HTTP route).
     pub addr: SocketAddr,
+    /// Where `protocols serve` answers gRPC; the same as `addr` for the other kinds.
+    pub grpc_addr: SocketAddr,
     child: Child,
     log: PathBuf,
     exited: Option<ExitStatus>,
@@ -124,18 +181,32 @@ impl Service {
 
     fn spawn(launch: &Launch<'_>, soft_open_files: Option<u64>) -> std::io::Result<Service> {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let grpc_addr = match launch.kind {
+            Kind::Serve => ([127, 0, 0, 1], free_port()).into(),
+            _ => addr,
+        };
         let log = launch.log_dir.join(format!("{}.log", launch.name));
         let file = std::fs::File::create(&log)?;
         let binary = binary_path(launch.kind.binary());
         let mut command = match soft_open_files {
             Some(soft) => {
                 let mut sh = Command::new("sh");
-                sh.args(["-c", &format!("ulimit -Sn {soft} && exec \"$0\"")])
+                sh.args(["-c", &format!("ulimit -Sn {soft} && exec \"$0\" \"$@\"")])
                     .arg(&binary);
                 sh
             }
             None => Command::new(&binary),
         };
+        if launch.kind == Kind::Serve {
+            command.arg("serve");
+            // Its other ports: each service's own, which the suite does not use.
+            for var in ["REST_ADDR", "RPC_ADDR", "WS_ADDR"] {
+                command.env(var, "127.0.0.1:0");
+            }
+            command
+                .env("GRPC_ADDR", grpc_addr.to_string())
+                .env("HTTP_WORKERS", "2");
+        }
         command
             .env(launch.kind.addr_env(), addr.to_string())
             .env("DATABASE_URL", launch.database)
@@ -153,6 +224,7 @@ impl Service {
         Ok(Service {
             kind: launch.kind,
             addr,
+            grpc_addr,
             child,
             log,
             exited: None,
@@ -162,6 +234,14 @@ impl Service {
     /// `http://127.0.0.1:port`
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Where this process answers `proto`'s Dummy calls.
+    pub fn addr_for(&self, proto: Proto) -> SocketAddr {
+        match proto {
+            Proto::Grpc => self.grpc_addr,
+            _ => self.addr,
+        }
     }
 
     /// The process id.
@@ -184,7 +264,7 @@ impl Service {
             if let Some(status) = self.try_exit() {
                 return Err(format!(
                     "{} exited with {status} before it was healthy: {}",
-                    self.kind.binary(),
+                    self.kind.name(),
                     self.log_tail()
                 ));
             }
@@ -203,7 +283,33 @@ impl Service {
         }
         Err(format!(
             "{} was not healthy after {timeout:?}: {}",
-            self.kind.binary(),
+            self.kind.name(),
+            self.log_tail()
+        ))
+    }
+
+    /// Waits until its port accepts connections (nothing is sent): how long that took.
+    ///
+    /// # Errors
+    /// When it does not within `timeout`, or the process exits.
+    pub async fn wait_listening(&mut self, timeout: Duration) -> Result<Duration, String> {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(status) = self.try_exit() {
+                return Err(format!(
+                    "{} exited with {status} before it listened: {}",
+                    self.kind.name(),
+                    self.log_tail()
+                ));
+            }
+            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                return Ok(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!(
+            "{} did not listen within {timeout:?}: {}",
+            self.kind.name(),
             self.log_tail()
         ))
     }
@@ -264,6 +370,14 @@ impl Service {
     /// How many panics the log records (a panic prints "panicked at").
     pub fn panics(&self) -> usize {
         self.log_text().matches("panicked at").count()
+    }
+
+    /// How many WARN lines the log holds so far.
+    pub fn warn_lines(&self) -> usize {
+        self.log_text()
+            .lines()
+            .filter(|l| l.contains(" WARN "))
+            .count()
     }
 
     /// The last lines of the log, for error messages.

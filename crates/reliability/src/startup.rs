@@ -5,9 +5,15 @@
 //!   an advisory lock makes them take turns, so the schema is applied exactly once
 //!   (one process logs the versions it applied, the others an empty list) and all
 //!   four become healthy, each with its open-file limit raised to the hard limit.
-//! - **Bad settings:** a `DATABASE_URL` of an unknown kind, a setting with a value
-//!   that does not parse, a port that is already taken. Each must end the process
-//!   with a non-zero code and a short message on stderr, never a panic or a backtrace.
+//! - **Database down at start** ([`crate::down_at_start`]): each service binary and
+//!   `protocols serve` listen at once, answer "unavailable", log one WARN line per
+//!   back-off step, stop on SIGTERM, and recover when the database comes.
+//! - **Bad settings:** a `DATABASE_URL` of an unknown kind, an SQLite file that can
+//!   never work (under a regular file, or a file that is not a database), a setting with
+//!   a value that does not parse, a port that is already taken; for each service binary
+//!   and `protocols serve`. Each must end the process at once with a non-zero code and a
+//!   short message on stderr (naming the path and the reason, for the SQLite files),
+//!   never a panic or a backtrace.
 
 use std::net::TcpListener;
 use std::process::Stdio;
@@ -17,12 +23,13 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::future::join_all;
 
 use crate::Suite;
-use crate::procs::{Kind, Launch, Service, binary_path};
+use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
 
-/// Runs both halves.
+/// Runs the three parts.
 pub async fn run(suite: &Suite) -> Vec<Row> {
     let mut rows = vec![four_at_once(suite).await];
+    rows.extend(crate::down_at_start::run(suite).await);
     rows.extend(bad_settings().await);
     rows
 }
@@ -141,6 +148,8 @@ struct BadCase {
     kind: Kind,
     what: &'static str,
     env: Vec<(&'static str, String)>,
+    /// What stderr must say (besides being short).
+    says: Vec<String>,
 }
 
 async fn bad_settings() -> Vec<Row> {
@@ -150,49 +159,72 @@ async fn bad_settings() -> Vec<Row> {
     let sqlite = tempfile::tempdir().expect("a temporary directory");
     let sqlite_url = sqlite.path().join("config.sqlite3");
     let sqlite_url = sqlite_url.to_str().expect("UTF-8").to_owned();
+    // Root may write anywhere, so no chmod: a regular file where the directory should
+    // be, and a file that is not a database, fail for everyone.
+    let plain = sqlite.path().join("plain.txt");
+    std::fs::write(&plain, "not a directory, not a database").expect("write a file");
+    let plain = plain.to_str().expect("UTF-8").to_owned();
+    let under_plain = format!("{plain}/db.sqlite3");
 
     let mut cases = Vec::new();
-    for kind in Kind::ALL {
-        let (addr_env, number_env) = match kind {
-            Kind::Rest => ("REST_ADDR", "REST_BODY_LIMIT_BYTES"),
-            Kind::Rpc => ("RPC_ADDR", "RPC_BODY_LIMIT_BYTES"),
-            Kind::Grpc => ("GRPC_ADDR", "GRPC_MAX_MESSAGE_BYTES"),
-            Kind::Ws => ("WS_ADDR", "WS_MAX_FRAME_BYTES"),
+    for kind in Kind::EVERY {
+        let number_env = match kind {
+            Kind::Rest | Kind::Serve => "REST_BODY_LIMIT_BYTES",
+            Kind::Rpc => "RPC_BODY_LIMIT_BYTES",
+            Kind::Grpc => "GRPC_MAX_MESSAGE_BYTES",
+            Kind::Ws => "WS_MAX_FRAME_BYTES",
         };
-        cases.push(BadCase {
+        let addr_env = kind.addr_env();
+        let case = |what, env: Vec<(&'static str, String)>, says: Vec<String>| BadCase {
             kind,
-            what: "DATABASE_URL of an unknown kind",
-            env: vec![("DATABASE_URL", "mysql://root@127.0.0.1/protocols".into())],
-        });
-        cases.push(BadCase {
-            kind,
-            what: "a number setting that is not a number",
-            env: vec![(number_env, "lots".into())],
-        });
-        cases.push(BadCase {
-            kind,
-            what: "LOG_FORMAT that is not pretty or json",
-            env: vec![("LOG_FORMAT", "yaml".into())],
-        });
-        cases.push(BadCase {
-            kind,
-            what: "an address that is not host:port",
-            env: vec![(addr_env, "localhost".into())],
-        });
-        cases.push(BadCase {
-            kind,
-            what: "a port already in use",
-            env: vec![(addr_env, taken_addr.clone())],
-        });
+            what,
+            env,
+            says,
+        };
+        cases.push(case(
+            "DATABASE_URL of an unknown kind",
+            vec![("DATABASE_URL", "mysql://root@127.0.0.1/protocols".into())],
+            vec![],
+        ));
+        cases.push(case(
+            "an SQLite file under a regular file",
+            vec![("DATABASE_URL", under_plain.clone())],
+            vec![plain.clone(), "Not a directory".into()],
+        ));
+        cases.push(case(
+            "a file that is not an SQLite database",
+            vec![("DATABASE_URL", plain.clone())],
+            vec![plain.clone(), "not an SQLite database".into()],
+        ));
+        cases.push(case(
+            "a number setting that is not a number",
+            vec![(number_env, "lots".into())],
+            vec![],
+        ));
+        cases.push(case(
+            "LOG_FORMAT that is not pretty or json",
+            vec![("LOG_FORMAT", "yaml".into())],
+            vec![],
+        ));
+        cases.push(case(
+            "an address that is not host:port",
+            vec![(addr_env, "localhost".into())],
+            vec![],
+        ));
+        cases.push(case(
+            "a port already in use",
+            vec![(addr_env, taken_addr.clone())],
+            vec![],
+        ));
     }
 
-    let mut rows: Vec<Row> = Kind::ALL
+    let mut rows: Vec<Row> = Kind::EVERY
         .iter()
-        .map(|k| Row::new("bad settings", k.binary()))
+        .map(|k| Row::new("bad settings", k.name()))
         .collect();
     let results = join_all(cases.iter().map(|case| run_bad(case, &sqlite_url))).await;
     for (case, result) in cases.iter().zip(results) {
-        let row = &mut rows[Kind::ALL
+        let row = &mut rows[Kind::EVERY
             .iter()
             .position(|k| *k == case.kind)
             .expect("a kind")];
@@ -207,7 +239,8 @@ async fn bad_settings() -> Vec<Row> {
                     code.is_some_and(|c| c != 0)
                         && !panicked
                         && !lines.is_empty()
-                        && lines.len() <= 3,
+                        && lines.len() <= 3
+                        && case.says.iter().all(|s| stderr.contains(s.as_str())),
                     || {
                         format!(
                             "{}: exit {code:?} after {took:?}, stderr: {stderr:.400}",
@@ -220,9 +253,9 @@ async fn bad_settings() -> Vec<Row> {
         }
     }
     for row in &mut rows {
-        row.note =
-            "unknown database kind, unparsable number, bad LOG_FORMAT, bad address, port in use"
-                .to_owned();
+        row.note = "unknown database kind, SQLite path under a file, not an SQLite file, \
+             unparsable number, bad LOG_FORMAT, bad address, port in use"
+            .to_owned();
     }
     drop(taken);
     rows
@@ -233,7 +266,7 @@ async fn run_bad(
     case: &BadCase,
     sqlite_url: &str,
 ) -> Result<(Option<i32>, String, Duration), String> {
-    let mut command = tokio::process::Command::new(binary_path(case.kind.binary()));
+    let mut command = tokio::process::Command::from(case.kind.command());
     command
         .env("DATABASE_URL", sqlite_url)
         .env("RUST_LOG", "warn")
@@ -242,7 +275,7 @@ async fn run_bad(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // Every service on a free port unless the case says otherwise.
-    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR"] {
+    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
         command.env(var, "127.0.0.1:0");
     }
     for (key, value) in &case.env {

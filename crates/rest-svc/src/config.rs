@@ -14,7 +14,12 @@ use runtime::RuntimeArgs;
 )]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "REST_ADDR", default_value = "127.0.0.1:8001")]
+    #[arg(
+        long,
+        env = "REST_ADDR",
+        default_value = "127.0.0.1:8001",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub addr: SocketAddr,
 
     /// Largest request body accepted, in bytes; larger ones get 413.

@@ -10,10 +10,17 @@ async fn main() -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return runtime::http::healthcheck("REST_ADDR", 8001);
     }
+    runtime::settings::load_env_file();
     let config = Config::parse();
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
-    let store = runtime::open_store(&config.database, &shutdown);
+    let store = match runtime::open_store(&config.database, &shutdown) {
+        Ok(store) => store,
+        Err(error) => {
+            tracing::error!(%error, "cannot use the database");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let settings = ServerSettings {
         addr: config.addr,
         workers: config.workers,

@@ -18,9 +18,12 @@
 //! POST), closing at once would leave the rest of the body unread, and a socket closed
 //! with unread data sends a TCP reset. A client that writes the whole body before it
 //! reads (Python's urllib, requests) then sees `BrokenPipeError` or "connection reset",
-//! never the answer. So, as nginx's lingering close does, the server first reads and
-//! discards what is left, up to [`LINGER_BYTES`] and [`LINGER_TIME`], then sends the
-//! answer with `Connection: close`.
+//! never the answer. So, as nginx's lingering close does, the server sends the answer
+//! with `Connection: close`, then keeps reading and discarding what the client still
+//! sends, until the client closes or [`LINGER_TIME`] has passed, and only then closes.
+//! actix-http does this itself ("linger") for as long as `client_disconnect_timeout`,
+//! which is set to [`LINGER_TIME`] here (actix's default, 1 s, is too short for a slow
+//! uploader).
 //!
 //! Why count answers here rather than rely on actix-server's graceful stop alone: its
 //! stop tells the accept thread to stop before it tells the workers, and a worker that
@@ -29,23 +32,19 @@
 //! two). Each answer's body carries a guard that counts it until the body is finished or
 //! dropped, so by the time actix stops nothing is in flight.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::dev::{Payload, Server, ServiceRequest, ServiceResponse};
-use actix_web::error::PayloadError;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::Bytes;
 use actix_web::{App, HttpServer, web};
-use futures_util::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
@@ -182,6 +181,7 @@ impl HttpApp {
                 .configure(configure.clone())
         })
         .disable_signals()
+        .client_disconnect_timeout(LINGER_TIME)
         .shutdown_timeout(settings.shutdown_grace.as_secs());
         if settings.workers > 0 {
             server = server.workers(settings.workers);
@@ -280,64 +280,15 @@ pub fn declared_length(req: &actix_web::HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse::<usize>().ok())
 }
 
-/// The most of an unread request body the server reads and discards before answering.
-pub const LINGER_BYTES: usize = 64 * 1024 * 1024;
-/// The longest the server spends reading and discarding an unread request body.
+/// How long the server keeps reading (and discarding) a request body it answered
+/// without reading, before it closes the connection (see the module docs).
 pub const LINGER_TIME: Duration = Duration::from_secs(5);
 
-/// The request body, shared between the handler (which reads what it wants) and the
-/// middleware (which discards the rest once the handler has answered).
-#[derive(Clone)]
-struct SharedPayload(Rc<RefCell<(Payload, bool)>>);
-
-impl SharedPayload {
-    /// Whether the body was read to its end.
-    fn finished(&self) -> bool {
-        self.0.borrow().1
-    }
-}
-
-impl Stream for SharedPayload {
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut state = self.0.borrow_mut();
-        let next = Pin::new(&mut state.0).poll_next(cx);
-        if matches!(next, Poll::Ready(None | Some(Err(_)))) {
-            state.1 = true;
-        }
-        next
-    }
-}
-
-/// Whether the request announces a body (`Content-Length` above 0, or chunked).
-fn has_body(req: &ServiceRequest) -> bool {
-    declared_length(req.request()).is_some_and(|n| n > 0)
-        || req
-            .headers()
-            .contains_key(actix_web::http::header::TRANSFER_ENCODING)
-}
-
-/// Reads and discards what is left of `body`, up to [`LINGER_BYTES`] and [`LINGER_TIME`].
-async fn discard(mut body: SharedPayload) {
-    let _ = tokio::time::timeout(LINGER_TIME, async {
-        let mut read = 0;
-        while read < LINGER_BYTES {
-            match body.next().await {
-                Some(Ok(chunk)) => read += chunk.len(),
-                Some(Err(_)) | None => break,
-            }
-        }
-    })
-    .await;
-}
-
-/// Counts every answer until its body is finished, discards what the handler left of
-/// the request body before answering (see the module docs), and marks answers
+/// Counts every answer until its body is finished, and marks answers
 /// `Connection: close` once the server is draining.
 async fn track(
     drain: Drain,
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<Tracked>, actix_web::Error> {
     let in_flight = drain.track();
@@ -347,23 +298,8 @@ async fn track(
         req.uri().to_string(),
         req.version(),
     );
-    let body = has_body(&req).then(|| {
-        let payload = std::mem::replace(req.parts_mut().1, Payload::None);
-        let shared = SharedPayload(Rc::new(RefCell::new((payload, false))));
-        req.set_payload(Payload::Stream {
-            payload: Box::pin(shared.clone()),
-        });
-        shared
-    });
     let mut res = next.call(req).await?;
     let upgraded = res.status() == StatusCode::SWITCHING_PROTOCOLS;
-    let unread = body.filter(|body| !upgraded && !body.finished());
-    if let Some(body) = unread {
-        discard(body).await;
-        res.response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
     // A WebSocket upgrade keeps its connection: the session closes itself with 1001.
     if drain.draining.load(Ordering::SeqCst) && !upgraded {
         res.response_mut()

@@ -8,6 +8,7 @@
 pub mod health;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod settings;
 
 use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener};
@@ -145,13 +146,22 @@ pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Opens the store a service's settings name, and applies migrations in the background
 /// once the database answers (so the service can listen, and answer 503, meanwhile).
+///
+/// # Errors
+/// A setting that can never work, such as an SQLite file in a directory that cannot be
+/// written ([`model::DatabaseUrl::prepare`]): the binary reports it and exits before
+/// it listens.
 #[cfg(feature = "db")]
-pub fn open_store(database: &model::DatabaseArgs, shutdown: &CancellationToken) -> model::Store {
+pub fn open_store(
+    database: &model::DatabaseArgs,
+    shutdown: &CancellationToken,
+) -> Result<model::Store, model::ConfigError> {
     tracing::info!(database = %database.database_url, "opening database");
+    database.database_url.prepare()?;
     let store = model::Store::open(&database.database_url, &database.pool_options());
     // The handle is not needed: the service answers "unavailable" until the schema is there.
     drop(spawn_migrations(store.clone(), shutdown.clone()));
-    store
+    Ok(store)
 }
 
 #[cfg(feature = "db")]
@@ -159,6 +169,11 @@ pub fn open_store(database: &model::DatabaseArgs, shutdown: &CancellationToken) 
 /// listens (and answers 503) while its database is still starting. A migration that
 /// fails for any other reason stops the process through `shutdown`. The handle ends
 /// when the schema is up to date (or the migrations failed).
+///
+/// While the database is down the log gets one WARN line per step of the back-off
+/// (0.5 s doubling up to 30 s, after each attempt's wait for a connection), with the
+/// attempt's number, the next delay and the reason; see
+/// [`model::Store::migrate_until_ready`].
 pub fn spawn_migrations(
     store: model::Store,
     shutdown: CancellationToken,

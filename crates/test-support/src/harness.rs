@@ -110,9 +110,12 @@ fn announce(reason: &str) {
 }
 
 /// A synchronous test.
-pub fn sync(module_path: &str, test: &str, body: fn()) -> Trial {
+pub fn sync<F>(module_path: &str, test: &str, body: F) -> Trial
+where
+    F: Fn() + Send + Sync + 'static,
+{
     Trial::test(name(module_path, test), move |context| {
-        verdict(&context, catch_unwind(body))
+        verdict(&context, catch_unwind(AssertUnwindSafe(&body)))
     })
 }
 
@@ -143,13 +146,16 @@ where
 /// - `tokio: c, d;` async functions, each on its own runtime;
 /// - `backends(run): e, f;` async bodies run twice, as `sqlite::e` and `postgres::e`,
 ///   through `run(Backend, body)`, which starts what the test needs on a fresh
-///   database of that backend and hands it to the body.
+///   database of that backend and hands it to the body;
+/// - `sync_backends: g, h;` plain functions of the [`Backend`](crate::Backend), run
+///   twice in the same way (for tests that drive processes and block).
 #[macro_export]
 macro_rules! tests {
     (
         $(sync: $($sync:ident),+ $(,)?;)?
         $(tokio: $($tokio:ident),+ $(,)?;)?
         $(backends($run:path): $($both:ident),+ $(,)?;)?
+        $(sync_backends: $($sync_both:ident),+ $(,)?;)?
     ) => {
         /// The tests of this module, for the binary's harness.
         pub fn trials() -> ::std::vec::Vec<$crate::harness::Trial> {
@@ -171,6 +177,18 @@ macro_rules! tests {
                     module_path!(),
                     concat!("postgres::", stringify!($both)),
                     || $run($crate::Backend::Postgres, $both),
+                ));
+            )+)?
+            $($(
+                trials.push($crate::harness::sync(
+                    module_path!(),
+                    concat!("sqlite::", stringify!($sync_both)),
+                    || $sync_both($crate::Backend::Sqlite),
+                ));
+                trials.push($crate::harness::sync(
+                    module_path!(),
+                    concat!("postgres::", stringify!($sync_both)),
+                    || $sync_both($crate::Backend::Postgres),
                 ));
             )+)?
             trials

@@ -220,8 +220,31 @@ pub async fn post_whole_body_then_read(
             stream.write_all(&chunk[..n]).await?;
             written += n;
         }
+        // Read the head, then as many bytes as its Content-Length says, as clients do
+        // (the server may keep the connection open a while to discard the rest).
         let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await?;
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(usize::MAX);
+                if body.len() >= length {
+                    break;
+                }
+            }
+        }
         std::io::Result::Ok(String::from_utf8_lossy(&answer).into_owned())
     };
     let answer = tokio::time::timeout(std::time::Duration::from_secs(30), exchange)

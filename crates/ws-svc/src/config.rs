@@ -18,7 +18,12 @@ use crate::origin::AllowedOrigins;
 )]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "WS_ADDR", default_value = "127.0.0.1:8003")]
+    #[arg(
+        long,
+        env = "WS_ADDR",
+        default_value = "127.0.0.1:8003",
+        value_parser = runtime::settings::listen_addr
+    )]
     pub addr: SocketAddr,
 
     /// HTTP worker threads (0: one per CPU core).

@@ -6,18 +6,24 @@ mod helpers;
 
 mod browser;
 mod capture;
+mod config_errors;
+mod database_down;
 mod gateway;
 mod seed;
 mod serve;
+mod settings;
 mod walkthrough;
 
 fn main() {
     test_support::harness::main([
         browser::trials(),
         capture::trials(),
+        config_errors::trials(),
+        database_down::trials(),
         gateway::trials(),
         seed::trials(),
         serve::trials(),
+        settings::trials(),
         walkthrough::trials(),
     ])
 }

@@ -51,14 +51,9 @@ fn seed_reports_a_bad_database_url_and_fails() {
     assert!(stderr.contains("unknown scheme"), "{stderr}");
 }
 
-/// Runs a test body that takes the backend (the harness's `backends` section).
-async fn run(backend: Backend, body: fn(Backend)) {
-    body(backend);
-}
-
 test_support::tests! {
     sync: seed_reports_a_bad_database_url_and_fails;
-    backends(run):
+    sync_backends:
         seed_writes_n_pre_seeded_rows_in_the_original_ranges,
         migrate_is_idempotent;
 }

@@ -72,6 +72,7 @@ pub(super) async fn limits(suite: &Suite) -> Vec<Row> {
                         chat_message_refused(&mut row, service.addr).await;
                     }
                     Kind::Grpc => grpc_message_refused(&mut row, &service).await,
+                    Kind::Serve => row.fail("protocols serve is not in this scenario".to_owned()),
                 }
                 finish(&mut row, &mut service);
             }

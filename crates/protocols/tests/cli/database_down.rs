@@ -1,0 +1,144 @@
+//! With its PostgreSQL down, a process logs one WARN line per step of the migrations'
+//! back-off, not one per connection attempt of its pool (which used to give a line
+//! every few hundred milliseconds, dozens in a few seconds).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config_errors::service;
+use crate::helpers::protocols;
+
+/// How long a request waits for a connection (`DB_TIMEOUT_SECS`): each migration
+/// attempt waits this long before it fails.
+const DB_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the database stays down before SIGTERM.
+const DOWN_FOR: Duration = Duration::from_secs(6);
+
+/// The most WARN lines allowed in `window`: one for the first failure of each
+/// connection (the pool's; the change listener's, which the chat hub starts), one
+/// from `serve` saying it serves without the database, one per back-off step (each
+/// attempt waits [`DB_TIMEOUT`], then 0.5 s, 1 s, 2 s, …), one per failed room
+/// subscription of the chat hub (each waits 5 s), and one on the window's edge.
+fn budget(serve: bool, window: Duration) -> (usize, usize) {
+    let mut steps = 0;
+    let mut at = Duration::ZERO;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        at += DB_TIMEOUT;
+        if at > window {
+            break;
+        }
+        steps += 1;
+        at += delay;
+        delay *= 2;
+    }
+    let hub = if serve {
+        usize::try_from(window.as_secs() / 5).unwrap() + 1
+    } else {
+        0
+    };
+    let total = 2 + usize::from(serve) + steps + hub + 1;
+    (steps, total)
+}
+
+/// Runs `command` against a closed port for [`DOWN_FOR`], then SIGTERM; its stderr.
+fn stderr_while_down(mut command: Command) -> (String, Duration) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
+        command.env(var, "127.0.0.1:0");
+    }
+    let started = Instant::now();
+    let mut child = command
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres:postgres@127.0.0.1:{port}/x"),
+        )
+        .env("DB_TIMEOUT_SECS", DB_TIMEOUT.as_secs().to_string())
+        .env("SHUTDOWN_GRACE_SECS", "2")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read on a thread, so a chatty process never blocks on a full pipe.
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
+    std::thread::sleep(DOWN_FOR);
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopping.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("still running 10 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let window = started.elapsed();
+    let stderr = reader.join().unwrap();
+    assert!(status.success(), "exit {status} after SIGTERM: {stderr}");
+    (stderr, window)
+}
+
+fn check(serve: bool, stderr: &str, window: Duration) {
+    let warns: Vec<&str> = stderr.lines().filter(|l| l.contains(" WARN ")).collect();
+    let (steps, total) = budget(serve, window);
+    assert!(
+        warns.len() <= total,
+        "{} WARN lines in {window:?} with the database down, more than {total}:\n{}",
+        warns.len(),
+        warns.join("\n")
+    );
+    // The pool's attempts: one line for the whole outage.
+    let pool = warns
+        .iter()
+        .filter(|l| l.contains("database connection failed") && l.contains("\"pool\""))
+        .count();
+    assert_eq!(pool, 1, "{stderr}");
+    // One line per back-off step, numbered, with the next delay and the reason.
+    let migrations: Vec<&&str> = warns
+        .iter()
+        .filter(|l| l.contains("database not ready for migrations"))
+        .collect();
+    assert!(
+        (1..=steps).contains(&migrations.len()),
+        "{} migration lines, expected 1..={steps}: {stderr}",
+        migrations.len()
+    );
+    for (i, line) in migrations.iter().enumerate() {
+        assert!(line.contains(&format!("attempt={}", i + 1)), "{line}");
+        assert!(line.contains("retry_in="), "{line}");
+        assert!(line.contains("Connection refused"), "{line}");
+    }
+}
+
+fn serve_logs_one_warning_per_back_off_step_while_its_database_is_down() {
+    let mut serve = protocols();
+    serve.args(["serve", "--workers", "1"]);
+    let (stderr, window) = stderr_while_down(serve);
+    check(true, &stderr, window);
+}
+
+fn a_service_logs_one_warning_per_back_off_step_while_its_database_is_down() {
+    let (stderr, window) = stderr_while_down(service("rest-svc"));
+    check(false, &stderr, window);
+}
+
+test_support::tests! {
+    sync:
+        serve_logs_one_warning_per_back_off_step_while_its_database_is_down,
+        a_service_logs_one_warning_per_back_off_step_while_its_database_is_down;
+}

@@ -1,0 +1,70 @@
+//! Where settings come from, the same way in every binary.
+//!
+//! - **Command line, then environment, then default**, through clap: every `--help`
+//!   names the variable beside each option (`[env: REST_ADDR=]`).
+//! - **A `.env` file in the current directory**, read by [`load_env_file`] before the
+//!   command line is parsed, so `cargo run -p rest-svc` from the repository's root
+//!   sees what `just` sees (`set dotenv-load`). A variable already set in the
+//!   environment wins over the file. Only the current directory is read, never its
+//!   parents, so a test started elsewhere is not changed by a developer's `.env`.
+//! - **Listen addresses** are `HOST:PORT`; the host may be a name (`localhost:8080`),
+//!   resolved once at start-up by [`listen_addr`].
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Reads `./.env` into the environment, if there is one; variables already set are
+/// kept. Call first thing in `main`, before the command line is parsed.
+///
+/// # Panics
+/// Never; a `.env` that cannot be parsed is reported on stderr and ignored.
+pub fn load_env_file() {
+    match dotenvy::from_path(".env") {
+        Ok(()) => {}
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => eprintln!("ignoring .env: {error}"),
+    }
+}
+
+/// Parses a listen address: `127.0.0.1:8080`, `[::]:8080`, or a host name with a port
+/// (`localhost:8080`), which is resolved now (an IPv4 address first, if it has one).
+///
+/// # Errors
+/// A message for clap naming the expected form, when it is not `HOST:PORT` or the
+/// name does not resolve.
+pub fn listen_addr(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    let hint = "expected HOST:PORT, e.g. 127.0.0.1:8080, 0.0.0.0:8080 or localhost:8080";
+    let addrs: Vec<SocketAddr> = value
+        .to_socket_addrs()
+        .map_err(|e| format!("{hint} ({e})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{hint} ({value} resolves to no address)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_addr;
+
+    #[test]
+    fn listen_addresses_take_ips_and_host_names() {
+        assert_eq!(
+            listen_addr("127.0.0.1:8080").unwrap(),
+            "127.0.0.1:8080".parse().unwrap()
+        );
+        assert_eq!(listen_addr("[::1]:0").unwrap(), "[::1]:0".parse().unwrap());
+        assert_eq!(
+            listen_addr("localhost:8080").unwrap(),
+            "127.0.0.1:8080".parse().unwrap()
+        );
+        let error = listen_addr("localhost").unwrap_err();
+        assert!(error.contains("expected HOST:PORT"), "{error}");
+        assert!(listen_addr("8080").is_err());
+    }
+}
