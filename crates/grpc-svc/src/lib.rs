@@ -62,6 +62,7 @@ pub mod config;
 pub mod convert;
 pub mod limits;
 pub mod pb;
+pub mod request_log;
 pub mod service;
 pub mod startup;
 pub mod status;

@@ -157,6 +157,7 @@ impl GrpcApp {
                 crate::limits::over_limit_is_resource_exhausted,
             ))
             .layer(crate::limits::DeadlineLayer)
+            .layer(crate::request_log::RequestLogLayer)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -7,11 +7,13 @@
 //! :8003  ───▶ │ ws-svc                                                             │
 //! :50051 ───▶ │ grpc-svc (gRPC over HTTP/2, gRPC-Web over HTTP/1.1)                │
 //! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /api/ws/…  /rpc  /grpc  /healthz  /       │     (SQLite file
-//!             └────────────────────────────────────────────────────────────────────┘      or PostgreSQL)
+//!             │ /{package.Service}/{Method} (gRPC-Web) ──▶ forwarded to :50051     │      or PostgreSQL)
+//!             └────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! Port 8080 offers the same paths as the nginx gateway of the Compose stack, so every
-//! example in the README works against either. Each service keeps its own port too,
+//! Port 8080 offers the same paths as the nginx gateway of the Compose stack, gRPC-Web
+//! included, so every example in the README works against either. Native gRPC (HTTP/2)
+//! stays on the gRPC port: the gateway's 8081 is nginx's own. Each service keeps its own port too,
 //! as in the stack. All servers share one database pool and one shutdown signal.
 
 use actix_web::{HttpResponse, web};
@@ -33,6 +35,7 @@ const MIGRATION_HEAD_START: std::time::Duration = std::time::Duration::from_secs
 
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = runtime::shutdown_on_signal();
+    args.database.database_url.prepare()?;
     let store = Store::open(&args.database.database_url, &args.database.pool_options());
     tracing::info!(database = %args.database.database_url, backend = %store.backend(), "opening database");
     // Migrations run in the background, as in every service binary: a database that is
@@ -59,12 +62,21 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     );
     let ws = ws_svc::startup::build(&settings(args.ws_addr), ws_state.clone())
         .map_err(listen_error("WS_ADDR", args.ws_addr))?;
-    let http = composed(&settings(args.http_addr), &args, store.clone(), ws_state)
-        .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
     let grpc_settings = args.grpc.settings(args.runtime.shutdown_grace())?;
-    let grpc = grpc_svc::startup::build(&grpc_settings, store)
+    // gRPC-Web on 8080 is forwarded over plain HTTP; with TLS on, it is on the gRPC port only.
+    let grpc_web = grpc_settings.tls.is_none();
+    let grpc = grpc_svc::startup::build(&grpc_settings, store.clone())
         .await
         .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;
+    let grpc_upstream = grpc_web.then(|| loopback(grpc.local_addr()));
+    let http = composed(
+        &settings(args.http_addr),
+        &args,
+        store,
+        ws_state,
+        grpc_upstream,
+    )
+    .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
 
     // Every listener is bound: connections wait in its backlog. A database that is up gets
     // a moment to be migrated, so that the first answers are not "unavailable"; one that is
@@ -146,12 +158,28 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Port 8080: every service's routes under the gateway's paths.
+/// The address to reach a server bound to `addr` from this process: a wildcard address
+/// (`0.0.0.0`, `::`) is reached on loopback.
+fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    match addr {
+        std::net::SocketAddr::V4(v4) if v4.ip().is_unspecified() => {
+            std::net::SocketAddr::from(([127, 0, 0, 1], v4.port()))
+        }
+        std::net::SocketAddr::V6(v6) if v6.ip().is_unspecified() => {
+            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, v6.port()))
+        }
+        other => other,
+    }
+}
+
+/// Port 8080: every service's routes under the gateway's paths, gRPC-Web included
+/// (forwarded to `grpc`, this process's gRPC server, when given).
 fn composed(
     settings: &ServerSettings,
     args: &ServeArgs,
     store: Store,
     ws: ws_svc::routes::WsState,
+    grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
@@ -165,8 +193,11 @@ fn composed(
             .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
             .route("/grpc", web::get().to(grpc_page))
-            .route("/grpc/app.js", web::get().to(grpc_script))
-            .default_service(web::to(rest_svc::routes::not_found));
+            .route("/grpc/app.js", web::get().to(grpc_script));
+        if let Some(grpc) = grpc {
+            cfg.configure(crate::grpc_web::configure(grpc));
+        }
+        cfg.default_service(web::to(rest_svc::routes::not_found));
     })
 }
 

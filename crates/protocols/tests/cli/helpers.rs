@@ -31,12 +31,17 @@ pub struct Served {
 
 impl Served {
     pub fn start(database: &DatabaseUrl) -> Served {
-        Served::launch(database, false)
+        Served::launch(database, "127.0.0.1", false)
     }
 
-    /// Logs at info level (`RUST_LOG=info`), kept for [`Served::log`].
+    /// Logs at info level (`RUST_LOG=info`), kept for [`Served::log_line`].
     pub fn start_logging(database: &DatabaseUrl) -> Served {
-        Served::launch(database, true)
+        Served::launch(database, "127.0.0.1", true)
+    }
+
+    /// Every listen address given as `{host}:0` (a name such as `localhost`, say).
+    pub fn start_on_host(database: &DatabaseUrl, host: &str) -> Served {
+        Served::launch(database, host, false)
     }
 
     /// The first log line containing `needle`, waiting up to 10 s for it (started with
@@ -58,27 +63,23 @@ impl Served {
         );
     }
 
-    fn launch(database: &DatabaseUrl, logging: bool) -> Served {
+    fn launch(database: &DatabaseUrl, host: &str, logging: bool) -> Served {
         let mut command = protocols();
         if logging {
             command.env("RUST_LOG", "info").stderr(Stdio::piped());
         }
+        command.arg("serve");
+        for option in [
+            "--http-addr",
+            "--rest-addr",
+            "--rpc-addr",
+            "--grpc-addr",
+            "--ws-addr",
+        ] {
+            command.arg(option).arg(format!("{host}:0"));
+        }
         let mut child = command
-            .args([
-                "serve",
-                "--http-addr",
-                "127.0.0.1:0",
-                "--rest-addr",
-                "127.0.0.1:0",
-                "--rpc-addr",
-                "127.0.0.1:0",
-                "--grpc-addr",
-                "127.0.0.1:0",
-                "--ws-addr",
-                "127.0.0.1:0",
-                "--workers",
-                "1",
-            ])
+            .args(["--workers", "1"])
             .args(["--shutdown-grace-secs", "2"])
             .arg("--database-url")
             .arg(database.expose())

@@ -1,5 +1,10 @@
 //! `protocols serve`: both ports answer, and SIGTERM stops it cleanly.
 
+use grpc_svc::pb::app::HelloRequest;
+use grpc_svc::pb::dummy::GetDummyRequest;
+use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_svc::pb::echo::ServerStreamingEchoRequest;
+use prost::Message;
 use test_support::TestDb;
 
 use crate::checks::json_rpc;
@@ -55,10 +60,84 @@ fn serve_logs_one_line_per_request() {
         assert_eq!(client.get(&list).send().await.unwrap().status(), 200);
         let missing = format!("http://{}/api/rest/dummie/424242", served.rest);
         assert_eq!(client.get(&missing).send().await.unwrap().status(), 404);
+        let mut dummies = DummyServiceClient::connect(format!("http://{}", served.grpc))
+            .await
+            .unwrap();
+        let refused = dummies
+            .get_dummy(GetDummyRequest { id: 424_242 })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::NotFound);
     });
     let line = served.log_line("GET /api/rest/dummies?limit=1 HTTP/1.1 200 2 B");
     assert!(line.contains(" ms") && line.contains("INFO"), "{line}");
     served.log_line("GET /api/rest/dummie/424242 HTTP/1.1 404");
+    // gRPC's outcome is grpc-status (5: NOT_FOUND), not the HTTP status.
+    served.log_line("POST /dummy.v1.DummyService/GetDummy HTTP/2.0 200 grpc-status=5");
+    let status = served.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+/// The composed port carries gRPC-Web as the gateway does: a unary call and a
+/// server-streaming one, framed by hand (5-byte prefix; the status in a last frame
+/// flagged 0x80), forwarded to the process's own gRPC server.
+fn serve_carries_grpc_web_on_the_composed_port() {
+    let db = TestDb::sqlite();
+    let served = Served::start(&db.url);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let framed = |message: Vec<u8>| {
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&u32::try_from(message.len()).unwrap().to_be_bytes());
+        frame.extend_from_slice(&message);
+        frame
+    };
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let call = |path: &str, message: Vec<u8>| {
+            client
+                .post(format!("http://{}{path}", served.http))
+                .header("content-type", "application/grpc-web+proto")
+                .header("x-grpc-web", "1")
+                .body(framed(message))
+                .send()
+        };
+        let hello = call(
+            "/app.Greeter/SayHello",
+            HelloRequest { name: "web".into() }.encode_to_vec(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(hello.status(), 200);
+        assert_eq!(
+            hello.headers()["content-type"],
+            "application/grpc-web+proto"
+        );
+        let body = String::from_utf8_lossy(&hello.bytes().await.unwrap()).into_owned();
+        assert!(body.contains("Hello, web!"), "{body}");
+        assert!(body.contains("grpc-status:0"), "{body}");
+
+        let words = call(
+            "/echo.v1.EchoService/ServerStreamingEcho",
+            ServerStreamingEchoRequest {
+                message: "one two three".into(),
+                delay_ms: 50,
+            }
+            .encode_to_vec(),
+        )
+        .await
+        .unwrap();
+        let body = words.bytes().await.unwrap();
+        // Three data frames (flag 0) and the trailers frame (flag 0x80).
+        let mut flags = Vec::new();
+        let mut rest = &body[..];
+        while rest.len() >= 5 {
+            let length = u32::from_be_bytes(rest[1..5].try_into().unwrap()) as usize;
+            flags.push(rest[0]);
+            rest = &rest[5 + length..];
+        }
+        assert_eq!(flags, [0, 0, 0, 0x80], "{body:?}");
+        assert!(String::from_utf8_lossy(&body).contains("grpc-status:0"));
+    });
     let status = served.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
@@ -130,6 +209,7 @@ fn serve_listens_with_its_database_down_and_stops_on_sigterm() {
 
 test_support::tests! {
     sync:
+        serve_carries_grpc_web_on_the_composed_port,
         serve_logs_one_line_per_request,
         serve_answers_413_to_a_client_that_writes_the_whole_body_first,
         serve_answers_on_every_port_and_stops_on_sigterm,
