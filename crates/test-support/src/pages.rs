@@ -14,11 +14,86 @@ use crate::browser::{Browser, Page, Target, first, last};
 /// Set by every page once it has loaded (and, for the WebSocket pages, connected).
 const READY: &str = "body[data-ready=\"true\"]";
 
-/// A page that has loaded `url` and says it is ready.
+/// A page that has loaded `url` and says it is ready, with its icon inline.
 async fn open_ready<'b>(browser: &'b Browser, url: &str) -> Page<'b> {
     let page = browser.open(url).await;
     page.wait_for(READY).await;
+    assert_inline_icon(&page, url).await;
     page
+}
+
+/// The page names its icon as a `data:` URL, so the browser asks for no `/favicon.ico`
+/// (which no service and not the gateway serves: every page load would log a 404).
+async fn assert_inline_icon(page: &Page<'_>, url: &str) {
+    let icon = page
+        .eval(
+            "const link = document.querySelector('link[rel~=\"icon\"]');
+            return link ? link.getAttribute('href') : null;",
+            vec![],
+        )
+        .await;
+    assert!(
+        icon.as_str().is_some_and(|href| href.starts_with("data:")),
+        "{url}: an inline icon (<link rel=\"icon\" href=\"data:…\">), not {icon}"
+    );
+}
+
+/// Whether `css` (one element) takes up room on the page: not `display: none`, not
+/// inside something hidden, and not an empty box.
+async fn visible(page: &Page<'_>, css: &str) -> bool {
+    page.eval(
+        "const element = document.querySelector(arguments[0]);
+        if (!element) throw new Error(`no ${arguments[0]}`);
+        return element.getClientRects().length > 0;",
+        vec![json!(css)],
+    )
+    .await
+        == json!(true)
+}
+
+// ---- / ----
+
+/// The index at `base` (`http://host:port`): the server's clock, and one REST exchange
+/// shown as it travels, whose boxes appear only once there is something to show.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_index_page(base: &str) {
+    let browser = Browser::launch(&[]).await;
+    let page = open_ready(&browser, &format!("{base}/")).await;
+    page.wait_until(
+        "the server's clock",
+        "return document.getElementById('clock').textContent !== '…';",
+        vec![],
+    )
+    .await;
+    for output in ["#rest-sent", "#rest-received"] {
+        assert!(
+            !visible(&page, output).await,
+            "{output} is hidden while it is empty"
+        );
+    }
+    page.click("#rest-call").await;
+    page.wait_until(
+        "the REST answer",
+        "return document.getElementById('rest-received').textContent.startsWith('HTTP/1.1 ');",
+        vec![],
+    )
+    .await;
+    let sent = page.text("#rest-sent").await;
+    assert!(
+        sent.starts_with("GET /api/rest/dummies?limit=2 HTTP/1.1"),
+        "the request is shown: {sent}"
+    );
+    let received = page.text("#rest-received").await;
+    assert!(
+        received.starts_with("HTTP/1.1 200"),
+        "the answer is shown: {received}"
+    );
+    for output in ["#rest-sent", "#rest-received"] {
+        assert!(visible(&page, output).await, "{output} shows its text");
+    }
+    browser.close().await;
 }
 
 // ---- /rpc ----
@@ -262,6 +337,17 @@ pub async fn check_grpc_page(base: &str, grpc: &str) {
         missing.starts_with("error: grpc-status 5"),
         "an unknown id is NOT_FOUND: {missing}"
     );
+    // Its grpc-message is percent-encoded on the wire (a trailers-only answer: in the HTTP
+    // headers); the page shows it as sent and, under it, decoded.
+    let http = page.text(format!("{NEWEST_CALL} .http")).await;
+    assert!(
+        http.contains("grpc-message: Dummy%20424242%20not%20found"),
+        "the header as it came: {http}"
+    );
+    assert!(
+        http.contains("percent-decoded: Dummy 424242 not found"),
+        "and decoded: {http}"
+    );
 
     browser.close().await;
 }
@@ -325,8 +411,24 @@ async fn chat_message(page: &Page<'_>, text: &str) -> ChatMessage {
 pub async fn check_ws_pages(base: &str) {
     let browser = Browser::launch(&[]).await;
 
+    // (0) The index of the endpoints, as a browser gets it: a page with links.
+    let index = open_ready(&browser, &format!("{base}/api/ws/")).await;
+    for link in ["/api/ws/echo/", "/api/ws/chat/", "/api/ws/dummies/"] {
+        assert_eq!(
+            index.count(format!("a[href=\"{link}\"]")).await,
+            1,
+            "the index links {link}"
+        );
+    }
+
     // (1) Echo: what is sent comes back; with a delay, later; a bad delay gets an error frame.
-    let echo = open_ready(&browser, &format!("{base}/api/ws/echo/")).await;
+    // Opened as the original wrote it, without the slash: the page is at the path with it.
+    let echo = open_ready(&browser, &format!("{base}/api/ws/echo")).await;
+    assert_eq!(
+        echo.url().await.path(),
+        "/api/ws/echo/",
+        "the page without its slash redirects to the one with it"
+    );
     assert_eq!(
         echo.attr("#status", "data-state").await.as_deref(),
         Some("open"),

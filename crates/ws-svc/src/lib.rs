@@ -21,10 +21,14 @@
 //!
 //! ## Endpoints
 //!
+//! - [`index`]: `/api/ws/`, the list below, as JSON (HTML when a browser asks).
 //! - [`echo`]: `/api/ws/echo/`, every message back to its sender (optionally delayed).
 //! - [`chat`]: `/api/ws/chat/{room}/` (and `/api/ws/async_chat/{room}/`), every message
 //!   to everyone in the room, shared between replicas through PostgreSQL.
 //! - [`feed`]: `/api/ws/dummies/`, every Dummy change made through any protocol.
+//!
+//! Each path also answers without its trailing slash (`/api/ws/echo`,
+//! `/api/ws/chat/lobby`), as the original's clients write them; see [`routes`].
 //!
 //! Errors: a frame that is not the expected JSON gets `{"error": "…"}` and the
 //! connection stays open; problems with the connection itself close it with a code
@@ -44,6 +48,7 @@
 //!
 //! ```text
 //! cargo run -p protocols -- serve
+//! curl -s localhost:8080/api/ws/                   which endpoints there are
 //! websocat ws://localhost:8080/api/ws/echo/        then type {"message": "hi"}
 //! open http://localhost:8080/api/ws/chat/ in two browser tabs
 //! cargo run -p ws-svc --example chat_client -- lobby
@@ -57,6 +62,7 @@ pub mod config;
 pub mod connection;
 pub mod echo;
 pub mod feed;
+pub mod index;
 pub mod messages;
 pub mod origin;
 pub mod routes;

@@ -3,10 +3,16 @@
 //!
 //! | Path | WebSocket | Page |
 //! |---|---|---|
+//! | `/api/ws/` | – | [`crate::index`]: the endpoints, as JSON (or HTML for a browser) |
 //! | `/api/ws/echo/` | [`crate::echo`] | echo page |
 //! | `/api/ws/chat/` | – | room picker |
 //! | `/api/ws/chat/{room}/`, `/api/ws/async_chat/{room}/` | [`crate::chat`] | the room |
 //! | `/api/ws/dummies/` | [`crate::feed`] | live feed |
+//!
+//! The trailing slash is optional. A handshake on `/api/ws/echo` or
+//! `/api/ws/chat/lobby` is taken as it is (WebSocket clients do not follow redirects),
+//! and a plain `GET` of such a path is redirected (`301`) to the path with the slash,
+//! where the page's relative links work.
 //!
 //! The handshake on the wire:
 //!
@@ -35,7 +41,7 @@ use crate::chat::hub::HubHandle;
 use crate::close::Limits;
 use crate::connection::Connection;
 use crate::origin::AllowedOrigins;
-use crate::{chat, echo, feed};
+use crate::{chat, echo, feed, index};
 
 const ECHO_PAGE: &str = include_str!("../../../web/ws/echo.html");
 const ROOMS_PAGE: &str = include_str!("../../../web/ws/rooms.html");
@@ -63,11 +69,20 @@ pub fn api(state: WsState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.service(
             web::scope("/api/ws")
                 .app_data(web::Data::new(state))
-                .route("/echo/", web::get().to(echo_endpoint))
-                .route("/chat/", web::get().to(rooms_page))
-                .route("/chat/{room}/", web::get().to(chat_endpoint))
-                .route("/async_chat/{room}/", web::get().to(chat_endpoint))
-                .route("/dummies/", web::get().to(feed_endpoint)),
+                // Each path with and without its trailing slash.
+                .service(web::resource(["/", ""]).get(index::index))
+                .service(web::resource(["/echo/", "/echo"]).get(echo_endpoint))
+                .service(web::resource(["/chat/", "/chat"]).get(rooms_page))
+                .service(
+                    web::resource([
+                        "/chat/{room}/",
+                        "/chat/{room}",
+                        "/async_chat/{room}/",
+                        "/async_chat/{room}",
+                    ])
+                    .get(chat_endpoint),
+                )
+                .service(web::resource(["/dummies/", "/dummies"]).get(feed_endpoint)),
         );
     }
 }
@@ -79,7 +94,20 @@ fn wants_websocket(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-fn page(html: &'static str) -> HttpResponse {
+/// The page at its canonical path, the one with the slash: a path without it is
+/// redirected there, query string kept (`/api/ws/chat/lobby?server=…` to
+/// `/api/ws/chat/lobby/?server=…`), so the page's relative links resolve as written.
+fn page(req: &HttpRequest, html: &'static str) -> HttpResponse {
+    let path = req.path();
+    if !path.ends_with('/') {
+        let location = match req.query_string() {
+            "" => format!("{path}/"),
+            query => format!("{path}/?{query}"),
+        };
+        return HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, location))
+            .finish();
+    }
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(html)
@@ -121,13 +149,13 @@ async fn echo_endpoint(
     state: web::Data<WsState>,
 ) -> HttpResponse {
     if !wants_websocket(&req) {
-        return page(ECHO_PAGE);
+        return page(&req, ECHO_PAGE);
     }
     upgrade(&req, body, &state, echo::run)
 }
 
-async fn rooms_page() -> HttpResponse {
-    page(ROOMS_PAGE)
+async fn rooms_page(req: HttpRequest) -> HttpResponse {
+    page(&req, ROOMS_PAGE)
 }
 
 async fn chat_endpoint(
@@ -141,7 +169,7 @@ async fn chat_endpoint(
         return HttpResponse::NotFound().json(json!({"detail": "Not found."}));
     }
     if !wants_websocket(&req) {
-        return page(ROOM_PAGE);
+        return page(&req, ROOM_PAGE);
     }
     let state_for_session = state.get_ref().clone();
     upgrade(&req, body, &state, move |conn| {
@@ -155,7 +183,7 @@ async fn feed_endpoint(
     state: web::Data<WsState>,
 ) -> HttpResponse {
     if !wants_websocket(&req) {
-        return page(FEED_PAGE);
+        return page(&req, FEED_PAGE);
     }
     let state_for_session = state.get_ref().clone();
     upgrade(&req, body, &state, move |conn| {

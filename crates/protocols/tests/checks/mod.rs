@@ -13,7 +13,9 @@ use prost::Message as _;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The lines between the walkthrough markers of README.md.
+/// The README walkthrough's command lines (between its markers): `curl …`, and
+/// `id=$(curl … | jq .id)`, which keeps the id of the record it creates for the lines
+/// after it (they say `"…/dummie/$id"`).
 pub fn readme_commands() -> Vec<String> {
     let readme = include_str!("../../../../README.md");
     let start = readme
@@ -22,18 +24,22 @@ pub fn readme_commands() -> Vec<String> {
     let end = readme.find("<!-- walkthrough:end -->").expect("end marker");
     readme[start..end]
         .lines()
-        .filter(|line| line.starts_with("curl "))
+        .filter(|line| line.starts_with("curl ") || line.starts_with("id=$(curl "))
         .map(str::to_owned)
         .collect()
 }
 
-/// Runs one README line against `addr` instead of localhost:8080, without `| jq`.
-pub fn run(line: &str, addr: &str) -> String {
-    let command = line.replace("localhost:8080", addr).replace(" | jq", "");
-    let output = std::process::Command::new("bash")
-        .args(["-c", &command])
-        .output()
-        .expect("bash and curl are installed");
+/// Runs one README line with bash against `addr` instead of localhost:8080, without its
+/// closing `| jq` (which only pretty-prints), with `$id` set to `id`.
+pub fn run(line: &str, addr: &str, id: Option<i64>) -> String {
+    let line = line.strip_suffix(" | jq").unwrap_or(line);
+    let command = line.replace("localhost:8080", addr);
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["-c", &command]);
+    if let Some(id) = id {
+        bash.env("id", id.to_string());
+    }
+    let output = bash.output().expect("bash and curl are installed");
     assert!(
         output.status.success(),
         "{command}: {}",
@@ -42,11 +48,20 @@ pub fn run(line: &str, addr: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// The command inside `id=$(… | jq .id)`: the test reads `.id` from its answer itself,
+/// so it needs no jq.
+fn captured_command(line: &str) -> &str {
+    line.strip_prefix("id=$(")
+        .and_then(|rest| rest.strip_suffix(" | jq .id)"))
+        .unwrap_or_else(|| panic!("not of the form id=$(curl … | jq .id): {line}"))
+}
+
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
-/// Runs the README's curl lines against `addr` (a database seeded with 10 rows) and checks each answer.
+/// Runs the README's walkthrough against `addr` (a database seeded with ids 1 to 10)
+/// twice, as a reader who tries it again would, and checks each answer.
 pub fn check_walkthrough(addr: &str) {
     let commands = readme_commands();
     assert_eq!(
@@ -54,68 +69,99 @@ pub fn check_walkthrough(addr: &str) {
         9,
         "the README walkthrough changed: update this test"
     );
+    // The ids in the table: the seeded ten, then each round's form-created record (the
+    // JSON-created one is deleted at the end of its round).
+    let mut ids: Vec<i64> = (1..=10).collect();
+    for round in 1..=2 {
+        walk_through(&commands, addr, &mut ids, round);
+    }
+}
 
-    let all = json(&run(&commands[0], addr));
-    let ids: Vec<i64> = all
+/// One round of the walkthrough; `ids` are the records there before it, and after.
+fn walk_through(commands: &[String], addr: &str, ids: &mut Vec<i64>, round: u32) {
+    let all = json(&run(&commands[0], addr, None));
+    let listed: Vec<i64> = all
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d["id"].as_i64().unwrap())
         .collect();
-    assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+    assert_eq!(&listed, ids, "round {round}: every record, ordered by id");
 
-    let some = json(&run(&commands[1], addr));
-    assert_eq!(some.as_array().unwrap().len(), 3);
+    let some = json(&run(&commands[1], addr, None));
+    assert_eq!(some.as_array().unwrap().len(), 3, "round {round}");
 
-    let two = json(&run(&commands[2], addr));
-    assert_eq!(two["id"], 2);
-    assert_eq!(two["pre_seeded"], true);
+    let two = json(&run(&commands[2], addr, None));
+    assert_eq!(two["id"], 2, "round {round}");
+    assert_eq!(two["pre_seeded"], true, "round {round}");
 
-    let form = json(&run(&commands[3], addr));
+    let form = json(&run(&commands[3], addr, None));
+    let form_id = form["id"].as_i64().expect("the created record's id");
+    assert!(
+        form_id > *ids.last().unwrap(),
+        "round {round}: a new id: {form}"
+    );
     assert_eq!(
         (
-            &form["id"],
             &form["day"],
             &form["weekday"],
             &form["month"],
             &form["year"]
         ),
-        (
-            &11.into(),
-            &1.into(),
-            &"Monday".into(),
-            &"January".into(),
-            &1984.into()
-        )
+        (&1.into(), &"Monday".into(), &"January".into(), &1984.into()),
+        "round {round}"
     );
+    if round == 1 {
+        assert_eq!(form_id, 11, "on a fresh database, as the README says");
+    }
 
-    let from_json = json(&run(&commands[4], addr));
-    assert_eq!(
-        (&from_json["id"], &from_json["year"]),
-        (&12.into(), &1985.into())
-    );
+    // id=$(curl … | jq .id): the id the lines below work on.
+    let from_json = json(&run(captured_command(&commands[4]), addr, None));
+    let id = from_json["id"].as_i64().expect("the created record's id");
+    assert!(id > form_id, "round {round}: a new id: {from_json}");
+    assert_eq!(from_json["year"], 1985, "round {round}");
+    if round == 1 {
+        assert_eq!(id, 12, "on a fresh database, as the README says");
+    }
 
-    let put = json(&run(&commands[5], addr));
+    let put = json(&run(&commands[5], addr, Some(id)));
     assert_eq!(
         (&put["id"], &put["day"], &put["month"]),
-        (&11.into(), &2.into(), &"February".into())
+        (&id.into(), &2.into(), &"February".into()),
+        "round {round}"
     );
 
-    let patched = json(&run(&commands[6], addr));
-    assert_eq!(patched["year"], 1984);
-    let patched = json(&run(&commands[7], addr));
-    assert_eq!(patched["year"], 1985);
+    let patched = json(&run(&commands[6], addr, Some(id)));
+    assert_eq!(
+        (&patched["id"], &patched["year"]),
+        (&id.into(), &1984.into())
+    );
+    let patched = json(&run(&commands[7], addr, Some(id)));
+    assert_eq!(
+        (&patched["id"], &patched["year"]),
+        (&id.into(), &1985.into())
+    );
 
-    let deleted = run(&commands[8], addr);
-    assert!(deleted.starts_with("HTTP/1.1 204 No Content"), "{deleted}");
-    let gone = run(&commands[2].replace("dummie/2", "dummie/11"), addr);
+    let deleted = run(&commands[8], addr, Some(id));
+    assert!(
+        deleted.starts_with("HTTP/1.1 204 No Content"),
+        "round {round}: {deleted}"
+    );
+    let gone = run(
+        &commands[2].replace("dummie/2", &format!("dummie/{id}")),
+        addr,
+        None,
+    );
     assert_eq!(json(&gone), json(r#"{"detail":"Not found."}"#));
+
+    ids.push(form_id);
 }
 
 /// Through a gateway: `http` is its HTTP/1.1 address (8080 in Compose), `grpc` its h2c
 /// address (8081). Checks JSON-RPC and XML-RPC, the gateway's own body limit, native gRPC
-/// and gRPC-Web, and a chat between two WebSocket clients (on two replicas when there are
-/// two, as nginx takes turns). Expects a database holding at least 10 Dummies.
+/// and gRPC-Web, a chat between two WebSocket clients (on two replicas when there are
+/// two, as nginx takes turns), and the WebSocket paths without their trailing slash and
+/// the index at `/api/ws/`. Expects a database holding at least 10 Dummies.
 pub async fn check_gateway(through: &str, grpc: &str) {
     let http = reqwest::Client::new();
     // No server banner with a version.
@@ -218,6 +264,64 @@ pub async fn check_gateway(through: &str, grpc: &str) {
         };
         let got: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(got["message"], "through nginx");
+    }
+
+    check_ws_paths(through).await;
+}
+
+/// ws-svc's paths through the gateway as the original's clients write them, without
+/// the trailing slash, and its index of the endpoints at `/api/ws/` (and `/api/ws`).
+async fn check_ws_paths(through: &str) {
+    let (mut echo, _) = tokio_tungstenite::connect_async(format!("ws://{through}/api/ws/echo"))
+        .await
+        .unwrap_or_else(|e| panic!("a handshake on /api/ws/echo through the gateway: {e}"));
+    echo.send(Message::text(json!({"message": "no slash"}).to_string()))
+        .await
+        .unwrap();
+    let text = loop {
+        match tokio::time::timeout(Duration::from_secs(10), echo.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
+            Message::Text(text) => break text,
+            _ => continue,
+        }
+    };
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"message": "no slash"})
+    );
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // A browser asking for a page without the slash is sent to the one with it.
+    let page = no_redirects
+        .get(format!("http://{through}/api/ws/chat/lobby"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 301);
+    assert_eq!(page.headers()["location"], "/api/ws/chat/lobby/");
+
+    for path in ["/api/ws/", "/api/ws"] {
+        let index = no_redirects
+            .get(format!("http://{through}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(index.status(), 200, "GET {path} through the gateway");
+        let index: Value = index.json().await.unwrap();
+        let paths: Vec<&str> = index["endpoints"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path}: a list of endpoints: {index}"))
+            .iter()
+            .filter_map(|e| e["path"].as_str())
+            .collect();
+        assert!(paths.contains(&"/api/ws/echo/"), "GET {path}: {index}");
     }
 }
 

@@ -9,6 +9,9 @@ mod capture;
 mod config_errors;
 mod database_down;
 mod gateway;
+mod index_page;
+mod justfile;
+mod readme_clients;
 mod seed;
 mod serve;
 mod settings;
@@ -21,6 +24,9 @@ fn main() {
         config_errors::trials(),
         database_down::trials(),
         gateway::trials(),
+        index_page::trials(),
+        justfile::trials(),
+        readme_clients::trials(),
         seed::trials(),
         serve::trials(),
         settings::trials(),

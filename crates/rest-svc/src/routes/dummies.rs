@@ -40,10 +40,10 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream::{self, StreamExt};
-use model::{DummyData, DummyId, DummyPatch, ListQuery, NewDummy, Store, Value};
+use model::{DummyData, DummyId, DummyPatch, ListQuery, NewDummy, Store};
 
 use super::AppState;
-use crate::body::read_fields;
+use crate::body::{read_body, read_fields};
 use crate::dto::DummyResponse;
 use crate::error::ApiError;
 
@@ -109,6 +109,10 @@ pub async fn replace(
 }
 
 /// `PATCH /api/rest/dummie/{id}`: any subset of the fields.
+///
+/// `{}` (or an empty form) changes nothing but `updated_at`. A request with no body at
+/// all is refused: a partial update must say what it changes, and an absent body is
+/// more likely a client's mistake than a wish to touch the record.
 pub async fn patch(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -117,7 +121,9 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
     state.store.get(id).await?;
-    let fields = read_fields(&req, payload, state.body_limit).await?;
+    let fields = read_body(&req, payload, state.body_limit)
+        .await?
+        .ok_or_else(|| model::Error::invalid("non_field_errors", NO_DATA))?;
     let updated = state.store.patch(id, DummyPatch::parse(&fields)?).await?;
     Ok(HttpResponse::Ok().json(DummyResponse::from(updated)))
 }
@@ -131,6 +137,9 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The field error for a PATCH without a body.
+pub const NO_DATA: &str = "No data provided: send the fields to change (or {} to change none).";
+
 /// A path id that is not a number matches no record: 404, as the original's `<int:id>` route.
 fn parse_id(raw: &str) -> Result<DummyId, ApiError> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -140,12 +149,16 @@ fn parse_id(raw: &str) -> Result<DummyId, ApiError> {
 }
 
 /// Reads `id`, `after`, `offset` and `limit`; other parameters are ignored.
+///
+/// Each value is a plain integer, as the OpenAPI document says (`5`, `-5`): the lenient
+/// spellings a body field accepts for the original API's sake (`"5.0"`, `" 5 "`) are
+/// refused here, where nothing old depends on them.
 fn parse_list_query(query_string: &str) -> Result<ListQuery, ApiError> {
     let mut query = ListQuery::default();
     let mut errors = model::FieldErrors::default();
     let mut number = |name: &'static str, raw: &str| -> Option<i64> {
-        model::dummy::parse_integer(&Value::Text(raw.to_owned()))
-            .map_err(|message| errors.push(name, message))
+        raw.parse::<i64>()
+            .map_err(|_| errors.push(name, model::dummy::NOT_INTEGER))
             .ok()
     };
     for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod bad_input;
+mod conformance;
 mod crud;
 mod health;
 mod list;
@@ -12,6 +13,7 @@ mod openapi;
 fn main() {
     test_support::harness::main([
         bad_input::trials(),
+        conformance::trials(),
         crud::trials(),
         health::trials(),
         list::trials(),

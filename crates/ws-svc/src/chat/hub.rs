@@ -98,6 +98,8 @@ impl Hub {
     ) {
         let mut messages: Option<broadcast::Receiver<RoomMessage>> = None;
         let mut retry = tokio::time::interval(Duration::from_secs(1));
+        // One warning per outage, not one per retry: the database's own log says more.
+        let mut warned = false;
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -107,8 +109,17 @@ impl Hub {
                 },
                 // (Re)subscribe while there is no subscription, e.g. the database was down at start.
                 _ = retry.tick(), if messages.is_none() => match store.subscribe_rooms().await {
-                    Ok(receiver) => messages = Some(receiver),
-                    Err(error) => tracing::warn!(%error, "chat hub cannot subscribe to rooms yet"),
+                    Ok(receiver) => {
+                        if std::mem::take(&mut warned) {
+                            tracing::info!("chat hub subscribed to rooms");
+                        }
+                        messages = Some(receiver);
+                    }
+                    Err(error) if !warned => {
+                        warned = true;
+                        tracing::warn!(%error, "chat hub cannot subscribe to rooms yet; retrying every second");
+                    }
+                    Err(error) => tracing::debug!(%error, "chat hub cannot subscribe to rooms yet"),
                 },
                 received = recv(&mut messages) => match received {
                     Ok(message) => self.deliver(&message),

@@ -7,6 +7,7 @@ mod chat;
 mod echo;
 mod feed;
 mod fuzz_regressions;
+mod paths;
 mod python;
 mod robustness;
 mod wire;
@@ -17,6 +18,7 @@ fn main() {
         echo::trials(),
         feed::trials(),
         fuzz_regressions::trials(),
+        paths::trials(),
         python::trials(),
         robustness::trials(),
     ])
