@@ -10,25 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::protocols;
-
-/// A service binary beside this test's `protocols`, built if `cargo test` did not build
-/// it (it builds other packages' binaries only with `--workspace`).
-pub(crate) fn service(name: &str) -> Command {
-    let dir = Path::new(env!("CARGO_BIN_EXE_protocols")).parent().unwrap();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", name, "--bin", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building {name} failed");
-    }
-    let mut command = Command::new(path);
-    command.env("RUST_LOG", "warn");
-    command
-}
+use crate::helpers::{protocols, service};
 
 /// Every binary that opens the database, as a command to which `DATABASE_URL` is added.
 fn every_binary() -> Vec<(&'static str, Command)> {

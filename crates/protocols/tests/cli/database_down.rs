@@ -6,41 +6,16 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::config_errors::service;
-use crate::helpers::protocols;
+use reliability::down_at_start;
+use reliability::procs::Kind;
+
+use crate::helpers::{protocols, service};
 
 /// How long a request waits for a connection (`DB_TIMEOUT_SECS`): each migration
 /// attempt waits this long before it fails.
 const DB_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the database stays down before SIGTERM.
 const DOWN_FOR: Duration = Duration::from_secs(6);
-
-/// The most WARN lines allowed in `window`: one for the first failure of each
-/// connection (the pool's; the change listener's, which the chat hub starts), one
-/// from `serve` saying it serves without the database, one per back-off step (each
-/// attempt waits [`DB_TIMEOUT`], then 0.5 s, 1 s, 2 s, …), one per failed room
-/// subscription of the chat hub (each waits 5 s), and one on the window's edge.
-fn budget(serve: bool, window: Duration) -> (usize, usize) {
-    let mut steps = 0;
-    let mut at = Duration::ZERO;
-    let mut delay = Duration::from_millis(500);
-    loop {
-        at += DB_TIMEOUT;
-        if at > window {
-            break;
-        }
-        steps += 1;
-        at += delay;
-        delay *= 2;
-    }
-    let hub = if serve {
-        usize::try_from(window.as_secs() / 5).unwrap() + 1
-    } else {
-        0
-    };
-    let total = 2 + usize::from(serve) + steps + hub + 1;
-    (steps, total)
-}
 
 /// Runs `command` against a closed port for [`DOWN_FOR`], then SIGTERM; its stderr.
 fn stderr_while_down(mut command: Command) -> (String, Duration) {
@@ -95,7 +70,10 @@ fn stderr_while_down(mut command: Command) -> (String, Duration) {
 
 fn check(serve: bool, stderr: &str, window: Duration) {
     let warns: Vec<&str> = stderr.lines().filter(|l| l.contains(" WARN ")).collect();
-    let (steps, total) = budget(serve, window);
+    // The reliability suite's budget, for the same binaries (its `startup` scenario).
+    let kind = if serve { Kind::Serve } else { Kind::Rest };
+    let total = down_at_start::warn_budget(kind, DB_TIMEOUT, window);
+    let steps = down_at_start::back_off_steps(DB_TIMEOUT, window);
     assert!(
         warns.len() <= total,
         "{} WARN lines in {window:?} with the database down, more than {total}:\n{}",

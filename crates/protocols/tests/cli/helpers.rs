@@ -14,6 +14,26 @@ pub fn protocols() -> Command {
     command
 }
 
+/// A service binary (`rest-svc`, …) beside this test's `protocols`, built if `cargo test`
+/// did not build it (it builds other packages' binaries only with `--workspace`).
+pub fn service(name: &str) -> Command {
+    let dir = std::path::Path::new(env!("CARGO_BIN_EXE_protocols"))
+        .parent()
+        .unwrap();
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "-p", name, "--bin", name])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building {name} failed");
+    }
+    let mut command = Command::new(path);
+    command.env("RUST_LOG", "warn");
+    command
+}
+
 /// `protocols serve` running on free ports; killed when dropped.
 pub struct Served {
     pub child: Child,

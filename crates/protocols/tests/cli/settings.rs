@@ -1,35 +1,13 @@
 //! Settings: every variable any binary reads is in `.env.example`, `.env` in the
 //! current directory is read, and listen addresses may name a host.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::protocols;
+use crate::helpers::{protocols, service};
 
-/// The binaries this workspace ships, with their packages.
-const BINARIES: [(&str, &str); 5] = [
-    ("protocols", "protocols"),
-    ("rest-svc", "rest-svc"),
-    ("rpc-svc", "rpc-svc"),
-    ("ws-svc", "ws-svc"),
-    ("grpc-svc", "grpc-svc"),
-];
-
-/// A workspace binary beside this test's `protocols`, built if `cargo test` did not
-/// build it (it builds every package's binaries only with `--workspace`).
-fn binary(name: &str, package: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_protocols")).parent().unwrap();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", package, "--bin", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building {name} failed");
-    }
-    path
-}
+/// The binaries this workspace ships besides `protocols`.
+const SERVICES: [&str; 4] = ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc"];
 
 /// The `[env: NAME=…]` variables a `--help` text names.
 fn variables(help: &str) -> Vec<String> {
@@ -52,25 +30,22 @@ fn every_variable_in_any_help_is_in_env_example() {
     };
     let mut missing = Vec::new();
     let mut seen = 0;
-    for (name, package) in BINARIES {
-        let path = binary(name, package);
-        let commands: &[&[&str]] = if name == "protocols" {
-            &[&["serve"], &["seed"], &["migrate"]]
-        } else {
-            &[&[]]
-        };
-        for args in commands {
-            let output = Command::new(&path)
-                .args(*args)
-                .arg("--help")
-                .output()
-                .unwrap();
-            assert!(output.status.success(), "{name} {args:?} --help failed");
-            for var in variables(&String::from_utf8_lossy(&output.stdout)) {
-                seen += 1;
-                if !documented(&var) && !missing.contains(&var) {
-                    missing.push(var);
-                }
+    let mut commands: Vec<(String, Command)> = ["serve", "seed", "migrate"]
+        .into_iter()
+        .map(|sub| {
+            let mut command = protocols();
+            command.arg(sub);
+            (format!("protocols {sub}"), command)
+        })
+        .collect();
+    commands.extend(SERVICES.map(|name| (name.to_owned(), service(name))));
+    for (name, mut command) in commands {
+        let output = command.arg("--help").output().unwrap();
+        assert!(output.status.success(), "{name} --help failed");
+        for var in variables(&String::from_utf8_lossy(&output.stdout)) {
+            seen += 1;
+            if !documented(&var) && !missing.contains(&var) {
+                missing.push(var);
             }
         }
     }
