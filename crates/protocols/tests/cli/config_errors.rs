@@ -6,7 +6,7 @@
 //! for everyone: a regular file where a directory should be, and a file that is not
 //! an SQLite database.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
