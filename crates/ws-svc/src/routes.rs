@@ -171,9 +171,14 @@ async fn chat_endpoint(
     if !wants_websocket(&req) {
         return page(&req, ROOM_PAGE);
     }
+    // Join the room before the handshake is answered: a client whose socket is open is a
+    // member, and hears every message sent after that, however soon. (Joined from the
+    // session task instead, a message sent at once by another member could come first.)
+    // A refused handshake drops the membership; the hub forgets it at its next delivery.
+    let membership = state.hub.join(&room).await;
     let state_for_session = state.get_ref().clone();
     upgrade(&req, body, &state, move |conn| {
-        chat::session::run(conn, room, state_for_session)
+        chat::session::run(conn, room, membership, state_for_session)
     })
 }
 

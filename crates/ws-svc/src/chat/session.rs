@@ -4,22 +4,36 @@
 use actix_ws::CloseCode;
 use chrono::Utc;
 use model::RoomMessage;
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::chat::hub::MemberId;
 use crate::close;
 use crate::connection::{Connection, Next};
 use crate::messages::{ChatMessage, ClientMsg};
 use crate::routes::WsState;
 
+/// A place in a room's hub, taken before the handshake is answered (see
+/// [`crate::routes`]); `None` when the hub has stopped.
+pub type Membership = Option<(MemberId, mpsc::Receiver<String>)>;
+
 /// Runs a chat session until either side ends it.
-pub async fn run(conn: Connection, room: String, state: WsState) {
+pub async fn run(conn: Connection, room: String, membership: Membership, state: WsState) {
     let sender = format!("{:08x}", fastrand::u32(..));
     let span = tracing::info_span!("ws", ws.room = %room, ws.conn_id = %sender);
-    session(conn, room, sender, state).instrument(span).await;
+    session(conn, room, sender, membership, state)
+        .instrument(span)
+        .await;
 }
 
-async fn session(mut conn: Connection, room: String, sender: String, state: WsState) {
-    let Some((member, mut inbox)) = state.hub.join(&room).await else {
+async fn session(
+    mut conn: Connection,
+    room: String,
+    sender: String,
+    membership: Membership,
+    state: WsState,
+) {
+    let Some((member, mut inbox)) = membership else {
         conn.close(close::reason(CloseCode::Away, "server shutting down"))
             .await;
         return;

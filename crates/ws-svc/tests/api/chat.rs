@@ -33,6 +33,28 @@ async fn a_room_with_three_members_hears_every_message_and_another_room_hears_no
     silent(&mut a, 300).await;
 }
 
+/// A member whose handshake is answered is in the room: a message sent the moment after
+/// reaches it. (Members used to join from the session task, after the handshake, so a
+/// message sent at once could pass a member that was still joining; Python's
+/// `websockets` client hit that in CI.) Many rooms, to give a race many chances.
+async fn a_member_hears_a_message_sent_right_after_its_handshake() {
+    let app = TestApp::sqlite().await;
+    for round in 0..50 {
+        let path = format!("/api/ws/chat/race{round}/");
+        let mut first = app.connect(&path).await;
+        let mut second = app.connect(&path).await;
+        send(&mut first, json!({"message": format!("m{round}")})).await;
+        assert_eq!(
+            recv(&mut second).await["message"],
+            json!(format!("m{round}"))
+        );
+        assert_eq!(
+            recv(&mut first).await["message"],
+            json!(format!("m{round}"))
+        );
+    }
+}
+
 async fn room_names_must_be_word_characters() {
     let app = TestApp::sqlite().await;
     let response = reqwest::get(format!("http://{}/api/ws/chat/no-dashes/", app.addr))
@@ -82,6 +104,7 @@ async fn two_replicas_on_one_postgres_share_a_room_and_the_feed() {
 
 test_support::tests! {
     tokio:
+        a_member_hears_a_message_sent_right_after_its_handshake,
         room_names_must_be_word_characters,
         two_replicas_on_one_postgres_share_a_room_and_the_feed;
     backends(crate::helpers::run): a_room_with_three_members_hears_every_message_and_another_room_hears_none;

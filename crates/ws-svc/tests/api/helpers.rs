@@ -101,10 +101,12 @@ pub async fn send(ws: &mut Ws, json: Value) {
     ws.send(Message::text(json.to_string())).await.unwrap();
 }
 
-/// The next text frame as JSON, skipping pings; fails after 10 s.
+/// The next text frame as JSON, skipping pings; fails after 10 s. (One deadline for
+/// all frames: the server's heartbeat pings must not keep a missing message waited for.)
 pub async fn recv(ws: &mut Ws) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        let message = tokio::time::timeout_at(deadline, ws.next())
             .await
             .expect("a message within 10 s")
             .expect("the connection is open")
