@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Runs the cargo-fuzz targets in fuzz/ for N seconds each and prints runs, coverage and
+# Runs the cargo-fuzz targets in tools/fuzz/ for N seconds each and prints runs, coverage and
 # how each ended. Exits non-zero if any target crashed, hung or failed to build.
 # Usage: scripts/fuzz.sh [seconds-per-target] [target...]   (default: 60 s, every target)
 #
-# - The committed corpus (fuzz/corpus/<target>) is copied to a scratch dir under the fuzz
+# - The committed corpus (tools/fuzz/corpus/<target>) is copied to a scratch dir under the fuzz
 #   target dir and fuzzed there, so a run never dirties the repo; the committed corpus and
-#   fuzz/regressions/<target> are passed as read-only corpus dirs, so every run replays them.
-# - Crash and hang inputs go to fuzz/artifacts/<target>/ (git-ignored): minimise one with
-#   `cargo fuzz tmin <target> <file>` and copy it to fuzz/regressions/<target>/.
+#   tools/fuzz/regressions/<target> are passed as read-only corpus dirs, so every run replays them.
+# - Crash and hang inputs go to tools/fuzz/artifacts/<target>/ (git-ignored): minimise one with
+#   `cargo fuzz tmin <target> <file>` and copy it to tools/fuzz/regressions/<target>/.
 # - Env: CARGO_FUZZ_TARGET_DIR (default /var/cache/protocols/fuzz-target),
 #   FUZZ_TOOLS (where cargo-fuzz is installed, default /var/cache/protocols/tools),
 #   CARGO_FUZZ_ARGS (extra build/run flags, e.g. "--sanitizer none").
@@ -21,7 +21,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
 fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-fuzz_dir="$repo/fuzz"
+fuzz_dir="$repo/tools/fuzz"
 tools="${FUZZ_TOOLS:-/var/cache/protocols/tools}"
 export CARGO_TARGET_DIR="${CARGO_FUZZ_TARGET_DIR:-/var/cache/protocols/fuzz-target}"
 # cargo-fuzz passes nightly-only flags (-Zsanitizer, sancov); the stable toolchain accepts

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::dummy::{
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{
     CreateDummyRequest, DeleteDummyRequest, Dummy, GetDummyRequest, Month, UpdateDummyRequest,
     WatchDummiesRequest, Weekday, dummy_event::Kind,
 };

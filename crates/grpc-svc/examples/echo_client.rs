@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
-use grpc_svc::pb::echo::{EchoRequest, ServerStreamingEchoRequest};
+use grpc_pb::echo::echo_service_client::EchoServiceClient;
+use grpc_pb::echo::{EchoRequest, ServerStreamingEchoRequest};
 use tokio_stream::StreamExt;
 
 #[tokio::main(flavor = "current_thread")]

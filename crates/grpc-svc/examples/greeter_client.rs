@@ -6,8 +6,8 @@
 //! cargo run -p grpc-svc --example greeter_client -- http://localhost:50051 Lukasz
 //! ```
 
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_pb::app::HelloRequest;
+use grpc_pb::app::greeter_client::GreeterClient;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

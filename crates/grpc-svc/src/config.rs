@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use model::DatabaseArgs;
 use runtime::RuntimeArgs;
+use runtime::settings::DatabaseArgs;
 
 use crate::startup::{GrpcSettings, TlsSettings};
 

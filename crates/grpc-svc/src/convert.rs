@@ -11,33 +11,31 @@ use prost_types::Timestamp;
 
 use crate::pb::dummy as pb;
 
-impl From<model::Dummy> for pb::Dummy {
-    fn from(d: model::Dummy) -> pb::Dummy {
-        pb::Dummy {
-            id: d.id.0,
-            day: Some(i32::from(d.day.get())),
-            weekday: weekday_to_pb(d.weekday) as i32,
-            month: month_to_pb(d.month) as i32,
-            year: Some(d.year),
-            pre_seeded: d.pre_seeded,
-            created_at: Some(timestamp(d.created_at)),
-            updated_at: Some(timestamp(d.updated_at)),
-        }
+/// A stored Dummy as the wire type.
+pub fn dummy(d: model::Dummy) -> pb::Dummy {
+    pb::Dummy {
+        id: d.id.0,
+        day: Some(i32::from(d.day.get())),
+        weekday: weekday_to_pb(d.weekday) as i32,
+        month: month_to_pb(d.month) as i32,
+        year: Some(d.year),
+        pre_seeded: d.pre_seeded,
+        created_at: Some(timestamp(d.created_at)),
+        updated_at: Some(timestamp(d.updated_at)),
     }
 }
 
-impl From<model::ChangeEvent> for pb::DummyEvent {
-    fn from(event: model::ChangeEvent) -> pb::DummyEvent {
-        let kind = match event.kind {
-            model::ChangeKind::Created => pb::dummy_event::Kind::Created,
-            model::ChangeKind::Updated => pb::dummy_event::Kind::Updated,
-            model::ChangeKind::Deleted => pb::dummy_event::Kind::Deleted,
-        };
-        pb::DummyEvent {
-            kind: kind as i32,
-            dummy: Some(event.dummy.into()),
-            missed: 0,
-        }
+/// A change from the feed as the wire type (`missed` is set by the watch, when it lagged).
+pub fn event(event: model::ChangeEvent) -> pb::DummyEvent {
+    let kind = match event.kind {
+        model::ChangeKind::Created => pb::dummy_event::Kind::Created,
+        model::ChangeKind::Updated => pb::dummy_event::Kind::Updated,
+        model::ChangeKind::Deleted => pb::dummy_event::Kind::Deleted,
+    };
+    pb::DummyEvent {
+        kind: kind as i32,
+        dummy: Some(dummy(event.dummy)),
+        missed: 0,
     }
 }
 
@@ -63,7 +61,7 @@ fn enum_field<T: Copy + std::fmt::Display>(number: i32, all: &[T]) -> Option<Val
     match number {
         0 => None,
         n => Some(Value::Text(
-            // checked: i32::MIN - 1 would overflow (found by fuzzing).
+            // checked: i32::MIN - 1 would overflow (tests/api/fuzz_regressions.rs).
             match n
                 .checked_sub(1)
                 .and_then(|i| usize::try_from(i).ok())
@@ -118,7 +116,7 @@ mod tests {
 
     #[test]
     fn a_model_dummy_round_trips_through_its_proto_fields() {
-        let proto = pb::Dummy::from(sample());
+        let proto = dummy(sample());
         assert_eq!(proto.weekday, pb::Weekday::Sunday as i32);
         assert_eq!(proto.month, pb::Month::December as i32);
         let new = model::NewDummy::parse(&fields(&proto)).unwrap();

@@ -1,8 +1,8 @@
 //! # grpc-svc: gRPC over HTTP/2, and gRPC-Web for browsers
 //!
 //! gRPC is RPC with Protocol Buffers as the interface language and binary encoding.
-//! The `.proto` files in `proto/` are the contract: `build.rs` turns them into Rust
-//! types and a service trait, and any language's generator makes a client that speaks
+//! The `.proto` files in `proto/` are the contract: the `grpc-pb` crate turns them into
+//! Rust types and a service trait, and any language's generator makes a client that speaks
 //! to this server. Four kinds of call exist (unary, server streaming, client streaming,
 //! bidirectional); all of them are one HTTP/2 stream. See gRPC's
 //! [PROTOCOL-HTTP2.md](https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md)
@@ -36,7 +36,7 @@
 //!
 //! ## Where to read
 //!
-//! 1. `proto/` (the contract), then [`pb`] (what it generates).
+//! 1. `proto/` (the contract), then `grpc-pb` (what it generates; `pb` here).
 //! 2. [`service`]: greeter, echo (the four kinds), dummy (CRUD and watch).
 //! 3. [`convert`] and [`status`]: protobuf to model, model errors to statuses.
 //! 4. [`startup`]: reflection, health, gRPC-Web, CORS, TLS, shutdown.
@@ -61,10 +61,12 @@
 pub mod config;
 pub mod convert;
 pub mod limits;
-pub mod pb;
 pub mod request_log;
 pub mod service;
 pub mod startup;
 pub mod status;
+
+/// The generated types, always written with their package path (`pb::dummy::Dummy`).
+use grpc_pb as pb;
 
 pub use config::Config;

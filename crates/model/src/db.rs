@@ -85,11 +85,6 @@ impl DatabaseUrl {
         })
     }
 
-    /// The embedded default, [`DEFAULT_SQLITE_PATH`].
-    pub fn default_sqlite() -> DatabaseUrl {
-        DatabaseUrl::parse(DEFAULT_SQLITE_PATH).expect("the default path is valid")
-    }
-
     /// Which backend this URL selects.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -371,52 +366,8 @@ impl Default for PoolOptions {
     }
 }
 
-/// Database settings, shared by every binary's `--help` (flattened into its config).
-#[derive(Debug, Clone, clap::Args)]
-pub struct DatabaseArgs {
-    /// postgres://user@host/db selects PostgreSQL; a file path selects SQLite.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_SQLITE_PATH, value_parser = DatabaseUrl::parse)]
-    pub database_url: DatabaseUrl,
-
-    /// Most database connections this process holds open.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10)]
-    pub db_pool_size: u32,
-
-    /// Seconds a request waits for a free connection before answering "unavailable".
-    #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 5)]
-    pub db_timeout_secs: u64,
-
-    /// PostgreSQL: seconds one statement may run before it is cancelled ("unavailable").
-    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 30)]
-    pub db_statement_timeout_secs: u64,
-}
-
-impl DatabaseArgs {
-    /// Settings for a local database with the default pool.
-    pub fn new(database_url: DatabaseUrl) -> DatabaseArgs {
-        let defaults = PoolOptions::default();
-        DatabaseArgs {
-            database_url,
-            db_pool_size: defaults.max_size,
-            db_timeout_secs: defaults.connection_timeout.as_secs(),
-            db_statement_timeout_secs: defaults.statement_timeout.as_secs(),
-        }
-    }
-
-    /// The pool settings these arguments describe.
-    pub fn pool_options(&self) -> PoolOptions {
-        PoolOptions {
-            max_size: self.db_pool_size,
-            connection_timeout: Duration::from_secs(self.db_timeout_secs),
-            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs.max(1)),
-        }
-    }
-}
-
 /// The r2d2 pool of [`AnyConnection`]s.
 pub type Pool = r2d2::Pool<Manager>;
-/// A connection borrowed from the [`Pool`].
-pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
 /// Opens connections for the pool, choosing the driver from the URL's backend.
 #[derive(Debug)]

@@ -79,52 +79,84 @@ impl Day {
     }
 }
 
-/// Declares an enum that is written, read and stored as its English name.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $(#[allow(missing_docs)] $variant),+ }
-
-        impl $name {
-            /// Every value, in calendar order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The English name, which is also the stored and the wire form.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => stringify!($variant)),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            /// Exact, case-sensitive match on the English name. The error is the
-            /// message a client sees.
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $(stringify!($variant) => Ok($name::$variant),)+
-                    other => Err(format!("\"{other}\" is not a valid choice.")),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+/// Day of the week, Monday first.
+///
+/// Its English name is the stored and the wire form: strum writes it (`Display`) and
+/// reads it back (`FromStr`, an exact, case-sensitive match).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
 }
 
-named_enum! {
-    /// Day of the week, Monday first.
-    Weekday { Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday }
+/// Month of the year, stored and sent by its English name as [`Weekday`] is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[allow(missing_docs)]
+pub enum Month {
+    January,
+    February,
+    March,
+    April,
+    May,
+    June,
+    July,
+    August,
+    September,
+    October,
+    November,
+    December,
 }
 
-named_enum! {
-    /// Month of the year.
-    Month { January, February, March, April, May, June, July, August, September, October, November, December }
+impl Weekday {
+    /// Every value, in calendar order.
+    pub const ALL: &'static [Weekday] = <Weekday as strum::VariantArray>::VARIANTS;
+
+    /// The English name, which is also the stored and the wire form.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Month {
+    /// Every value, in calendar order.
+    pub const ALL: &'static [Month] = <Month as strum::VariantArray>::VARIANTS;
+
+    /// The English name, which is also the stored and the wire form.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// A value as it arrived on the wire, before validation.
@@ -388,14 +420,22 @@ fn parse_year(value: &Value) -> Result<i32, String> {
     })
 }
 
-fn parse_choice<T: FromStr<Err = String>>(value: &Value) -> Result<T, String> {
-    match value {
-        Value::Text(s) => s.parse(),
-        Value::Int(i) => format!("{i}").parse(),
-        Value::Bool(b) => (if *b { "True" } else { "False" }).parse(),
-        Value::Float(f) => format!("{f}").parse(),
-        Value::Null | Value::Other => Err("Not a valid choice.".to_owned()),
-    }
+/// A weekday or month from any wire value: its text must be one of the English names.
+/// The error is the message a client sees.
+fn parse_choice<T: FromStr>(value: &Value) -> Result<T, String> {
+    let text = match value {
+        Value::Text(s) => s.clone(),
+        Value::Int(i) => format!("{i}"),
+        Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
+        Value::Float(f) => format!("{f}"),
+        Value::Null | Value::Other => return Err("Not a valid choice.".to_owned()),
+    };
+    text.parse().map_err(|_| not_a_choice(&text))
+}
+
+/// What a client (or the log, for a stored value) is told of a name that is no choice.
+pub(crate) fn not_a_choice(text: &str) -> String {
+    format!("\"{text}\" is not a valid choice.")
 }
 
 /// The texts read as `true` (after trimming whitespace), as the original API's BooleanField.

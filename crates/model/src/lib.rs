@@ -34,7 +34,7 @@ mod migrate;
 pub mod schema;
 pub mod store;
 
-pub use db::{Backend, ConfigError, DatabaseArgs, DatabaseUrl, PoolOptions};
+pub use db::{Backend, ConfigError, DatabaseUrl, PoolOptions};
 pub use dummy::{
     Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
 };

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, watch};
 use tracing::{Instrument, Span};
 
 use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
-use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy};
+use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy, not_a_choice};
 use crate::error::{Error, from_diesel, from_pool};
 use crate::events::{self, ChangeEvent, ChangeKind, RoomMessage};
 use crate::with_backend;
@@ -178,8 +178,14 @@ impl TryFrom<DummyRow> for Dummy {
         Ok(Dummy {
             id: DummyId(row.id),
             day: Day::new(i64::from(row.day)).map_err(corrupt)?,
-            weekday: row.weekday.parse().map_err(corrupt)?,
-            month: row.month.parse().map_err(corrupt)?,
+            weekday: row
+                .weekday
+                .parse()
+                .map_err(|_| corrupt(not_a_choice(&row.weekday)))?,
+            month: row
+                .month
+                .parse()
+                .map_err(|_| corrupt(not_a_choice(&row.month)))?,
             year: row.year,
             pre_seeded: row.pre_seeded,
             created_at: row.created_at,

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand};
-use model::DatabaseArgs;
 use runtime::RuntimeArgs;
+use runtime::settings::DatabaseArgs;
 
 /// Learn, compare and watch network protocols: REST, JSON-RPC/XML-RPC, gRPC and WebSocket
 /// over one shared data model.

@@ -31,32 +31,21 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // `:#` writes the error with its causes: "cannot listen on …: Address in use".
             tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn migrate(args: cli::MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+async fn migrate(args: cli::MigrateArgs) -> anyhow::Result<()> {
     args.database.database_url.prepare()?;
     let store = model::Store::open(&args.database.database_url, &args.database.pool_options());
-    let applied = store.migrate().await.map_err(error_chain)?;
+    let applied = store.migrate().await?;
     if applied.is_empty() {
         tracing::info!(database = %args.database.database_url, "schema already up to date");
     } else {
         tracing::info!(database = %args.database.database_url, ?applied, "migrations applied");
     }
     Ok(())
-}
-
-/// A model error with its sources, for the one log line that reports it.
-pub(crate) fn error_chain(error: model::Error) -> Box<dyn std::error::Error> {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message.into()
 }

@@ -13,7 +13,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use model::{Day, DummyData, Month, NewDummy, Store, Weekday};
 
 use crate::cli::SeedArgs;
-use crate::error_chain;
 
 /// One random Dummy, in the original seeder's ranges.
 pub fn random_dummy(rng: &mut fastrand::Rng) -> NewDummy {
@@ -28,10 +27,10 @@ pub fn random_dummy(rng: &mut fastrand::Rng) -> NewDummy {
     }
 }
 
-pub async fn run(args: SeedArgs) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
     args.database.database_url.prepare()?;
     let store = Store::open(&args.database.database_url, &args.database.pool_options());
-    store.migrate().await.map_err(error_chain)?;
+    store.migrate().await?;
     let batch = args.batch.max(1);
     let bar = std::io::stdout().is_terminal().then(|| {
         let bar = ProgressBar::new(args.count as u64);
@@ -57,7 +56,7 @@ pub async fn run(args: SeedArgs) -> Result<(), Box<dyn std::error::Error>> {
         let rows: Vec<NewDummy> = (0..batch.min(args.count - written))
             .map(|_| random_dummy(&mut rng))
             .collect();
-        written += store.insert_many(rows).await.map_err(error_chain)?;
+        written += store.insert_many(rows).await?;
         match &bar {
             Some(bar) => bar.set_position(written as u64),
             None => println!("seeded {written}/{}", args.count),

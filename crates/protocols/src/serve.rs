@@ -17,6 +17,7 @@
 //! as in the stack. All servers share one database pool and one shutdown signal.
 
 use actix_web::{HttpResponse, web};
+use anyhow::Context;
 use model::Store;
 use runtime::http::{HttpApp, ServerSettings};
 use tokio::task::JoinSet;
@@ -33,7 +34,7 @@ const GRPC_JS: &str = include_str!("../../../web/grpc/app.js");
 /// start serving anyway.
 const MIGRATION_HEAD_START: std::time::Duration = std::time::Duration::from_secs(3);
 
-pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = runtime::shutdown_on_signal();
     args.database.database_url.prepare()?;
     let store = Store::open(&args.database.database_url, &args.database.pool_options());
@@ -47,12 +48,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         workers: args.workers,
         shutdown_grace: args.runtime.shutdown_grace(),
     };
-    let listen_error =
-        |var: &'static str, addr| move |e| format!("cannot listen on {addr} ({var}): {e}");
+    let listening = |var: &'static str, addr| move || format!("cannot listen on {addr} ({var})");
     let rest = rest_svc::startup::build(&settings(args.rest_addr), args.body_limit, store.clone())
-        .map_err(listen_error("REST_ADDR", args.rest_addr))?;
+        .with_context(listening("REST_ADDR", args.rest_addr))?;
     let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
-        .map_err(listen_error("RPC_ADDR", args.rpc_addr))?;
+        .with_context(listening("RPC_ADDR", args.rpc_addr))?;
     // One chat hub for the process: rooms joined on 8003 and on 8080 are the same rooms.
     let ws_state = ws_svc::startup::state(
         store.clone(),
@@ -61,13 +61,16 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         shutdown.clone(),
     );
     let ws = ws_svc::startup::build(&settings(args.ws_addr), ws_state.clone())
-        .map_err(listen_error("WS_ADDR", args.ws_addr))?;
-    let grpc_settings = args.grpc.settings(args.runtime.shutdown_grace())?;
+        .with_context(listening("WS_ADDR", args.ws_addr))?;
+    let grpc_settings = args
+        .grpc
+        .settings(args.runtime.shutdown_grace())
+        .map_err(anyhow::Error::msg)?;
     // gRPC-Web on 8080 is forwarded over plain HTTP; with TLS on, it is on the gRPC port only.
     let grpc_web = grpc_settings.tls.is_none();
     let grpc = grpc_svc::startup::build(&grpc_settings, store.clone())
         .await
-        .map_err(listen_error("GRPC_ADDR", args.grpc.addr))?;
+        .with_context(listening("GRPC_ADDR", args.grpc.addr))?;
     let grpc_upstream = grpc_web.then(|| loopback(grpc.local_addr()));
     let http = composed(
         &settings(args.http_addr),
@@ -76,7 +79,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         ws_state,
         grpc_upstream,
     )
-    .map_err(listen_error("HTTP_ADDR", args.http_addr))?;
+    .with_context(listening("HTTP_ADDR", args.http_addr))?;
 
     // Every listener is bound: connections wait in its backlog. A database that is up gets
     // a moment to be migrated, so that the first answers are not "unavailable"; one that is
@@ -153,7 +156,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     match failure {
-        Some(message) => Err(message.into()),
+        Some(message) => Err(anyhow::Error::msg(message)),
         None => Ok(()),
     }
 }

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use model::DatabaseArgs;
 use runtime::RuntimeArgs;
+use runtime::settings::DatabaseArgs;
 
 /// Everything `rpc-svc` reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]

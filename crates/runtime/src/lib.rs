@@ -153,7 +153,7 @@ pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// it listens.
 #[cfg(feature = "db")]
 pub fn open_store(
-    database: &model::DatabaseArgs,
+    database: &crate::settings::DatabaseArgs,
     shutdown: &CancellationToken,
 ) -> Result<model::Store, model::ConfigError> {
     tracing::info!(database = %database.database_url, "opening database");

@@ -7,6 +7,9 @@
 //!   sees what `just` sees (`set dotenv-load`). A variable already set in the
 //!   environment wins over the file. Only the current directory is read, never its
 //!   parents, so a test started elsewhere is not changed by a developer's `.env`.
+//! - **Database settings** are one [`DatabaseArgs`] (with the `db` feature), flattened
+//!   into every binary's arguments, so `DATABASE_URL` and the pool settings read the same
+//!   everywhere. The model takes the parsed values and knows nothing of the command line.
 //! - **Listen addresses** are `HOST:PORT`; the host may be a name (`localhost:8080`),
 //!   resolved once at start-up by [`listen_addr`].
 
@@ -46,6 +49,41 @@ pub fn listen_addr(value: &str) -> Result<SocketAddr, String> {
         .or_else(|| addrs.first())
         .copied()
         .ok_or_else(|| format!("{hint} ({value} resolves to no address)"))
+}
+
+/// Database settings, shared by every binary's `--help` (flattened into its config).
+#[cfg(feature = "db")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// postgres://user@host/db selects PostgreSQL; a file path selects SQLite.
+    #[arg(long, env = "DATABASE_URL", default_value = model::db::DEFAULT_SQLITE_PATH, value_parser = model::DatabaseUrl::parse)]
+    pub database_url: model::DatabaseUrl,
+
+    /// Most database connections this process holds open.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10)]
+    pub db_pool_size: u32,
+
+    /// Seconds a request waits for a free connection before answering "unavailable".
+    #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_timeout_secs: u64,
+
+    /// PostgreSQL: seconds one statement may run before it is cancelled ("unavailable").
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 30)]
+    pub db_statement_timeout_secs: u64,
+}
+
+#[cfg(feature = "db")]
+impl DatabaseArgs {
+    /// The pool settings these arguments describe.
+    pub fn pool_options(&self) -> model::PoolOptions {
+        model::PoolOptions {
+            max_size: self.db_pool_size,
+            connection_timeout: std::time::Duration::from_secs(self.db_timeout_secs),
+            statement_timeout: std::time::Duration::from_secs(
+                self.db_statement_timeout_secs.max(1),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@ pub fn for_protocol_error(error: &ProtocolError) -> CloseReason {
     match error {
         ProtocolError::Overflow => reason(CloseCode::Size, "message too big"),
         // actix-ws reports a fragmented message whose frames add up to more than the
-        // limit as an `Other` I/O error with this text (found by fuzzing).
+        // limit as an `Other` I/O error with this text: it has no typed error for it
+        // (actix-http's `ProtocolError` has no variant). An upgrade that changes the text
+        // fails `a_fragmented_message_over_the_limit_closes_with_1009`.
         ProtocolError::Io(io)
             if io.kind() == std::io::ErrorKind::Other
                 && io.to_string().contains("maximum continuation size") =>

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use model::DatabaseArgs;
 use runtime::RuntimeArgs;
+use runtime::settings::DatabaseArgs;
 
 use crate::close::Limits;
 use crate::origin::AllowedOrigins;

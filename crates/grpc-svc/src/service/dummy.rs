@@ -49,7 +49,7 @@ impl DummyService for Dummies {
             .get(DummyId(request.into_inner().id))
             .await
             .map_err(to_status)?;
-        Ok(Response::new(dummy.into()))
+        Ok(Response::new(convert::dummy(dummy)))
     }
 
     type ListDummiesStream = BoxStream<pb::Dummy>;
@@ -72,7 +72,7 @@ impl DummyService for Dummies {
             };
             let rows = self.store.list(query).await.map_err(to_status)?;
             return Ok(Response::new(Box::pin(stream::iter(
-                rows.into_iter().map(|d| Ok(d.into())),
+                rows.into_iter().map(|d| Ok(convert::dummy(d))),
             ))));
         }
         // Page through the table; each page is one keyset query, sent as it arrives.
@@ -109,7 +109,7 @@ impl DummyService for Dummies {
                     _ => None,
                 };
                 let mut items: Vec<Result<pb::Dummy, Status>> =
-                    page.into_iter().map(|d| Ok(d.into())).collect();
+                    page.into_iter().map(|d| Ok(convert::dummy(d))).collect();
                 let next_page = match next {
                     Some(Ok(rows)) => Some(rows),
                     Some(Err(err)) => {
@@ -133,7 +133,7 @@ impl DummyService for Dummies {
         let dummy = required(request.into_inner().dummy, "dummy")?;
         let new = NewDummy::parse(&convert::fields(&dummy)).map_err(to_status)?;
         let created = self.store.create(new).await.map_err(to_status)?;
-        Ok(Response::new(created.into()))
+        Ok(Response::new(convert::dummy(created)))
     }
 
     async fn update_dummy(
@@ -159,7 +159,7 @@ impl DummyService for Dummies {
             self.store.patch(id, patch).await
         }
         .map_err(to_status)?;
-        Ok(Response::new(updated.into()))
+        Ok(Response::new(convert::dummy(updated)))
     }
 
     async fn delete_dummy(
@@ -211,7 +211,7 @@ impl DummyService for Dummies {
                         }
                         received = receiver.recv() => match received {
                             Ok(event) => {
-                                let mut event = pb::DummyEvent::from(event);
+                                let mut event = convert::event(event);
                                 event.missed = std::mem::take(&mut missed);
                                 return Some((Ok(event), Some((receiver, live, missed))));
                             }

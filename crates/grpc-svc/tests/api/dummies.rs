@@ -1,17 +1,15 @@
 //! The CRUD story over gRPC, field errors in the rich status details, update masks,
-//! streaming lists, and a watch that sees writes made through the REST service.
-
-use std::time::Duration;
+//! streaming lists, and a watch that sees writes made to the store. (A write through
+//! REST reaching the watch is tested where the services are composed:
+//! `crates/protocols/tests/cli/across.rs`.)
 
 use futures_util::StreamExt;
-use grpc_svc::pb::dummy::{
+use grpc_pb::dummy::{
     self as pb, CountDummiesRequest, CreateDummyRequest, DeleteDummyRequest, GetDummyRequest,
     ListDummiesRequest, UpdateDummyRequest, WatchDummiesRequest, dummy_event::Kind,
 };
 use model::{Day, DummyData, Month, NewDummy, Weekday};
 use prost_types::FieldMask;
-use runtime::http::ServerSettings;
-use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -285,47 +283,37 @@ async fn list_streams_the_table_in_id_order_with_filters(app: TestApp) {
     assert!(status.message().contains("1000"), "{status:?}");
 }
 
-async fn watch_sees_writes_made_through_rest(app: TestApp) {
+async fn watch_sees_writes_to_the_store(app: TestApp) {
     let mut watch = app
         .dummies()
         .watch_dummies(WatchDummiesRequest {})
         .await
         .unwrap()
         .into_inner();
-    // The REST service on the same database, as another process of the stack would be.
-    let rest = rest_svc::startup::build(
-        &ServerSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            workers: 1,
-            shutdown_grace: Duration::from_secs(1),
-        },
-        64 * 1024,
-        app.store.clone(),
-    )
-    .unwrap();
-    let rest_addr = rest.local_addr();
-    let stop_rest = CancellationToken::new();
-    tokio::spawn(rest.run_until_stopped(stop_rest.clone()));
-    let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("http://{rest_addr}/api/rest/dummie"))
-        .json(&serde_json::json!({"day": 9, "weekday": "Friday", "month": "June", "year": 1991}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let created = app
+        .store
+        .create(NewDummy {
+            data: DummyData {
+                day: Day::new(9).unwrap(),
+                weekday: Weekday::Friday,
+                month: Month::June,
+                year: 1991,
+            },
+            pre_seeded: false,
+        })
         .await
         .unwrap();
-    let id = created["id"].as_i64().unwrap();
-    http.patch(format!("http://{rest_addr}/api/rest/dummie/{id}"))
-        .json(&serde_json::json!({"year": 1992}))
-        .send()
+    app.store
+        .patch(
+            created.id,
+            model::DummyPatch {
+                year: Some(1992),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    http.delete(format!("http://{rest_addr}/api/rest/dummie/{id}"))
-        .send()
-        .await
-        .unwrap();
+    app.store.delete(created.id).await.unwrap();
 
     let mut seen = Vec::new();
     for _ in 0..3 {
@@ -343,7 +331,6 @@ async fn watch_sees_writes_made_through_rest(app: TestApp) {
             (Kind::Deleted, Some(1992))
         ]
     );
-    stop_rest.cancel();
 }
 
 async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
@@ -371,6 +358,6 @@ test_support::tests! {
         create_get_update_list_delete,
         invalid_input_is_invalid_argument_with_field_violations,
         list_streams_the_table_in_id_order_with_filters,
-        watch_sees_writes_made_through_rest,
+        watch_sees_writes_to_the_store,
         watch_ends_with_unavailable_when_the_server_stops;
 }

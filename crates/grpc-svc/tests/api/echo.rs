@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use grpc_svc::pb::echo::{EchoRequest, ServerStreamingEchoRequest};
+use grpc_pb::echo::{EchoRequest, ServerStreamingEchoRequest};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::helpers::{TestApp, within};

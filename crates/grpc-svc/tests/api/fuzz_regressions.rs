@@ -1,14 +1,14 @@
-//! Inputs found by `fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
-//! `fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
+//! Inputs found by `tools/fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
+//! `tools/fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
 
-use grpc_svc::pb::dummy::{self as pb, CreateDummyRequest, UpdateDummyRequest};
+use grpc_pb::dummy::{self as pb, CreateDummyRequest, UpdateDummyRequest};
 use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::helpers::{TestApp, within};
 
 async fn the_lowest_enum_number_is_an_invalid_choice_not_a_panic() {
-    // fuzz/regressions/grpc_dummy/create-weekday-i32-min: in a build with overflow
+    // tools/fuzz/regressions/grpc_dummy/create-weekday-i32-min: in a build with overflow
     // checks (every debug build) `n - 1` on i32::MIN panicked in convert::enum_field.
     let app = TestApp::sqlite().await;
     let dummy = pb::Dummy {

@@ -1,6 +1,6 @@
 //! The quickstart Greeter answers as the quickstart's server does.
 
-use grpc_svc::pb::app::HelloRequest;
+use grpc_pb::app::HelloRequest;
 
 use crate::helpers::TestApp;
 

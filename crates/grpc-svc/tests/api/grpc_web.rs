@@ -2,7 +2,7 @@
 
 use prost::Message;
 
-use grpc_svc::pb::app::{HelloRequest, HelloResponse};
+use grpc_pb::app::{HelloRequest, HelloResponse};
 
 use crate::helpers::TestApp;
 

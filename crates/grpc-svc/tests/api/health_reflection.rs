@@ -67,7 +67,7 @@ async fn health_is_not_serving_while_the_database_is_unreachable() {
     // And a call that needs the database says UNAVAILABLE.
     let error = app
         .dummies()
-        .count_dummies(grpc_svc::pb::dummy::CountDummiesRequest {})
+        .count_dummies(grpc_pb::dummy::CountDummiesRequest {})
         .await
         .unwrap_err();
     assert_eq!(error.code(), tonic::Code::Unavailable);

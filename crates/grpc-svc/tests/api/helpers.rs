@@ -4,9 +4,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use grpc_svc::pb::app::greeter_client::GreeterClient;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+use grpc_pb::app::greeter_client::GreeterClient;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::echo::echo_service_client::EchoServiceClient;
 use grpc_svc::startup::{GrpcSettings, TlsSettings};
 use model::{DatabaseUrl, PoolOptions, Store};
 use test_support::{Backend, TestDb};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use grpc_svc::pb::echo::EchoRequest;
+use grpc_pb::echo::EchoRequest;
 use prost::Message;
 use tonic::Code;
 
@@ -103,7 +103,7 @@ async fn malformed_protobuf_and_wrong_content_types_are_answered_cleanly() {
     );
     let ok = app
         .greeter()
-        .say_hello(grpc_svc::pb::app::HelloRequest {
+        .say_hello(grpc_pb::app::HelloRequest {
             name: "after".into(),
         })
         .await

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_pb::app::HelloRequest;
+use grpc_pb::app::greeter_client::GreeterClient;
 use grpc_svc::startup::TlsSettings;
 use model::{PoolOptions, Store};
 use tokio_util::sync::CancellationToken;

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
-use grpc_svc::pb::dummy::CountDummiesRequest;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::app::HelloRequest;
+use grpc_pb::app::greeter_client::GreeterClient;
+use grpc_pb::dummy::CountDummiesRequest;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
 use prost::Message as _;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -336,4 +336,22 @@ pub async fn json_rpc(addr: &str, method: &str, params: Value) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+/// The next text message on a WebSocket, as JSON, within 10 s (pings and pongs skipped).
+pub async fn next_text(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    // One deadline for every frame: heartbeat pings must not keep a missing message waited for.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let message = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a WebSocket message within 10 s")
+            .expect("the socket stays open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
 }

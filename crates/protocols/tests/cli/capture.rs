@@ -5,8 +5,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
+use grpc_pb::app::HelloRequest;
+use grpc_pb::app::greeter_client::GreeterClient;
 use test_support::TestDb;
 use tokio_tungstenite::tungstenite::Message;
 

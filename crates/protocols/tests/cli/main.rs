@@ -4,6 +4,7 @@
 mod checks;
 mod helpers;
 
+mod across;
 mod browser;
 mod capture;
 mod config_errors;
@@ -19,6 +20,7 @@ mod walkthrough;
 
 fn main() {
     test_support::harness::main([
+        across::trials(),
         browser::trials(),
         capture::trials(),
         config_errors::trials(),

@@ -1,9 +1,9 @@
 //! `protocols serve`: both ports answer, and SIGTERM stops it cleanly.
 
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::dummy::GetDummyRequest;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::echo::ServerStreamingEchoRequest;
+use grpc_pb::app::HelloRequest;
+use grpc_pb::dummy::GetDummyRequest;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::echo::ServerStreamingEchoRequest;
 use prost::Message;
 use test_support::TestDb;
 
@@ -207,11 +207,36 @@ fn serve_listens_with_its_database_down_and_stops_on_sigterm() {
     );
 }
 
+/// A port that is taken stops `serve` at once, and its error names the address, the
+/// setting and what the operating system said.
+fn serve_names_the_setting_of_a_port_it_cannot_take() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let db = TestDb::sqlite();
+    let output = crate::helpers::protocols()
+        .arg("serve")
+        .args(["--rest-addr", &addr.to_string()])
+        .args(["--rpc-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"])
+        .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+        .arg("--database-url")
+        .arg(db.url.expose())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (REST_ADDR): ")),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("in use"), "{stderr}");
+}
+
 test_support::tests! {
     sync:
         serve_carries_grpc_web_on_the_composed_port,
         serve_logs_one_line_per_request,
         serve_answers_413_to_a_client_that_writes_the_whole_body_first,
         serve_answers_on_every_port_and_stops_on_sigterm,
-        serve_listens_with_its_database_down_and_stops_on_sigterm;
+        serve_listens_with_its_database_down_and_stops_on_sigterm,
+        serve_names_the_setting_of_a_port_it_cannot_take;
 }

@@ -17,17 +17,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::app::HelloRequest;
-use grpc_svc::pb::app::greeter_client::GreeterClient;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::dummy::{CountDummiesRequest, GetDummyRequest, WatchDummiesRequest};
+use grpc_pb::app::HelloRequest;
+use grpc_pb::app::greeter_client::GreeterClient;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{CountDummiesRequest, GetDummyRequest, WatchDummiesRequest};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 #[path = "../checks/mod.rs"]
 mod checks;
 
-use checks::{check_gateway, check_walkthrough, json_rpc};
+use checks::{check_gateway, check_walkthrough, json_rpc, next_text};
 
 /// Every container must be healthy within this (first start of a fresh database included).
 const HEALTHY_WITHIN_SECS: &str = "120";
@@ -361,21 +361,6 @@ fn rpc_clients(addr: &str) {
         "evil {'right': 'left'} 2",
         "XML-RPC on {addr}"
     );
-}
-
-async fn next_text(
-    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
-) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a WebSocket message within 10 s")
-            .expect("the socket stays open")
-            .unwrap();
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
 }
 
 async fn websocket_echo_and_chat(addr: &str) {

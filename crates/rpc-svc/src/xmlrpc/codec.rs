@@ -42,7 +42,7 @@ pub fn decode_call(body: &[u8]) -> Result<Request, RpcError> {
 
 /// A character XML 1.0 allows in a document (its `Char` production). A control
 /// character such as NUL is not one, raw or as `&#0;`: echoing it back would make the
-/// answer unreadable for a strict client (found by fuzzing).
+/// answer unreadable for a strict client (tests/api/fuzz_regressions.rs).
 fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

@@ -1,5 +1,5 @@
-//! Inputs found by `fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
-//! `fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
+//! Inputs found by `tools/fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
+//! `tools/fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
 
 use crate::helpers::TestApp;
 
@@ -23,7 +23,7 @@ fn assert_parse_error_fault(status: u16, body: &str) {
 }
 
 async fn a_nul_in_the_method_name_is_a_parse_error_not_echoed_back() {
-    // fuzz/regressions/xmlrpc_request/nul-in-method-name.xml
+    // tools/fuzz/regressions/xmlrpc_request/nul-in-method-name.xml
     let app = TestApp::sqlite().await;
     let (status, body) = app
         .post_xml_raw("<methodCall><methodName>\0</methodName></methodCall>")
@@ -32,7 +32,7 @@ async fn a_nul_in_the_method_name_is_a_parse_error_not_echoed_back() {
 }
 
 async fn a_reference_to_a_control_character_is_a_parse_error_not_echoed_back() {
-    // fuzz/regressions/xmlrpc_request/control-char-reference.xml
+    // tools/fuzz/regressions/xmlrpc_request/control-char-reference.xml
     let app = TestApp::sqlite().await;
     let (status, body) = app
         .post_xml_raw(

@@ -1,5 +1,5 @@
-//! Inputs found by `fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
-//! `fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
+//! Inputs found by `tools/fuzz/` (cargo-fuzz), kept as tests. Each one's bytes are also in
+//! `tools/fuzz/regressions/<target>/`, which `scripts/fuzz.sh` replays on every run.
 
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
@@ -10,7 +10,7 @@ use ws_svc::close::Limits;
 use crate::helpers::{TestApp, close_code};
 
 async fn a_fragmented_message_over_the_limit_closes_with_1009() {
-    // fuzz/regressions/ws_message/fragmented-message-over-limit (at the 1 KiB limit):
+    // tools/fuzz/regressions/ws_message/fragmented-message-over-limit (at the 1 KiB limit):
     // each frame fits the limit, the message they add up to does not. actix-ws reports
     // that as an io::Error of kind Other, which close.rs mapped to 1002.
     let app = TestApp::sqlite().await;

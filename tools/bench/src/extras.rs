@@ -351,8 +351,8 @@ async fn read_rest_list(addr: &str) -> Result<usize, String> {
 }
 
 async fn read_grpc_list(addr: &str) -> Result<usize, String> {
-    use grpc_svc::pb::dummy::ListDummiesRequest;
-    use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+    use grpc_pb::dummy::ListDummiesRequest;
+    use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
     let mut client = DummyServiceClient::connect(format!("http://{addr}"))
         .await
         .map_err(|e| e.to_string())?;

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use grpc_svc::pb::dummy::dummy_service_server::{DummyService, DummyServiceServer};
-use grpc_svc::pb::dummy::{self as pb};
+use grpc_pb::dummy::dummy_service_server::{DummyService, DummyServiceServer};
+use grpc_pb::dummy::{self as pb};
 use model::{DummyId, Store};
 use runtime::http::{HttpApp, ServerSettings};
 use serde_json::json;

@@ -10,8 +10,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::dummy::{
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{
     self as pb, CreateDummyRequest, DeleteDummyRequest, GetDummyRequest, UpdateDummyRequest,
 };
 use serde_json::{Value, json};

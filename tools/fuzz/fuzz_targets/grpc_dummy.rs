@@ -15,15 +15,15 @@
 //! so they are skipped here. A call may fail, but only with a status the client caused
 //! (INVALID_ARGUMENT, NOT_FOUND, ...): UNKNOWN or INTERNAL on bad input is a bug, and
 //! so is a panic (a weekday or month of i32::MIN once overflowed: see
-//! fuzz/regressions/grpc_dummy).
+//! tools/fuzz/regressions/grpc_dummy).
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use futures_util::StreamExt;
-use grpc_svc::pb::dummy::dummy_service_server::DummyService;
-use grpc_svc::pb::dummy::{
+use grpc_pb::dummy::dummy_service_server::DummyService;
+use grpc_pb::dummy::{
     CreateDummyRequest, DeleteDummyRequest, GetDummyRequest, ListDummiesRequest, UpdateDummyRequest,
 };
 use grpc_svc::service::dummy::Dummies;

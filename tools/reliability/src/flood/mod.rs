@@ -31,10 +31,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::dummy::{
-    self as pb, CountDummiesRequest, ListDummiesRequest, UpdateDummyRequest,
-};
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{self as pb, CountDummiesRequest, ListDummiesRequest, UpdateDummyRequest};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpSocket, TcpStream};

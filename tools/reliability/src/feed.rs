@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::future::join_all;
-use grpc_svc::pb::dummy::WatchDummiesRequest;
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::WatchDummiesRequest;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -160,7 +160,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
             let Ok(Some(event)) = next else { break };
             quiet.heard();
             seen.missed += event.missed;
-            if event.kind == grpc_svc::pb::dummy::dummy_event::Kind::Created as i32
+            if event.kind == grpc_pb::dummy::dummy_event::Kind::Created as i32
                 && let Some(dummy) = event.dummy
                 && seen.arrived.insert(dummy.id, Instant::now()).is_some()
             {

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use grpc_svc::pb::dummy::dummy_service_client::DummyServiceClient;
-use grpc_svc::pb::dummy::{self as pb, CreateDummyRequest, GetDummyRequest, ListDummiesRequest};
-use grpc_svc::pb::echo::EchoRequest;
-use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{self as pb, CreateDummyRequest, GetDummyRequest, ListDummiesRequest};
+use grpc_pb::echo::EchoRequest;
+use grpc_pb::echo::echo_service_client::EchoServiceClient;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;

@@ -33,7 +33,7 @@ fuzz_target!(|body: &[u8]| {
     );
     // XML 1.0 forbids some characters even escaped (section 2.2): a strict client
     // (Python's expat, libxml2) rejects the whole response. A request holding one, raw
-    // or as `&#1;`, once had it echoed back (fuzz/regressions/xmlrpc_request).
+    // or as `&#1;`, once had it echoed back (tools/fuzz/regressions/xmlrpc_request).
     if let Some(bad) = document.chars().find(|&c| !is_xml_char(c)) {
         panic!("a character XML 1.0 forbids ({bad:?}) in the response: {xml:?}");
     }

@@ -53,19 +53,3 @@ pub fn backend() -> &'static Backend {
         }
     })
 }
-
-/// Whether the targets also assert the bugs that are known and not fixed yet
-/// (`FUZZ_KNOWN_BUGS=1`). A target gates such a check on this, with a `KNOWN BUG`
-/// comment naming the regression inputs and test, so that a run looks for new bugs
-/// instead of stopping at the known one; with the switch on, a fix is checked against
-/// `fuzz/regressions/`:
-///
-/// ```text
-/// FUZZ_KNOWN_BUGS=1 cargo fuzz run grpc_dummy regressions/grpc_dummy -- -runs=0
-/// ```
-///
-/// The fix deletes the gate, so the check is always on. No target has one now.
-pub fn check_known_bugs() -> bool {
-    static CHECK: OnceLock<bool> = OnceLock::new();
-    *CHECK.get_or_init(|| std::env::var_os("FUZZ_KNOWN_BUGS").is_some_and(|v| v == "1"))
-}

@@ -24,8 +24,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::Suite;
-use grpc_svc::pb::echo::EchoRequest;
-use grpc_svc::pb::echo::echo_service_client::EchoServiceClient;
+use grpc_pb::echo::EchoRequest;
+use grpc_pb::echo::echo_service_client::EchoServiceClient;
 
 use crate::clients::{Client, Failure, Fields, Patch, Proto, month_number, weekday_number};
 use crate::procs::{Kind, Launch, Service};

@@ -128,7 +128,7 @@ async fn through_actix_ws(data: &[u8], max: usize) {
             Err(error) => {
                 let code = close_code(&error);
                 // A fragmented message over the limit once closed with 1002
-                // (fuzz/regressions/ws_message).
+                // (tools/fuzz/regressions/ws_message).
                 if is_continuation_overflow(&error) {
                     assert_eq!(code, 1009, "a fragmented message over the limit");
                 }
