@@ -7,7 +7,7 @@
 #   target dir and fuzzed there, so a run never dirties the repo; the committed corpus and
 #   tools/fuzz/regressions/<target> are passed as read-only corpus dirs, so every run replays them.
 # - Crash and hang inputs go to tools/fuzz/artifacts/<target>/ (git-ignored): minimise one with
-#   `cargo fuzz tmin <target> <file>` and copy it to tools/fuzz/regressions/<target>/.
+#   `cargo fuzz tmin --fuzz-dir tools/fuzz <target> <file>` and copy it to tools/fuzz/regressions/<target>/.
 # - Env: CARGO_FUZZ_TARGET_DIR (default /var/cache/protocols/fuzz-target),
 #   FUZZ_TOOLS (where cargo-fuzz is installed, default /var/cache/protocols/tools),
 #   CARGO_FUZZ_ARGS (extra build/run flags, e.g. "--sanitizer none").
@@ -39,17 +39,22 @@ cd "$fuzz_dir"
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    mapfile -t targets < <(cargo fuzz list)
+    mapfile -t targets < <(cargo fuzz list --fuzz-dir "$fuzz_dir")
+    # A failure inside <( ) does not stop the script: an empty list is that failure.
+    if [ "${#targets[@]}" -eq 0 ]; then
+        echo "no fuzz targets found in $fuzz_dir" >&2
+        exit 1
+    fi
 fi
 
 echo "== building ${#targets[@]} target(s) (target dir $CARGO_TARGET_DIR)"
 build_start=$SECONDS
 if [ "$#" -gt 0 ]; then
     for target in "${targets[@]}"; do
-        cargo fuzz build "${extra[@]}" "$target"
+        cargo fuzz build --fuzz-dir "$fuzz_dir" "${extra[@]}" "$target"
     done
 else
-    cargo fuzz build "${extra[@]}"
+    cargo fuzz build --fuzz-dir "$fuzz_dir" "${extra[@]}"
 fi
 echo "== built in $((SECONDS - build_start)) s"
 
@@ -71,7 +76,7 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds} s (log: $log)"
     status=0
     # TMPDIR: each target's SQLite database goes in its own scratch dir, removed below.
-    TMPDIR="$work/tmp" cargo fuzz run "${extra[@]}" "$target" "$work/corpus" "${seeds[@]}" -- \
+    TMPDIR="$work/tmp" cargo fuzz run --fuzz-dir "$fuzz_dir" "${extra[@]}" "$target" "$work/corpus" "${seeds[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         > "$log" 2>&1 || status=$?
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use runtime::RuntimeArgs;
-use runtime::settings::DatabaseArgs;
+use runtime::settings::{DatabaseArgs, ServiceCommand};
 
 use crate::startup::{GrpcSettings, TlsSettings};
 
@@ -28,6 +28,9 @@ pub struct Config {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub runtime: RuntimeArgs,
+    /// `healthcheck` instead of serving.
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
 }
 
 /// The gRPC server's own settings, shared with `protocols serve`.

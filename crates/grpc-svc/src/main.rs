@@ -4,15 +4,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use grpc_svc::{Config, startup};
+use runtime::settings::ServiceCommand;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // `grpc-svc healthcheck`: what the container's HEALTHCHECK runs.
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return healthcheck().await;
-    }
     runtime::settings::load_env_file();
     let config = Config::parse();
+    // `grpc-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if config.command == Some(ServiceCommand::Healthcheck) {
+        return healthcheck(config.grpc.addr.port()).await;
+    }
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
 
@@ -51,15 +52,11 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Asks the server on `GRPC_ADDR`'s port (on localhost) for its overall health over
+/// Asks the server on `port` (on localhost) for its overall health over
 /// `grpc.health.v1.Health/Check`: exit 0 when SERVING, 1 otherwise.
-async fn healthcheck() -> ExitCode {
+async fn healthcheck(port: u16) -> ExitCode {
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let port = std::env::var("GRPC_ADDR")
-        .ok()
-        .and_then(|a| a.rsplit(':').next().map(str::to_owned))
-        .unwrap_or_else(|| "50051".to_owned());
     let status = async {
         let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
             .ok()?

@@ -29,13 +29,13 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::db::DatabaseUrl;
-use crate::dummy::{Day, Dummy, DummyId};
+use crate::dummy::Dummy;
+use crate::store::DummyRow;
 
 /// How many events a subscriber may fall behind before it starts missing them.
 pub const CAPACITY: usize = 1024;
@@ -106,19 +106,7 @@ pub(crate) fn channel() -> Sender {
 #[derive(Deserialize)]
 struct Notification {
     op: String,
-    row: NotifiedRow,
-}
-
-#[derive(Deserialize)]
-struct NotifiedRow {
-    id: i64,
-    day: i64,
-    weekday: String,
-    month: String,
-    year: i32,
-    pre_seeded: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    row: DummyRow,
 }
 
 /// Reads one NOTIFY payload; `None` (and a warning) for one we do not understand.
@@ -136,20 +124,14 @@ fn parse(payload: &str) -> Option<ChangeEvent> {
         "DELETE" => ChangeKind::Deleted,
         _ => return None,
     };
-    let row = parsed.row;
-    Some(ChangeEvent {
-        kind,
-        dummy: Dummy {
-            id: DummyId(row.id),
-            day: Day::new(row.day).ok()?,
-            weekday: row.weekday.parse().ok()?,
-            month: row.month.parse().ok()?,
-            year: row.year,
-            pre_seeded: row.pre_seeded,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        },
-    })
+    let dummy = match Dummy::try_from(parsed.row) {
+        Ok(dummy) => dummy,
+        Err(error) => {
+            tracing::warn!(%error, "ignoring a change notification whose row the model does not accept");
+            return None;
+        }
+    };
+    Some(ChangeEvent { kind, dummy })
 }
 
 /// Starts the LISTEN thread for a PostgreSQL store. It runs while `alive` can be
@@ -263,6 +245,7 @@ pub(crate) fn publish(sender: &Sender, kind: ChangeKind, dummy: &Dummy) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dummy::DummyId;
 
     #[test]
     fn trigger_payloads_become_events() {
@@ -277,5 +260,11 @@ mod tests {
         );
         assert!(parse("{}").is_none());
         assert!(parse(r#"{"op":"TRUNCATE","row":{}}"#).is_none());
+        // A row the model does not accept (edited by hand, say) is skipped with a
+        // warning, as the store reports it: both go through `Dummy::try_from`.
+        let funday = payload.replace("Friday", "Funday");
+        assert!(parse(&funday).is_none());
+        let day_zero = payload.replace(r#""day":3"#, r#""day":0"#);
+        assert!(parse(&day_zero).is_none());
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! - [`dummy`]: the record, its enums, and the rules (with the exact messages clients see).
 //! - [`error`]: [`Error`], which each protocol maps to its own wire form in one `match`.
+//! - [`json`]: [`DummyJson`], the one JSON form of a Dummy (REST, the WebSocket feed).
 //! - [`db`]: `DATABASE_URL` parsing, the start-up check of an SQLite path
 //!   ([`DatabaseUrl::prepare`], [`ConfigError`]), the two-backend connection enum and the pool.
 //! - [`store`]: [`Store`], the only async entry point to the database.
@@ -30,6 +31,7 @@ pub mod db;
 pub mod dummy;
 pub mod error;
 pub mod events;
+pub mod json;
 mod migrate;
 pub mod schema;
 pub mod store;
@@ -40,4 +42,5 @@ pub use dummy::{
 };
 pub use error::{Error, FieldErrors};
 pub use events::{ChangeEvent, ChangeKind, RoomMessage};
+pub use json::DummyJson;
 pub use store::{ListQuery, MAX_IDS, MAX_PAGE, Store};

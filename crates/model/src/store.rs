@@ -12,6 +12,7 @@ use std::sync::{Arc, Once};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::{broadcast, watch};
 use tracing::{Instrument, Span};
 
@@ -156,9 +157,46 @@ impl QuietBulk for SqliteConnection {
     }
 }
 
-/// One row as diesel reads it, before the enums are parsed.
-#[derive(Queryable)]
-struct DummyRow {
+/// Where [`Store::pages`] stands: how big a page is and how many rows are still wanted.
+#[derive(Clone, Copy)]
+struct Paging {
+    page_size: i64,
+    remaining: i64,
+}
+
+/// The next step of [`Store::pages`]: rows already read, or a page still to read.
+enum Page {
+    Read(Vec<Dummy>, Paging),
+    After(DummyId, Paging),
+}
+
+impl Paging {
+    fn query(self, after: Option<DummyId>) -> ListQuery {
+        ListQuery {
+            after,
+            limit: Some(self.page_size.min(self.remaining)),
+            ..ListQuery::default()
+        }
+    }
+
+    /// Hands `rows` on, and says what comes next: the page after the last row when this
+    /// one was full and more are wanted, else the end.
+    #[allow(clippy::type_complexity)]
+    fn hand_on(self, rows: Vec<Dummy>) -> Option<(Result<Vec<Dummy>, Error>, Option<Page>)> {
+        let last = rows.last()?.id;
+        let remaining = self.remaining - rows.len() as i64;
+        let full = rows.len() as i64 == self.page_size;
+        let next =
+            (full && remaining > 0).then_some(Page::After(last, Paging { remaining, ..self }));
+        Some((Ok(rows), next))
+    }
+}
+
+/// One row as diesel reads it, or as the PostgreSQL trigger writes it into a change
+/// notification ([`crate::events`]), before the enums are parsed. Both turn into a
+/// [`Dummy`] through the one `TryFrom` below, so a bad row is reported the same way.
+#[derive(Queryable, serde::Deserialize)]
+pub(crate) struct DummyRow {
     id: i64,
     day: i32,
     weekday: String,
@@ -417,6 +455,43 @@ impl Store {
             .try_into()
         })
         .await
+    }
+
+    /// The rows after `after` in id order, at most `limit` (at least 1; all when `None`),
+    /// read `page_size` rows per keyset query and handed on page by page: for answers
+    /// that stream a table too big to hold (REST's full list, gRPC's `ListDummies`).
+    ///
+    /// The first page is read before this returns, so a database that is down is an
+    /// error the caller can still answer in its protocol's form. A failure on a later
+    /// page ends the stream with that error.
+    ///
+    /// # Errors
+    /// What [`Store::list`] returns for the first page.
+    pub async fn pages(
+        &self,
+        after: Option<DummyId>,
+        limit: Option<i64>,
+        page_size: i64,
+    ) -> Result<BoxStream<'static, Result<Vec<Dummy>, Error>>, Error> {
+        let paging = Paging {
+            page_size: page_size.clamp(1, MAX_PAGE),
+            remaining: limit.unwrap_or(i64::MAX).max(1),
+        };
+        let first = self.list(paging.query(after)).await?;
+        let store = self.clone();
+        let pages = stream::unfold(Some(Page::Read(first, paging)), move |next| {
+            let store = store.clone();
+            async move {
+                match next? {
+                    Page::Read(rows, paging) => paging.hand_on(rows),
+                    Page::After(last, paging) => match store.list(paging.query(Some(last))).await {
+                        Ok(rows) => paging.hand_on(rows),
+                        Err(error) => Some((Err(error), None)),
+                    },
+                }
+            }
+        });
+        Ok(pages.boxed())
     }
 
     /// The rows `query` selects, in ascending id order.

@@ -181,14 +181,14 @@ fn composed(
     settings: &ServerSettings,
     args: &ServeArgs,
     store: Store,
-    ws: ws_svc::routes::WsState,
+    ws: ws_svc::state::WsState,
     grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
         body_limit: args.body_limit,
     };
-    let rpc = rpc_svc::routes::RpcState::new(store.clone(), args.rpc_body_limit);
+    let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc_body_limit);
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(rest_svc::routes::api(rest.clone()))
             .configure(rpc_svc::routes::api(rpc.clone()))

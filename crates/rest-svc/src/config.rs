@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use runtime::RuntimeArgs;
-use runtime::settings::DatabaseArgs;
+use runtime::settings::{DatabaseArgs, ServiceCommand};
 
 /// Everything `rest-svc` reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
@@ -37,4 +37,7 @@ pub struct Config {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub runtime: RuntimeArgs,
+    /// `healthcheck` instead of serving.
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
 }

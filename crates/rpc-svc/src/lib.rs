@@ -54,6 +54,8 @@
 //! 1. [`methods`]: the procedures, defined once.
 //! 2. [`jsonrpc`] and [`xmlrpc`]: each envelope, and nothing else.
 //! 3. [`value`]: the value model between them; [`error`]: the code table.
+//! 4. [`routes`] (the URL map), [`state`] (what handlers reach, body limits) and
+//!    [`help`] (what `GET` on an endpoint answers).
 //!
 //! ## Left out on purpose
 //!
@@ -74,10 +76,12 @@
 
 pub mod config;
 pub mod error;
+pub mod help;
 pub mod jsonrpc;
 pub mod methods;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod value;
 pub mod xmlrpc;
 

@@ -3,15 +3,16 @@
 use clap::Parser;
 use rpc_svc::{Config, startup};
 use runtime::http::ServerSettings;
+use runtime::settings::ServiceCommand;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // `rpc-svc healthcheck`: what the container's HEALTHCHECK runs.
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return runtime::http::healthcheck("RPC_ADDR", 8002);
-    }
     runtime::settings::load_env_file();
     let config = Config::parse();
+    // `rpc-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if config.command == Some(ServiceCommand::Healthcheck) {
+        return runtime::http::healthcheck(config.addr.port());
+    }
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
     let store = match runtime::open_store(&config.database, &shutdown) {

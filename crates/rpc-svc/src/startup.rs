@@ -5,7 +5,8 @@ use actix_web::web;
 use model::Store;
 use runtime::http::{HttpApp, ServerSettings};
 
-use crate::routes::{self, RpcState};
+use crate::routes;
+use crate::state::RpcState;
 
 /// Binds the listener (so the port is known and clients can connect at once) and
 /// builds the server around an already opened store. Run it with

@@ -350,8 +350,8 @@ pub async fn serve(
 }
 
 /// `<service> healthcheck`: what the container's `HEALTHCHECK` runs, so the runtime
-/// image needs no curl. Sends `GET /healthz` to the port of the address in `addr_var`
-/// (the service's own `*_ADDR` setting) on 127.0.0.1 and exits 0 on `200`, 1 otherwise.
+/// image needs no curl. Sends `GET /healthz` to `port` (that of the service's own
+/// `*_ADDR` setting) on 127.0.0.1 and exits 0 on `200`, 1 otherwise.
 ///
 /// # Wire format
 /// ```text
@@ -361,12 +361,8 @@ pub async fn serve(
 ///
 /// HTTP/1.1 200 OK            (503 while the database is unreachable)
 /// ```
-pub fn healthcheck(addr_var: &str, default_port: u16) -> std::process::ExitCode {
+pub fn healthcheck(port: u16) -> std::process::ExitCode {
     use std::io::{Read, Write};
-    let port = std::env::var(addr_var)
-        .ok()
-        .and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
-        .unwrap_or(default_port);
     let status_line = (|| -> std::io::Result<String> {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;

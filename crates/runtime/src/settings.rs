@@ -51,6 +51,14 @@ pub fn listen_addr(value: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("{hint} ({value} resolves to no address)"))
 }
 
+/// What a service binary does instead of serving, when asked (`rest-svc healthcheck`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum ServiceCommand {
+    /// Ask the server listening on this binary's port, on 127.0.0.1, whether it is
+    /// healthy (what the container's HEALTHCHECK runs): exit 0 if it is, 1 if not.
+    Healthcheck,
+}
+
 /// Database settings, shared by every binary's `--help` (flattened into its config).
 #[cfg(feature = "db")]
 #[derive(Debug, Clone, clap::Args)]

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use runtime::RuntimeArgs;
-use runtime::settings::DatabaseArgs;
+use runtime::settings::{DatabaseArgs, ServiceCommand};
 
 use crate::close::Limits;
 use crate::origin::AllowedOrigins;
@@ -41,6 +41,9 @@ pub struct Config {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub runtime: RuntimeArgs,
+    /// `healthcheck` instead of serving.
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
 }
 
 /// WebSocket limits and origins, shared with `protocols serve`.

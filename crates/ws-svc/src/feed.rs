@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::close;
 use crate::connection::{Connection, Next};
 use crate::messages;
-use crate::routes::WsState;
+use crate::state::WsState;
 
 /// Runs a feed session until either side ends it.
 pub async fn run(mut conn: Connection, state: WsState) {

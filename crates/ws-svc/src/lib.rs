@@ -36,7 +36,8 @@
 //!
 //! ## Where to read
 //!
-//! [`routes`] (handshake and pages), [`connection`] (heartbeat, limits, close codes),
+//! [`routes`] (handshake and pages) and [`state`] (what every session reaches),
+//! [`connection`] (heartbeat, limits, close codes),
 //! then each endpoint; [`chat::hub`] for how rooms fan out without shared locks.
 //!
 //! ## Left out on purpose
@@ -67,5 +68,6 @@ pub mod messages;
 pub mod origin;
 pub mod routes;
 pub mod startup;
+pub mod state;
 
 pub use config::Config;

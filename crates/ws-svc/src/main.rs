@@ -2,16 +2,17 @@
 
 use clap::Parser;
 use runtime::http::ServerSettings;
+use runtime::settings::ServiceCommand;
 use ws_svc::{Config, startup};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // `ws-svc healthcheck`: what the container's HEALTHCHECK runs.
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return runtime::http::healthcheck("WS_ADDR", 8003);
-    }
     runtime::settings::load_env_file();
     let config = Config::parse();
+    // `ws-svc healthcheck`: what the container's HEALTHCHECK runs.
+    if config.command == Some(ServiceCommand::Healthcheck) {
+        return runtime::http::healthcheck(config.addr.port());
+    }
     runtime::init_tracing(&config.runtime);
     let shutdown = runtime::shutdown_on_signal();
     let store = match runtime::open_store(&config.database, &shutdown) {

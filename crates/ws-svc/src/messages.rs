@@ -16,7 +16,7 @@
 //! A frame that is not such JSON gets an `error` frame back and the connection stays open.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Longest delay an echo may ask for, in seconds.
 pub const MAX_DELAY_SECS: f64 = 10.0;
@@ -72,17 +72,7 @@ pub fn error(message: &str) -> String {
 
 /// A feed event: `created`, `updated` or `deleted`, with the record as REST shows it.
 pub fn feed_event(event: &model::ChangeEvent) -> String {
-    let d = &event.dummy;
-    let dummy: Value = json!({
-        "id": d.id.0,
-        "day": d.day.get(),
-        "weekday": d.weekday.as_str(),
-        "month": d.month.as_str(),
-        "year": d.year,
-        "pre_seeded": d.pre_seeded,
-        "created_at": d.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "updated_at": d.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    });
+    let dummy = model::DummyJson::from(&event.dummy);
     json!({ "event": event.kind.as_str(), "dummy": dummy }).to_string()
 }
 
@@ -129,7 +119,7 @@ mod tests {
 
     #[test]
     fn replies_keep_the_original_message_key() {
-        let reply: Value = serde_json::from_str(&echo("a\"b")).unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&echo("a\"b")).unwrap();
         assert_eq!(reply, json!({"message": "a\"b"}));
     }
 }

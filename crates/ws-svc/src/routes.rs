@@ -33,35 +33,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use model::Store;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-use crate::chat::hub::HubHandle;
-use crate::close::Limits;
 use crate::connection::Connection;
-use crate::origin::AllowedOrigins;
+use crate::state::WsState;
 use crate::{chat, echo, feed, index};
 
 const ECHO_PAGE: &str = include_str!("../../../web/ws/echo.html");
 const ROOMS_PAGE: &str = include_str!("../../../web/ws/rooms.html");
 const ROOM_PAGE: &str = include_str!("../../../web/ws/room.html");
 const FEED_PAGE: &str = include_str!("../../../web/ws/feed.html");
-
-/// What every WebSocket handler can reach.
-#[derive(Clone)]
-pub struct WsState {
-    /// The shared database handle (the feed, and room messages between replicas).
-    pub store: Store,
-    /// This process's chat hub.
-    pub hub: HubHandle,
-    /// Heartbeat, timeout and size limits.
-    pub limits: Limits,
-    /// Origins allowed besides the server's own.
-    pub origins: AllowedOrigins,
-    /// Cancelled on shutdown: every session closes with 1001.
-    pub shutdown: CancellationToken,
-}
 
 /// Mounts `/api/ws/…`. Used by `ws-svc` alone and by `protocols serve`.
 pub fn api(state: WsState) -> impl FnOnce(&mut web::ServiceConfig) {

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use crate::chat::hub::Hub;
 use crate::close::Limits;
 use crate::origin::AllowedOrigins;
-use crate::routes::{self, WsState};
+use crate::routes;
+use crate::state::WsState;
 
 /// The state the routes need: starts this process's chat hub.
 pub fn state(

@@ -2,7 +2,7 @@
 
 use std::pin::Pin;
 
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt, stream};
 use model::{DummyData, DummyFields, DummyId, DummyPatch, ListQuery, NewDummy, Store};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -76,54 +76,19 @@ impl DummyService for Dummies {
             ))));
         }
         // Page through the table; each page is one keyset query, sent as it arrives.
-        let remaining = if request.limit == 0 {
-            i64::MAX
-        } else {
-            i64::from(request.limit)
-        };
-        let first = self
+        let limit = (request.limit > 0).then_some(i64::from(request.limit));
+        let pages = self
             .store
-            .list(ListQuery {
-                after: Some(DummyId(request.after_id)),
-                limit: Some(PAGE.min(remaining)),
-                ..ListQuery::default()
-            })
+            .pages(Some(DummyId(request.after_id)), limit, PAGE)
             .await
             .map_err(to_status)?;
-        let store = self.store.clone();
-        let pages = stream::unfold((Some(first), remaining), move |(page, remaining)| {
-            let store = store.clone();
-            async move {
-                let page = page?;
-                let remaining = remaining - page.len() as i64;
-                let next = match page.last() {
-                    Some(last) if page.len() as i64 == PAGE && remaining > 0 => Some(
-                        store
-                            .list(ListQuery {
-                                after: Some(last.id),
-                                limit: Some(PAGE.min(remaining)),
-                                ..ListQuery::default()
-                            })
-                            .await,
-                    ),
-                    _ => None,
-                };
-                let mut items: Vec<Result<pb::Dummy, Status>> =
-                    page.into_iter().map(|d| Ok(convert::dummy(d))).collect();
-                let next_page = match next {
-                    Some(Ok(rows)) => Some(rows),
-                    Some(Err(err)) => {
-                        items.push(Err(to_status(err)));
-                        None
-                    }
-                    None => None,
-                };
-                Some((stream::iter(items), (next_page, remaining)))
-            }
+        let items = pages.flat_map(|page| {
+            stream::iter(match page {
+                Ok(rows) => rows.into_iter().map(|d| Ok(convert::dummy(d))).collect(),
+                Err(err) => vec![Err(to_status(err))],
+            })
         });
-        Ok(Response::new(Box::pin(futures_util::StreamExt::flatten(
-            pages,
-        ))))
+        Ok(Response::new(Box::pin(items)))
     }
 
     async fn create_dummy(

@@ -4,15 +4,14 @@
 //! curls, JSON-RPC and XML-RPC, native gRPC through `grpc_pass`, gRPC-Web, a chat
 //! between two clients that land on different ws-svc replicas, and the pages in Chromium.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use test_support::{Backend, TestDb};
 
 use crate::checks::{check_gateway, check_walkthrough};
-use crate::helpers::seed;
+use crate::helpers::{free_port, seed, service};
 
 /// Processes that are killed when the test ends, however it ends.
 #[derive(Default)]
@@ -37,41 +36,8 @@ impl Drop for Processes {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The service binaries sit next to this test's own binary's directory
-/// (`target/debug/deps/..`); `cargo test --workspace` builds them, and a
-/// `cargo test -p protocols` run builds them here if they are missing.
-fn service_binary(name: &str) -> PathBuf {
-    let dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args([
-                "build", "-p", "rest-svc", "-p", "rpc-svc", "-p", "grpc-svc", "-p", "ws-svc",
-            ])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building the service binaries failed");
-    }
-    path
-}
-
 fn start(processes: &mut Processes, binary: &str, args: &[String], database: &str) {
-    let child = Command::new(service_binary(binary))
+    let child = service(binary)
         .args(args)
         .env("DATABASE_URL", database)
         .env("RUST_LOG", "warn")

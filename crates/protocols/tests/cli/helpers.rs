@@ -34,6 +34,15 @@ pub fn service(name: &str) -> Command {
     command
 }
 
+/// A port nothing listens on right now (the OS picked it; free until someone takes it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// `protocols serve` running on free ports; killed when dropped.
 pub struct Served {
     pub child: Child,

@@ -10,6 +10,7 @@ mod capture;
 mod config_errors;
 mod database_down;
 mod gateway;
+mod healthcheck;
 mod index_page;
 mod justfile;
 mod readme_clients;
@@ -26,6 +27,7 @@ fn main() {
         config_errors::trials(),
         database_down::trials(),
         gateway::trials(),
+        healthcheck::trials(),
         index_page::trials(),
         justfile::trials(),
         readme_clients::trials(),

@@ -40,11 +40,10 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream::{self, StreamExt};
-use model::{DummyData, DummyId, DummyPatch, ListQuery, NewDummy, Store};
+use model::{DummyData, DummyId, DummyJson, DummyPatch, ListQuery, NewDummy, Store};
 
 use super::AppState;
 use crate::body::{read_body, read_fields};
-use crate::dto::DummyResponse;
 use crate::error::ApiError;
 
 /// Rows per page when the whole table is streamed.
@@ -63,11 +62,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     {
         response.insert_header((header::LINK, next_link(req.query_string(), last.id)));
     }
-    Ok(response.json(
-        page.into_iter()
-            .map(DummyResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(response.json(page.iter().map(DummyJson::from).collect::<Vec<_>>()))
 }
 
 /// `POST /api/rest/dummie` (and `/api/rest/dummies`): 201 with the new record.
@@ -80,7 +75,7 @@ pub async fn create(
     let created = state.store.create(NewDummy::parse(&fields)?).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/rest/dummie/{}", created.id)))
-        .json(DummyResponse::from(created)))
+        .json(DummyJson::from(&created)))
 }
 
 /// `GET /api/rest/dummie/{id}`
@@ -89,7 +84,7 @@ pub async fn read(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let dummy = state.store.get(parse_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(DummyResponse::from(dummy)))
+    Ok(HttpResponse::Ok().json(DummyJson::from(&dummy)))
 }
 
 /// `PUT /api/rest/dummie/{id}`: all four fields required.
@@ -105,7 +100,7 @@ pub async fn replace(
     state.store.get(id).await?;
     let fields = read_fields(&req, payload, state.body_limit).await?;
     let updated = state.store.replace(id, DummyData::parse(&fields)?).await?;
-    Ok(HttpResponse::Ok().json(DummyResponse::from(updated)))
+    Ok(HttpResponse::Ok().json(DummyJson::from(&updated)))
 }
 
 /// `PATCH /api/rest/dummie/{id}`: any subset of the fields.
@@ -125,7 +120,7 @@ pub async fn patch(
         .await?
         .ok_or_else(|| model::Error::invalid("non_field_errors", NO_DATA))?;
     let updated = state.store.patch(id, DummyPatch::parse(&fields)?).await?;
-    Ok(HttpResponse::Ok().json(DummyResponse::from(updated)))
+    Ok(HttpResponse::Ok().json(DummyJson::from(&updated)))
 }
 
 /// `DELETE /api/rest/dummie/{id}`: 204, no body.
@@ -199,47 +194,20 @@ fn next_link(query_string: &str, last: DummyId) -> String {
 /// still gets a clean 503. A failure later in the stream can only cut the connection:
 /// the status line has already been sent.
 async fn stream_all(store: Store) -> Result<HttpResponse, ApiError> {
-    let first = store.list(page_after(None)).await?;
-    let next = full_page_end(&first);
-    let head = Bytes::from(encode_page(&first, true));
-    let rest = stream::unfold(next, move |after| {
-        let store = store.clone();
-        async move {
-            let after = after?;
-            match store.list(page_after(Some(after))).await {
-                Ok(page) if page.is_empty() => None,
-                Ok(page) => Some((
-                    Ok(Bytes::from(encode_page(&page, false))),
-                    full_page_end(&page),
-                )),
-                Err(err) => {
-                    tracing::error!(error = ?err, "list stream cut short");
-                    Some((Err(ApiError::from(err)), None))
-                }
-            }
+    let pages = store.pages(None, None, STREAM_PAGE).await?;
+    let rows = pages.enumerate().map(|(i, page)| match page {
+        Ok(page) => Ok(Bytes::from(encode_page(&page, i == 0))),
+        Err(err) => {
+            tracing::error!(error = ?err, "list stream cut short");
+            Err(ApiError::from(err))
         }
     });
-    let body = stream::iter([Ok::<_, ApiError>(Bytes::from_static(b"[")), Ok(head)])
-        .chain(rest)
+    let body = stream::iter([Ok::<_, ApiError>(Bytes::from_static(b"["))])
+        .chain(rows)
         .chain(stream::iter([Ok(Bytes::from_static(b"]"))]));
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .streaming(body))
-}
-
-fn page_after(after: Option<DummyId>) -> ListQuery {
-    ListQuery {
-        after,
-        limit: Some(STREAM_PAGE),
-        ..ListQuery::default()
-    }
-}
-
-/// The last id of a full page (more may follow), or `None` at the end of the table.
-fn full_page_end(page: &[model::Dummy]) -> Option<DummyId> {
-    (page.len() as i64 == STREAM_PAGE)
-        .then(|| page.last().map(|d| d.id))
-        .flatten()
 }
 
 /// Rows as comma-separated JSON objects; a leading comma unless this is the first page.
@@ -249,8 +217,8 @@ fn encode_page(page: &[model::Dummy], first: bool) -> Vec<u8> {
         if !(first && i == 0) {
             out.push(b',');
         }
-        serde_json::to_writer(&mut out, &DummyResponse::from(dummy.clone()))
-            .expect("a DummyResponse always serializes");
+        serde_json::to_writer(&mut out, &DummyJson::from(dummy))
+            .expect("a DummyJson always serializes");
     }
     out
 }

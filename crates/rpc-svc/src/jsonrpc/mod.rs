@@ -35,6 +35,8 @@
 //! Replacing jsonrpc-core means rewriting [`io_handler`] and [`respond`]; the
 //! procedures in [`crate::methods`] do not change.
 
+use std::sync::LazyLock;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use jsonrpc_core::{
@@ -46,7 +48,7 @@ use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::methods::{self, Envelope, Method, Params};
-use crate::routes::{BodyError, RpcState};
+use crate::state::{BodyError, RpcState};
 use crate::value::RpcValue;
 
 /// What each JSON-RPC call can reach.
@@ -57,6 +59,9 @@ pub struct Ctx {
 }
 
 impl Metadata for Ctx {}
+
+/// The method table, built once, on first use.
+static IO: LazyLock<MetaIoHandler<Ctx>> = LazyLock::new(io_handler);
 
 /// Registers every procedure offered on JSON-RPC.
 pub fn io_handler() -> MetaIoHandler<Ctx> {
@@ -223,7 +228,7 @@ pub async fn post(
     let ctx = Ctx {
         store: state.store.clone(),
     };
-    match respond(&state.json_io, &body, ctx).await {
+    match respond(&IO, &body, ctx).await {
         Some(response) => HttpResponse::Ok()
             .content_type("application/json")
             .body(response),
@@ -235,7 +240,7 @@ pub async fn post(
 pub async fn help() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(crate::routes::help_text(Envelope::Json))
+        .body(crate::help::help_text(Envelope::Json))
 }
 
 /// JSON to the procedures' value model. JSON has no bytes or dates: those stay strings.

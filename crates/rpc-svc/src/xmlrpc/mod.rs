@@ -42,7 +42,7 @@ use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::methods::{self, Envelope, Method, Params};
-use crate::routes::{BodyError, RpcState};
+use crate::state::{BodyError, RpcState};
 
 /// Answers one `<methodCall>` body with a `<methodResponse>`.
 pub async fn respond(store: &Store, body: &[u8]) -> String {
@@ -135,5 +135,5 @@ pub async fn post(
 pub async fn help() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(crate::routes::help_text(Envelope::Xml))
+        .body(crate::help::help_text(Envelope::Xml))
 }

@@ -11,7 +11,7 @@ use crate::chat::hub::MemberId;
 use crate::close;
 use crate::connection::{Connection, Next};
 use crate::messages::{ChatMessage, ClientMsg};
-use crate::routes::WsState;
+use crate::state::WsState;
 
 /// A place in a room's hub, taken before the handshake is answered (see
 /// [`crate::routes`]); `None` when the hub has stopped.
