@@ -1,9 +1,11 @@
 //! Every conversion between protobuf types and the model, in one place.
 //!
-//! Inbound, a `pb::dummy::Dummy` becomes the model's loosely typed `DummyFields`, and
-//! the model validates it exactly as it does for every other protocol. An enum left at
-//! `*_UNSPECIFIED` (0) counts as "not sent", so the model answers "This field is
-//! required."; an enum number the proto does not define is reported as an invalid choice.
+//! Inbound, a `pb::dummy::Dummy` becomes the model's `DummyFields`, and the model
+//! validates it exactly as it does for every other protocol. Enums go across typed
+//! (`pb::Weekday::Friday` becomes `Value::Weekday(Weekday::Friday)`, no names in
+//! between). An enum left at `*_UNSPECIFIED` (0) counts as "not sent", so the model
+//! answers "This field is required."; an enum number the proto does not define is
+//! reported as an invalid choice.
 
 use chrono::{DateTime, Utc};
 use model::{DummyFields, Month, Value, Weekday};
@@ -39,47 +41,79 @@ pub fn event(event: model::ChangeEvent) -> pb::DummyEvent {
     }
 }
 
-/// The model's enums are in calendar order, as are the proto's after UNSPECIFIED = 0.
-fn weekday_to_pb(w: Weekday) -> pb::Weekday {
-    let index = Weekday::ALL
-        .iter()
-        .position(|x| *x == w)
-        .expect("every weekday is listed");
-    pb::Weekday::try_from(index as i32 + 1).expect("the proto lists the same weekdays")
-}
-
-fn month_to_pb(m: Month) -> pb::Month {
-    let index = Month::ALL
-        .iter()
-        .position(|x| *x == m)
-        .expect("every month is listed");
-    pb::Month::try_from(index as i32 + 1).expect("the proto lists the same months")
-}
-
-/// An enum field as the model sees it: not sent, a known name, or an unknown number.
-fn enum_field<T: Copy + std::fmt::Display>(number: i32, all: &[T]) -> Option<Value> {
-    match number {
-        0 => None,
-        n => Some(Value::Text(
-            // checked: i32::MIN - 1 would overflow (tests/api/fuzz_regressions.rs).
-            match n
-                .checked_sub(1)
-                .and_then(|i| usize::try_from(i).ok())
-                .and_then(|i| all.get(i))
-            {
-                Some(known) => known.to_string(),
-                None => n.to_string(),
-            },
-        )),
+fn weekday_to_pb(weekday: Weekday) -> pb::Weekday {
+    match weekday {
+        Weekday::Monday => pb::Weekday::Monday,
+        Weekday::Tuesday => pb::Weekday::Tuesday,
+        Weekday::Wednesday => pb::Weekday::Wednesday,
+        Weekday::Thursday => pb::Weekday::Thursday,
+        Weekday::Friday => pb::Weekday::Friday,
+        Weekday::Saturday => pb::Weekday::Saturday,
+        Weekday::Sunday => pb::Weekday::Sunday,
     }
+}
+
+fn month_to_pb(month: Month) -> pb::Month {
+    match month {
+        Month::January => pb::Month::January,
+        Month::February => pb::Month::February,
+        Month::March => pb::Month::March,
+        Month::April => pb::Month::April,
+        Month::May => pb::Month::May,
+        Month::June => pb::Month::June,
+        Month::July => pb::Month::July,
+        Month::August => pb::Month::August,
+        Month::September => pb::Month::September,
+        Month::October => pb::Month::October,
+        Month::November => pb::Month::November,
+        Month::December => pb::Month::December,
+    }
+}
+
+/// A proto weekday as the model sees it: not sent (`WEEKDAY_UNSPECIFIED`), a weekday, or
+/// a number the proto does not define, which the model reports as an invalid choice.
+fn weekday_field(number: i32) -> Option<Value> {
+    let weekday = match pb::Weekday::try_from(number) {
+        Ok(pb::Weekday::Unspecified) => return None,
+        Ok(pb::Weekday::Monday) => Weekday::Monday,
+        Ok(pb::Weekday::Tuesday) => Weekday::Tuesday,
+        Ok(pb::Weekday::Wednesday) => Weekday::Wednesday,
+        Ok(pb::Weekday::Thursday) => Weekday::Thursday,
+        Ok(pb::Weekday::Friday) => Weekday::Friday,
+        Ok(pb::Weekday::Saturday) => Weekday::Saturday,
+        Ok(pb::Weekday::Sunday) => Weekday::Sunday,
+        Err(_) => return Some(Value::Int(i64::from(number))),
+    };
+    Some(Value::Weekday(weekday))
+}
+
+/// A proto month as the model sees it, as [`weekday_field`] does for weekdays.
+fn month_field(number: i32) -> Option<Value> {
+    let month = match pb::Month::try_from(number) {
+        Ok(pb::Month::Unspecified) => return None,
+        Ok(pb::Month::January) => Month::January,
+        Ok(pb::Month::February) => Month::February,
+        Ok(pb::Month::March) => Month::March,
+        Ok(pb::Month::April) => Month::April,
+        Ok(pb::Month::May) => Month::May,
+        Ok(pb::Month::June) => Month::June,
+        Ok(pb::Month::July) => Month::July,
+        Ok(pb::Month::August) => Month::August,
+        Ok(pb::Month::September) => Month::September,
+        Ok(pb::Month::October) => Month::October,
+        Ok(pb::Month::November) => Month::November,
+        Ok(pb::Month::December) => Month::December,
+        Err(_) => return Some(Value::Int(i64::from(number))),
+    };
+    Some(Value::Month(month))
 }
 
 /// The writable fields of a proto Dummy, for the model to validate.
 pub fn fields(d: &pb::Dummy) -> DummyFields {
     DummyFields {
         day: d.day.map(|v| Value::Int(i64::from(v))),
-        weekday: enum_field(d.weekday, Weekday::ALL),
-        month: enum_field(d.month, Month::ALL),
+        weekday: weekday_field(d.weekday),
+        month: month_field(d.month),
         year: d.year.map(|v| Value::Int(i64::from(v))),
         pre_seeded: Some(Value::Bool(d.pre_seeded)),
     }
@@ -148,6 +182,22 @@ mod tests {
                 ("month", "\"99\" is not a valid choice."),
                 ("year", "This field is required."),
             ]
+        );
+    }
+
+    #[test]
+    fn every_weekday_and_month_crosses_typed_both_ways() {
+        for &weekday in Weekday::ALL {
+            let number = weekday_to_pb(weekday) as i32;
+            assert_eq!(weekday_field(number), Some(Value::Weekday(weekday)));
+        }
+        for &month in Month::ALL {
+            let number = month_to_pb(month) as i32;
+            assert_eq!(month_field(number), Some(Value::Month(month)));
+        }
+        assert_eq!(
+            weekday_field(i32::MIN),
+            Some(Value::Int(i64::from(i32::MIN)))
         );
     }
 

@@ -177,6 +177,10 @@ pub enum Value {
     Float(f64),
     /// Text, including every form field.
     Text(String),
+    /// A weekday the protocol already typed (a protobuf enum).
+    Weekday(Weekday),
+    /// A month the protocol already typed (a protobuf enum).
+    Month(Month),
     /// Anything else (a list, a map, a number too big for i64): never valid for a Dummy field.
     Other,
 }
@@ -268,8 +272,8 @@ impl DummyData {
     pub fn parse(fields: &DummyFields) -> Result<DummyData, Error> {
         let mut errors = FieldErrors::default();
         let day = required(&mut errors, "day", &fields.day, parse_day);
-        let weekday = required(&mut errors, "weekday", &fields.weekday, parse_choice);
-        let month = required(&mut errors, "month", &fields.month, parse_choice);
+        let weekday = required(&mut errors, "weekday", &fields.weekday, parse_weekday);
+        let month = required(&mut errors, "month", &fields.month, parse_month);
         let year = required(&mut errors, "year", &fields.year, parse_year);
         match (day, weekday, month, year) {
             (Some(day), Some(weekday), Some(month), Some(year)) if errors.is_empty() => {
@@ -317,8 +321,8 @@ impl DummyPatch {
         let mut errors = FieldErrors::default();
         let patch = DummyPatch {
             day: optional(&mut errors, "day", &fields.day, parse_day),
-            weekday: optional(&mut errors, "weekday", &fields.weekday, parse_choice),
-            month: optional(&mut errors, "month", &fields.month, parse_choice),
+            weekday: optional(&mut errors, "weekday", &fields.weekday, parse_weekday),
+            month: optional(&mut errors, "month", &fields.month, parse_month),
             year: optional(&mut errors, "year", &fields.year, parse_year),
         };
         if errors.is_empty() {
@@ -420,14 +424,32 @@ fn parse_year(value: &Value) -> Result<i32, String> {
     })
 }
 
-/// A weekday or month from any wire value: its text must be one of the English names.
-/// The error is the message a client sees.
-fn parse_choice<T: FromStr>(value: &Value) -> Result<T, String> {
+/// A weekday, typed by the protocol or named in its text.
+fn parse_weekday(value: &Value) -> Result<Weekday, String> {
+    match value {
+        Value::Weekday(weekday) => Ok(*weekday),
+        other => parse_name(other),
+    }
+}
+
+/// A month, typed by the protocol or named in its text.
+fn parse_month(value: &Value) -> Result<Month, String> {
+    match value {
+        Value::Month(month) => Ok(*month),
+        other => parse_name(other),
+    }
+}
+
+/// A weekday or month from any other wire value: its text must be one of the English
+/// names. The error is the message a client sees.
+fn parse_name<T: FromStr>(value: &Value) -> Result<T, String> {
     let text = match value {
         Value::Text(s) => s.clone(),
         Value::Int(i) => format!("{i}"),
         Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
         Value::Float(f) => format!("{f}"),
+        Value::Weekday(weekday) => weekday.as_str().to_owned(),
+        Value::Month(month) => month.as_str().to_owned(),
         Value::Null | Value::Other => return Err("Not a valid choice.".to_owned()),
     };
     text.parse().map_err(|_| not_a_choice(&text))
