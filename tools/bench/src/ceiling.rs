@@ -148,7 +148,7 @@ pub async fn serve(
     grpc: SocketAddr,
     store: Store,
     workers: usize,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let shutdown = runtime::shutdown_on_signal();
     let settings = ServerSettings {
         addr: http,
@@ -163,11 +163,8 @@ pub async fn serve(
             .route("/dummy", web::get().to(fixed))
             .route("/dummy/{id}", web::get().to(read))
             .route("/ws", web::get().to(echo));
-    })
-    .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(grpc)
-        .await
-        .map_err(|e| e.to_string())?;
+    })?;
+    let listener = tokio::net::TcpListener::bind(grpc).await?;
     let token = shutdown.clone();
     let tonic = tokio::spawn(async move {
         tonic::transport::Server::builder()
@@ -182,7 +179,7 @@ pub async fn serve(
     let result = app
         .run_until_stopped(shutdown.clone())
         .await
-        .map_err(|e| e.to_string());
+        .map_err(anyhow::Error::from);
     shutdown.cancel();
     let _ = tonic.await;
     result

@@ -153,8 +153,8 @@ pub enum Conn {
     Ws(Box<WebSocketStream<CountingStream>>),
 }
 
-fn target(protocol: Protocol, targets: &Targets) -> Result<String, String> {
-    let missing = || format!("no address for {}", protocol.name());
+fn target(protocol: Protocol, targets: &Targets) -> anyhow::Result<String> {
+    let missing = || anyhow::anyhow!("no address for {}", protocol.name());
     Ok(match protocol {
         Protocol::Rest => targets.rest.clone(),
         Protocol::JsonRpc | Protocol::XmlRpc => targets.rpc.clone(),
@@ -174,14 +174,13 @@ pub async fn connect(
     protocol: Protocol,
     targets: &Targets,
     counters: Arc<Counters>,
-) -> Result<Conn, String> {
+) -> anyhow::Result<Conn> {
     let addr = target(protocol, targets)?;
     match protocol {
         Protocol::Grpc | Protocol::BareTonic | Protocol::BareTonicDb => {
             let counters_for_connector = counters.clone();
             let target_addr = addr.clone();
-            let channel = Endpoint::from_shared(format!("http://{addr}"))
-                .map_err(|e| e.to_string())?
+            let channel = Endpoint::from_shared(format!("http://{addr}"))?
                 .connect_with_connector(tower::service_fn(move |_uri: http::Uri| {
                     let counters = counters_for_connector.clone();
                     let addr = target_addr.clone();
@@ -192,13 +191,11 @@ pub async fn connect(
                     }
                 }))
                 .await
-                .map_err(|e| format!("gRPC connect to {addr}: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("gRPC connect to {addr}: {e}"))?;
             Ok(Conn::Grpc(channel))
         }
         Protocol::WebSocket | Protocol::BareWs => {
-            let stream = CountingStream::connect(&addr, counters)
-                .await
-                .map_err(|e| e.to_string())?;
+            let stream = CountingStream::connect(&addr, counters).await?;
             let path = if protocol == Protocol::WebSocket {
                 "/api/ws/echo/"
             } else {
@@ -206,16 +203,13 @@ pub async fn connect(
             };
             let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), stream)
                 .await
-                .map_err(|e| format!("WebSocket handshake with {addr}: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("WebSocket handshake with {addr}: {e}"))?;
             Ok(Conn::Ws(Box::new(ws)))
         }
         _ => {
-            let stream = CountingStream::connect(&addr, counters)
-                .await
-                .map_err(|e| e.to_string())?;
-            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| e.to_string())?;
+            let stream = CountingStream::connect(&addr, counters).await?;
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
             tokio::spawn(connection);
             Ok(Conn::Http { sender, host: addr })
         }
@@ -229,21 +223,21 @@ fn new_dummy_json() -> String {
 }
 
 /// Makes one call and checks the answer.
-pub async fn call(conn: &mut Conn, protocol: Protocol, op: Op, id: i64) -> Result<(), String> {
+pub async fn call(conn: &mut Conn, protocol: Protocol, op: Op, id: i64) -> anyhow::Result<()> {
     match conn {
         Conn::Http { sender, host } => http_call(sender, host, protocol, op, id).await,
         Conn::Grpc(channel) => grpc_call(channel, protocol, op, id).await,
         Conn::Ws(ws) => {
-            ws.send(Message::text(r#"{"message":"hello"}"#))
-                .await
-                .map_err(|e| e.to_string())?;
+            ws.send(Message::text(r#"{"message":"hello"}"#)).await?;
             loop {
                 match ws.next().await {
                     Some(Ok(Message::Text(text))) if text.contains("hello") => return Ok(()),
-                    Some(Ok(Message::Text(text))) => return Err(format!("unexpected echo {text}")),
+                    Some(Ok(Message::Text(text))) => {
+                        return Err(anyhow::anyhow!("unexpected echo {text}"));
+                    }
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e.to_string()),
-                    None => return Err("the WebSocket closed".to_owned()),
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Err(anyhow::anyhow!("the WebSocket closed")),
                 }
             }
         }
@@ -256,7 +250,7 @@ async fn http_call(
     protocol: Protocol,
     op: Op,
     id: i64,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let json = "application/json";
     let (method, path, content_type, body, expect_status, expect): (
         &str,
@@ -347,15 +341,14 @@ async fn http_call(
                 .header("host", host)
                 .header("content-type", "application/grpc-web+proto")
                 .header("x-grpc-web", "1")
-                .body(Full::new(Bytes::from(frame)))
-                .map_err(|e| e.to_string())?;
+                .body(Full::new(Bytes::from(frame)))?;
             let body = send(sender, request, 200).await?;
             // A data frame, then the trailer frame flagged 0x80 with grpc-status:0.
             let text = String::from_utf8_lossy(&body);
             return if body.first() == Some(&0) && text.contains("grpc-status:0") {
                 Ok(())
             } else {
-                Err(format!("unexpected gRPC-Web answer: {text}"))
+                Err(anyhow::anyhow!("unexpected gRPC-Web answer: {text}"))
             };
         }
         (Protocol::BareActix, Op::Get) => (
@@ -374,7 +367,13 @@ async fn http_call(
             200,
             format!("\"id\":{id},"),
         ),
-        _ => return Err(format!("{} does not do {}", protocol.name(), op.name())),
+        _ => {
+            return Err(anyhow::anyhow!(
+                "{} does not do {}",
+                protocol.name(),
+                op.name()
+            ));
+        }
     };
     let mut builder = hyper::Request::builder()
         .method(method)
@@ -383,13 +382,11 @@ async fn http_call(
     if let Some(content_type) = content_type {
         builder = builder.header("content-type", content_type);
     }
-    let request = builder
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+    let request = builder.body(Full::new(Bytes::from(body)))?;
     let body = send(sender, request, expect_status).await?;
     let text = String::from_utf8_lossy(&body);
     if !text.contains(&expect) || text.contains("\"error\":") || text.contains("<fault>") {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "unexpected answer from {}: {}",
             protocol.name(),
             &text[..text.len().min(300)]
@@ -400,7 +397,10 @@ async fn http_call(
         let envelope = usize::from(protocol == Protocol::JsonRpc);
         let rows = text.matches("\"id\":").count() - envelope;
         if rows != 1000 {
-            return Err(format!("{} listed {rows} rows, not 1000", protocol.name()));
+            return Err(anyhow::anyhow!(
+                "{} listed {rows} rows, not 1000",
+                protocol.name()
+            ));
         }
     }
     Ok(())
@@ -410,21 +410,13 @@ async fn send(
     sender: &mut SendRequest<Full<Bytes>>,
     request: hyper::Request<Full<Bytes>>,
     expect_status: u16,
-) -> Result<Bytes, String> {
-    sender.ready().await.map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> anyhow::Result<Bytes> {
+    sender.ready().await?;
+    let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
+    let body = response.into_body().collect().await?.to_bytes();
     if status != expect_status {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "status {status}, not {expect_status}: {}",
             String::from_utf8_lossy(&body)
         ));
@@ -432,8 +424,8 @@ async fn send(
     Ok(body)
 }
 
-async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Result<(), String> {
-    let status = |e: tonic::Status| format!("{}: {}", e.code(), e.message());
+async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> anyhow::Result<()> {
+    let status = |e: tonic::Status| anyhow::anyhow!("{}: {}", e.code(), e.message());
     match (protocol, op) {
         (Protocol::Grpc | Protocol::BareTonic | Protocol::BareTonicDb, Op::Get) => {
             // The bare handler answers a fixed Dummy for id 0 and reads the store otherwise.
@@ -449,7 +441,7 @@ async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Re
                 .into_inner();
             (dummy.id == id)
                 .then_some(())
-                .ok_or_else(|| "wrong Dummy".to_owned())
+                .ok_or_else(|| anyhow::anyhow!("wrong Dummy"))
         }
         (Protocol::Grpc, Op::Echo) => {
             let reply = EchoServiceClient::new(channel.clone())
@@ -462,7 +454,7 @@ async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Re
                 .into_inner();
             (reply.message == "hello")
                 .then_some(())
-                .ok_or_else(|| "wrong echo".to_owned())
+                .ok_or_else(|| anyhow::anyhow!("wrong echo"))
         }
         (Protocol::Grpc, Op::Create) => {
             let dummy = pb::Dummy {
@@ -479,7 +471,7 @@ async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Re
                 .into_inner();
             (created.id > 0)
                 .then_some(())
-                .ok_or_else(|| "no id".to_owned())
+                .ok_or_else(|| anyhow::anyhow!("no id"))
         }
         (Protocol::Grpc, Op::List) => {
             let mut stream = DummyServiceClient::new(channel.clone())
@@ -497,8 +489,12 @@ async fn grpc_call(channel: &Channel, protocol: Protocol, op: Op, id: i64) -> Re
             }
             (rows == 1000)
                 .then_some(())
-                .ok_or_else(|| format!("listed {rows} rows, not 1000"))
+                .ok_or_else(|| anyhow::anyhow!("listed {rows} rows, not 1000"))
         }
-        _ => Err(format!("{} does not do {}", protocol.name(), op.name())),
+        _ => Err(anyhow::anyhow!(
+            "{} does not do {}",
+            protocol.name(),
+            op.name()
+        )),
     }
 }

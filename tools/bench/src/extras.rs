@@ -2,6 +2,7 @@
 //! whole table streams, idle memory and size of each binary, and `wrk` as a check on
 //! the load generator.
 
+use anyhow::Context;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -70,57 +71,58 @@ impl Extras {
 pub async fn measure(cli: &Cli, targets: &Targets, _server_pid: Option<u32>) -> Extras {
     let mut extras = Extras::default();
     if let Err(e) = seeds(cli, &mut extras) {
-        extras.notes.push(format!("seed comparison: {e}"));
+        extras.notes.push(format!("seed comparison: {e:#}"));
     }
     if let Err(e) = memory(&mut extras).await {
-        extras.notes.push(format!("memory: {e}"));
+        extras.notes.push(format!("memory: {e:#}"));
     }
     if let Err(e) = binaries(&mut extras).await {
-        extras.notes.push(format!("binaries: {e}"));
+        extras.notes.push(format!("binaries: {e:#}"));
     }
     match wrk(&targets.rest) {
         Ok(rps) => extras.wrk_rest_get_rps = Some(rps),
-        Err(e) => extras.notes.push(format!("wrk: {e}")),
+        Err(e) => extras.notes.push(format!("wrk: {e:#}")),
     }
     extras
 }
 
 /// Runs `protocols seed 100000` and reads the rate it prints.
-fn seed_run(url: &str) -> Result<(f64, f64), String> {
+fn seed_run(url: &str) -> anyhow::Result<(f64, f64)> {
     let output = Command::new(sibling("protocols")?)
         .args(["seed", "100000", "--database-url", url])
         .env("RUST_LOG", "warn")
-        .output()
-        .map_err(|e| e.to_string())?;
+        .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text
         .lines()
         .find(|l| l.starts_with("Seeded "))
-        .ok_or(format!("no result: {text}"))?;
+        .ok_or_else(|| anyhow::anyhow!("no result: {text}"))?;
     // "Seeded 100000 rows in 0.83 s (119993 rows/s) on postgres"
     let secs: f64 = line
         .split(" in ")
         .nth(1)
         .and_then(|r| r.split(' ').next())
         .and_then(|s| s.parse().ok())
-        .ok_or("no time")?;
+        .context("no time")?;
     Ok((secs, 100_000.0 / secs))
 }
 
-fn psql(url: &str, sql: &str) -> Result<(), String> {
+fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
     let output = Command::new("psql")
         .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .map_err(|e| e.to_string())?;
+        .output()?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        Err(anyhow::anyhow!(
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
     }
 }
 
-fn seeds(cli: &Cli, extras: &mut Extras) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+fn seeds(cli: &Cli, extras: &mut Extras) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
     let (secs, rate) = seed_run(&dir.path().join("seed.sqlite3").display().to_string())?;
     extras
         .seed
@@ -149,10 +151,9 @@ fn seeds(cli: &Cli, extras: &mut Extras) -> Result<(), String> {
                 let status = Command::new(sibling("protocols")?)
                     .args(["migrate", "--database-url", &url])
                     .stderr(Stdio::null())
-                    .status()
-                    .map_err(|e| e.to_string())?;
+                    .status()?;
                 if !status.success() {
-                    return Err("migrate failed".to_owned());
+                    return Err(anyhow::anyhow!("migrate failed"));
                 }
                 let csv = dir.path().join("rows.csv");
                 let mut rows = String::with_capacity(100_000 * 60);
@@ -189,7 +190,7 @@ fn seeds(cli: &Cli, extras: &mut Extras) -> Result<(), String> {
                         fastrand::i32(1800..=2020)
                     );
                 }
-                std::fs::write(&csv, rows).map_err(|e| e.to_string())?;
+                std::fs::write(&csv, rows)?;
                 // \copy is a psql meta-command: it needs a line of its own, so a script.
                 let script = dir.path().join("copy.sql");
                 std::fs::write(
@@ -198,16 +199,17 @@ fn seeds(cli: &Cli, extras: &mut Extras) -> Result<(), String> {
                         "BEGIN;\nSET LOCAL protocols.quiet = 'on';\n\\copy dummies(day,weekday,month,year,pre_seeded,created_at,updated_at) FROM '{}' CSV\nCOMMIT;\n",
                         csv.display()
                     ),
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 let started = Instant::now();
                 let output = Command::new("psql")
                     .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-f"])
                     .arg(&script)
-                    .output()
-                    .map_err(|e| e.to_string())?;
+                    .output()?;
                 if !output.status.success() {
-                    return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+                    return Err(anyhow::anyhow!(
+                        "{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    ));
                 }
                 let secs = started.elapsed().as_secs_f64();
                 extras.seed.push((
@@ -237,8 +239,8 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 /// A `protocols serve` on 100,000 rows; one client reads them all over REST, then gRPC.
-async fn memory(extras: &mut Extras) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+async fn memory(extras: &mut Extras) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
     let url = dir.path().join("memory.sqlite3").display().to_string();
     seed_run(&url)?;
     let (rest, rpc, grpc, ws, http) = (
@@ -265,25 +267,24 @@ async fn memory(extras: &mut Extras) -> Result<(), String> {
         .args(["--database-url", &url])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
+        .spawn()?;
     let pid = server.id();
     let result = async {
         for addr in [&rest, &grpc] {
             wait_for(addr).await?;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let idle = rss_kib(pid).ok_or("no RSS")?;
+        let idle = rss_kib(pid).context("no RSS")?;
         let peak = sample_peak(pid, read_rest_list(&rest)).await?;
         extras
             .memory
             .push(("REST, full 100,000-row list (streamed)".into(), idle, peak));
-        let idle = rss_kib(pid).ok_or("no RSS")?;
+        let idle = rss_kib(pid).context("no RSS")?;
         let peak = sample_peak(pid, read_grpc_list(&grpc)).await?;
         extras
             .memory
             .push(("gRPC, ListDummies of 100,000 rows".into(), idle, peak));
-        Ok::<_, String>(())
+        Ok::<_, anyhow::Error>(())
     }
     .await;
     let _ = server.kill();
@@ -292,10 +293,10 @@ async fn memory(extras: &mut Extras) -> Result<(), String> {
 }
 
 /// Runs `work` while sampling the process's RSS every 5 ms; returns the peak.
-async fn sample_peak<F: std::future::Future<Output = Result<usize, String>>>(
+async fn sample_peak<F: std::future::Future<Output = anyhow::Result<usize>>>(
     pid: u32,
     work: F,
-) -> Result<u64, String> {
+) -> anyhow::Result<u64> {
     let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let flag = sampling.clone();
     let sampler = std::thread::spawn(move || {
@@ -308,36 +309,31 @@ async fn sample_peak<F: std::future::Future<Output = Result<usize, String>>>(
     });
     let rows = work.await;
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.join().map_err(|_| "sampler failed")?;
+    let peak = sampler
+        .join()
+        .map_err(|_| anyhow::anyhow!("sampler failed"))?;
     let rows = rows?;
     if rows != 100_000 {
-        return Err(format!("read {rows} rows, not 100,000"));
+        return Err(anyhow::anyhow!("read {rows} rows, not 100,000"));
     }
     Ok(peak)
 }
 
-async fn read_rest_list(addr: &str) -> Result<usize, String> {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn read_rest_list(addr: &str) -> anyhow::Result<usize> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let request = hyper::Request::get("/api/rest/dummies")
         .header("host", addr)
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
+        .body(Empty::<Bytes>::new())?;
+    let response = sender.send_request(request).await?;
     let mut body = response.into_body();
     let mut ids = 0;
     let mut tail = Vec::new();
     // Count rows as the chunks arrive, holding only a few bytes across chunk edges.
     while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() {
+        if let Ok(data) = frame?.into_data() {
             tail.extend_from_slice(&data);
             let text = String::from_utf8_lossy(&tail);
             ids += text.matches("\"id\":").count();
@@ -350,28 +346,25 @@ async fn read_rest_list(addr: &str) -> Result<usize, String> {
     Ok(ids)
 }
 
-async fn read_grpc_list(addr: &str) -> Result<usize, String> {
+async fn read_grpc_list(addr: &str) -> anyhow::Result<usize> {
     use grpc_pb::dummy::ListDummiesRequest;
     use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
-    let mut client = DummyServiceClient::connect(format!("http://{addr}"))
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut client = DummyServiceClient::connect(format!("http://{addr}")).await?;
     let mut stream = client
         .list_dummies(ListDummiesRequest::default())
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .into_inner();
     let mut rows = 0;
     while let Some(row) = stream.next().await {
-        row.map_err(|e| e.to_string())?;
+        row?;
         rows += 1;
     }
     Ok(rows)
 }
 
 /// Each service binary alone on an empty SQLite database: idle RSS, and file size.
-async fn binaries(extras: &mut Extras) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+async fn binaries(extras: &mut Extras) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
     let url = dir.path().join("idle.sqlite3").display().to_string();
     for (binary, flag) in [
         ("rest-svc", "--addr"),
@@ -381,7 +374,7 @@ async fn binaries(extras: &mut Extras) -> Result<(), String> {
         ("protocols", ""),
     ] {
         let path = sibling(binary)?;
-        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let size = std::fs::metadata(&path)?.len();
         let addr = free_addr();
         let mut command = Command::new(&path);
         if binary == "protocols" {
@@ -402,8 +395,7 @@ async fn binaries(extras: &mut Extras) -> Result<(), String> {
             .args(["--database-url", &url])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
+            .spawn()?;
         let waited = wait_for(&addr).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rss = rss_kib(child.id()).unwrap_or(0);
@@ -416,7 +408,7 @@ async fn binaries(extras: &mut Extras) -> Result<(), String> {
 }
 
 /// `wrk -t2 -c32 -d5s` on REST get of one id.
-fn wrk(rest: &str) -> Result<f64, String> {
+fn wrk(rest: &str) -> anyhow::Result<f64> {
     let output = Command::new("wrk")
         .args([
             "-t2",
@@ -425,11 +417,11 @@ fn wrk(rest: &str) -> Result<f64, String> {
             &format!("http://{rest}/api/rest/dummie/1"),
         ])
         .output()
-        .map_err(|e| format!("cannot run wrk ({e}); apt-get install wrk"))?;
+        .map_err(|e| anyhow::anyhow!("cannot run wrk ({e}); apt-get install wrk"))?;
     let text = String::from_utf8_lossy(&output.stdout);
     text.lines()
         .find(|l| l.starts_with("Requests/sec:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
-        .ok_or(format!("no result from wrk: {text}"))
+        .ok_or_else(|| anyhow::anyhow!("no result from wrk: {text}"))
 }

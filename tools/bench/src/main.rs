@@ -25,6 +25,7 @@ mod extras;
 mod report;
 mod run;
 
+use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -129,7 +130,7 @@ fn main() -> ExitCode {
         return match runtime.block_on(ceiling::serve(*http, *grpc, store, 0)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("ceilings failed: {e}");
+                eprintln!("ceilings failed: {e:#}");
                 ExitCode::FAILURE
             }
         };
@@ -137,7 +138,7 @@ fn main() -> ExitCode {
     match runtime.block_on(shootout(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("bench failed: {error}");
+            eprintln!("bench failed: {error:#}");
             ExitCode::FAILURE
         }
     }
@@ -167,31 +168,31 @@ fn free_addr() -> String {
 }
 
 /// The `protocols` binary built next to this one.
-pub fn sibling(name: &str) -> Result<PathBuf, String> {
-    let dir = std::env::current_exe().map_err(|e| e.to_string())?;
-    let path = dir.parent().map(|d| d.join(name)).ok_or("no directory")?;
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::current_exe()?;
+    let path = dir.parent().map(|d| d.join(name)).context("no directory")?;
     if path.exists() {
         Ok(path)
     } else {
-        Err(format!(
+        Err(anyhow::anyhow!(
             "{} is missing: build it with `cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench`",
             path.display()
         ))
     }
 }
 
-async fn wait_for(addr: &str) -> Result<(), String> {
+async fn wait_for(addr: &str) -> anyhow::Result<()> {
     for _ in 0..400 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    Err(format!("nothing listens on {addr}"))
+    Err(anyhow::anyhow!("nothing listens on {addr}"))
 }
 
-async fn shootout(cli: &Cli) -> Result<(), String> {
-    let temp = tempfile::tempdir().map_err(|e| e.to_string())?;
+async fn shootout(cli: &Cli) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
     let mut children = Children(Vec::new());
     let mut server_pid = None;
     let targets = match &cli.target_rest {
@@ -231,12 +232,11 @@ async fn shootout(cli: &Cli) -> Result<(), String> {
                 .args(["--http-addr", &http, "--database-url", &url])
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
-                .spawn()
-                .map_err(|e| e.to_string())?;
+                .spawn()?;
             server_pid = Some(server.id());
             children.0.push(server);
             let (bare_http, bare_grpc) = (free_addr(), free_addr());
-            let ceilings = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+            let ceilings = Command::new(std::env::current_exe()?)
                 .args([
                     "ceilings",
                     "--http",
@@ -248,8 +248,7 @@ async fn shootout(cli: &Cli) -> Result<(), String> {
                 ])
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
-                .spawn()
-                .map_err(|e| e.to_string())?;
+                .spawn()?;
             children.0.push(ceilings);
             for addr in [&rest, &rpc, &grpc, &ws, &bare_http, &bare_grpc] {
                 wait_for(addr).await?;
@@ -311,23 +310,22 @@ async fn shootout(cli: &Cli) -> Result<(), String> {
 }
 
 /// Seeds 10,000 rows when the database has none (runs `protocols seed`).
-async fn seed_if_empty(url: &str) -> Result<(), String> {
-    let parsed = model::DatabaseUrl::parse(url)?;
+async fn seed_if_empty(url: &str) -> anyhow::Result<()> {
+    let parsed = model::DatabaseUrl::parse(url).map_err(anyhow::Error::msg)?;
     let store = model::Store::open(&parsed, &model::PoolOptions::default());
-    store.migrate().await.map_err(|e| e.to_string())?;
-    if store.count().await.map_err(|e| e.to_string())? >= ROWS {
+    store.migrate().await?;
+    if store.count().await? >= ROWS {
         return Ok(());
     }
     let status = Command::new(sibling("protocols")?)
         .args(["seed", &ROWS.to_string(), "--database-url", url])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
+        .status()?;
     if status.success() {
         Ok(())
     } else {
-        Err("seeding failed".to_owned())
+        Err(anyhow::anyhow!("seeding failed"))
     }
 }
 

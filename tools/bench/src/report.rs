@@ -123,8 +123,8 @@ pub fn write(
     results: &[CellResult],
     extras: &Extras,
     window: Window,
-) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
     let json = serde_json::json!({
         "machine": machine(),
         "window": {"warmup_s": window.warmup.as_secs_f64(), "measured_s": window.measure.as_secs_f64()},
@@ -133,10 +133,9 @@ pub fn write(
     });
     std::fs::write(
         dir.join("shootout.json"),
-        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("shootout.svg"), svg(results)).map_err(|e| e.to_string())?;
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    std::fs::write(dir.join("shootout.svg"), svg(results))?;
     Ok(())
 }
 

@@ -52,7 +52,7 @@ pub async fn cell(
     window: Window,
     targets: &Targets,
     max_id: i64,
-) -> Result<CellResult, String> {
+) -> anyhow::Result<CellResult> {
     let counters = Arc::new(Counters::default());
     let mut conns = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
@@ -84,7 +84,7 @@ pub async fn cell(
                     latencies.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                 }
             }
-            Ok::<_, String>(latencies)
+            Ok::<_, anyhow::Error>(latencies)
         }));
     }
     // The window's byte counters: snapshot when measuring starts (all workers share them).
@@ -92,14 +92,14 @@ pub async fn cell(
     let (sent0, received0) = counters.snapshot();
     let mut latencies = Vec::new();
     for worker in workers {
-        latencies.extend(worker.await.map_err(|e| e.to_string())??);
+        latencies.extend(worker.await??);
     }
     let (sent1, received1) = counters.snapshot();
     let measured = window.measure.as_secs_f64();
     latencies.sort_unstable();
     let calls = latencies.len() as u64;
     if calls == 0 {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "{} {}: no call completed in the window",
             protocol.name(),
             op.name()
