@@ -110,7 +110,7 @@ struct Start<'a> {
 /// Starts the process and waits until it accepts connections. A port that someone
 /// else took between the suite choosing it and the process binding it is chosen
 /// anew (twice at most): that is the suite's race, not the service's fault.
-async fn start_listening(launch: Start<'_>) -> Result<Service, String> {
+async fn start_listening(launch: Start<'_>) -> anyhow::Result<Service> {
     let mut tries = 0;
     loop {
         let mut service = Service::start(&crate::procs::Launch {
@@ -120,10 +120,12 @@ async fn start_listening(launch: Start<'_>) -> Result<Service, String> {
             name: &launch.name,
             env: launch.env,
         })
-        .map_err(|e| format!("start {}: {e}", launch.kind.name()))?;
+        .map_err(|e| anyhow::anyhow!("start {}: {e}", launch.kind.name()))?;
         match service.wait_listening(LISTEN_LIMIT).await {
             Ok(_) => return Ok(service),
-            Err(error) if error.contains("Address already in use") && tries < 2 => tries += 1,
+            Err(error) if format!("{error:#}").contains("Address already in use") && tries < 2 => {
+                tries += 1
+            }
             Err(error) => return Err(error),
         }
     }
@@ -284,28 +286,25 @@ pub fn back_off_steps(db_timeout: Duration, window: Duration) -> usize {
 }
 
 /// One message over `/api/ws/echo/`, back within 5 s.
-async fn echo(service: &Service) -> Result<(), String> {
+async fn echo(service: &Service) -> anyhow::Result<()> {
     let url = format!("ws://{}/api/ws/echo/", service.addr);
     let exchange = async {
-        let (mut socket, _) = tokio_tungstenite::connect_async(&url)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (mut socket, _) = tokio_tungstenite::connect_async(&url).await?;
         socket
             .send(Message::text(r#"{"message":"still here"}"#))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         while let Some(message) = socket.next().await {
-            match message.map_err(|e| e.to_string())? {
+            match message? {
                 Message::Text(text) if text.contains("still here") => return Ok(()),
-                Message::Close(frame) => return Err(format!("closed: {frame:?}")),
+                Message::Close(frame) => return Err(anyhow::anyhow!("closed: {frame:?}")),
                 _ => {}
             }
         }
-        Err("the connection ended".to_owned())
+        Err(anyhow::anyhow!("the connection ended"))
     };
     tokio::time::timeout(Duration::from_secs(5), exchange)
         .await
-        .unwrap_or_else(|_| Err("no echo within 5 s".to_owned()))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no echo within 5 s")))
 }
 
 #[cfg(test)]

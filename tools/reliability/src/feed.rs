@@ -278,13 +278,13 @@ async fn lagging_reader(suite: &Suite, url: &str, ws: std::net::SocketAddr) -> R
         };
     let url = url.to_owned();
     let inserted = tokio::task::spawn_blocking(move || {
-        let mut conn = PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        let mut conn = PgConnection::establish(&url)?;
         diesel::sql_query(format!(
             "INSERT INTO dummies (day, weekday, month, year) \
              SELECT 1 + n % 28, 'Monday', 'May', n FROM generate_series(1, {rows}) AS n"
         ))
         .execute(&mut conn)
-        .map_err(|e| e.to_string())
+        .map_err(anyhow::Error::from)
     })
     .await;
     row.check(matches!(inserted, Ok(Ok(n)) if n as u64 == rows), || {

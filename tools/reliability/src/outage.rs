@@ -211,7 +211,7 @@ async fn start_stack(
     database: &str,
     prefix: &str,
     env: &[(&str, String)],
-) -> Result<Stack, String> {
+) -> anyhow::Result<Stack> {
     let start = |kind: Kind| {
         Service::start(&Launch {
             kind,
@@ -220,7 +220,7 @@ async fn start_stack(
             name: &format!("{prefix}-{}", kind.binary()),
             env,
         })
-        .map_err(|e| format!("start {}: {e}", kind.binary()))
+        .map_err(|e| anyhow::anyhow!("start {}: {e}", kind.binary()))
     };
     let mut stack = Stack {
         rest: start(Kind::Rest)?,
@@ -362,9 +362,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
         let late_feed = {
             let url = feed_url.clone();
             tokio::spawn(async move {
-                let (socket, _) = tokio_tungstenite::connect_async(url)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let (socket, _) = tokio_tungstenite::connect_async(url).await?;
                 let mut texts = read_feed(socket);
                 wait_for_text(&mut texts, "closed", Duration::from_secs(15)).await
             })
@@ -460,7 +458,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
                 Err(error) => stack_row.fail(format!("the chat client panicked: {error}")),
             }
         }
-        let late = late_feed.await.map_err(|e| e.to_string()).and_then(|r| r);
+        let late = late_feed.await.map_err(anyhow::Error::from).and_then(|r| r);
         stack_row.check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
             format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
         });
@@ -637,16 +635,16 @@ pub(crate) async fn wait_for_text(
     feed: &mut mpsc::UnboundedReceiver<String>,
     needle: &str,
     limit: Duration,
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, feed.recv()).await {
             Ok(Some(text)) if text.contains(needle) => return Ok(text),
-            Ok(Some(text)) if text.starts_with("closed: ") => return Err(text),
+            Ok(Some(text)) if text.starts_with("closed: ") => return Err(anyhow::anyhow!(text)),
             Ok(Some(_)) => {}
-            Ok(None) => return Err("the connection ended".into()),
-            Err(_) => return Err(format!("nothing with {needle:?} within {limit:?}")),
+            Ok(None) => return Err(anyhow::anyhow!("the connection ended")),
+            Err(_) => return Err(anyhow::anyhow!("nothing with {needle:?} within {limit:?}")),
         }
     }
 }

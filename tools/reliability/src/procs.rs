@@ -254,15 +254,14 @@ impl Service {
     ///
     /// # Errors
     /// When it does not within `timeout`, or the process exits.
-    pub async fn wait_healthy(&mut self, timeout: Duration) -> Result<Duration, String> {
+    pub async fn wait_healthy(&mut self, timeout: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         while started.elapsed() < timeout {
             if let Some(status) = self.try_exit() {
-                return Err(format!(
+                return Err(anyhow::anyhow!(
                     "{} exited with {status} before it was healthy: {}",
                     self.kind.name(),
                     self.log_tail()
@@ -281,7 +280,7 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(format!(
+        Err(anyhow::anyhow!(
             "{} was not healthy after {timeout:?}: {}",
             self.kind.name(),
             self.log_tail()
@@ -292,11 +291,11 @@ impl Service {
     ///
     /// # Errors
     /// When it does not within `timeout`, or the process exits.
-    pub async fn wait_listening(&mut self, timeout: Duration) -> Result<Duration, String> {
+    pub async fn wait_listening(&mut self, timeout: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Some(status) = self.try_exit() {
-                return Err(format!(
+                return Err(anyhow::anyhow!(
                     "{} exited with {status} before it listened: {}",
                     self.kind.name(),
                     self.log_tail()
@@ -307,7 +306,7 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Err(format!(
+        Err(anyhow::anyhow!(
             "{} did not listen within {timeout:?}: {}",
             self.kind.name(),
             self.log_tail()

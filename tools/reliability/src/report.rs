@@ -46,8 +46,9 @@ impl Row {
     }
 
     /// Records a failure without counting a case.
-    pub fn fail(&mut self, what: impl Into<String>) {
-        self.failures.push(what.into());
+    pub fn fail(&mut self, what: impl std::fmt::Display) {
+        // `:#`: an error with its causes ("connect: Connection refused").
+        self.failures.push(format!("{what:#}"));
     }
 
     /// Whether this row is clean.

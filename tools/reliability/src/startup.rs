@@ -105,11 +105,11 @@ async fn four_at_once(suite: &Suite) -> Row {
             )
         });
         let recorded = PgConnection::establish(&url)
-            .map_err(|e| e.to_string())
+            .map_err(anyhow::Error::from)
             .and_then(|mut c| {
                 diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
                     .get_result::<Count>(&mut c)
-                    .map_err(|e| e.to_string())
+                    .map_err(anyhow::Error::from)
             });
         row.check(
             recorded.as_ref().is_ok_and(|c| c.n == POSTGRES_MIGRATIONS),
@@ -265,7 +265,7 @@ async fn bad_settings() -> Vec<Row> {
 async fn run_bad(
     case: &BadCase,
     sqlite_url: &str,
-) -> Result<(Option<i32>, String, Duration), String> {
+) -> anyhow::Result<(Option<i32>, String, Duration)> {
     let mut command = tokio::process::Command::from(case.kind.command());
     command
         .env("DATABASE_URL", sqlite_url)
@@ -282,14 +282,16 @@ async fn run_bad(
         command.env(key, value);
     }
     let started = Instant::now();
-    let child = command.spawn().map_err(|e| e.to_string())?;
+    let child = command.spawn()?;
     match tokio::time::timeout(Duration::from_secs(10), child.wait_with_output()).await {
         Ok(Ok(output)) => Ok((
             output.status.code(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
             started.elapsed(),
         )),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err("still running after 10 s (it should have refused to start)".into()),
+        Ok(Err(error)) => Err(error.into()),
+        Err(_) => Err(anyhow::anyhow!(
+            "still running after 10 s (it should have refused to start)"
+        )),
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn idle(suite: &Suite) -> Vec<Row> {
 pub(super) async fn open_many<T, F, Fut>(row: &mut Row, count: usize, open: F) -> Vec<T>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     let mut open_ones = Vec::with_capacity(count);
     let mut errors = Vec::new();
@@ -67,58 +67,53 @@ where
 }
 
 /// A keep-alive connection that has answered one `GET /healthz`.
-pub(super) async fn keep_alive_connection(addr: SocketAddr) -> Result<TcpStream, String> {
+pub(super) async fn keep_alive_connection(addr: SocketAddr) -> anyhow::Result<TcpStream> {
     let opened = async {
-        let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let mut stream = TcpStream::connect(addr).await?;
         stream
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let head = read_head(&mut stream).await?;
         let body = head.content_length.unwrap_or(0);
         let mut rest = vec![0; body.saturating_sub(head.rest.len())];
-        stream
-            .read_exact(&mut rest)
-            .await
-            .map_err(|e| e.to_string())?;
+        stream.read_exact(&mut rest).await?;
         if head.status == 200 {
             Ok(stream)
         } else {
-            Err(format!("GET /healthz answered {}", head.status))
+            Err(anyhow::anyhow!("GET /healthz answered {}", head.status))
         }
     };
     tokio::time::timeout(CONNECT_TIMEOUT, opened)
         .await
-        .unwrap_or_else(|_| Err("no answer in time".to_owned()))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer in time")))
 }
 
 /// A fresh REST client's `GET /healthz`: how long it took.
-pub(super) async fn new_rest_client(addr: SocketAddr) -> Result<Duration, String> {
+pub(super) async fn new_rest_client(addr: SocketAddr) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     let response = http
         .get(format!("http://{addr}/healthz"))
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(|e| anyhow::Error::from(e.without_url()))?;
     if response.status() == reqwest::StatusCode::OK {
         Ok(started.elapsed())
     } else {
-        Err(format!("answered {}", response.status()))
+        Err(anyhow::anyhow!("answered {}", response.status()))
     }
 }
 
 /// Checks a new client is served within [`NEW_CLIENT_WITHIN`]; the time, for the note.
-pub(super) fn served(row: &mut Row, when: &str, answer: Result<Duration, String>) -> String {
+pub(super) fn served(row: &mut Row, when: &str, answer: anyhow::Result<Duration>) -> String {
     let ok = answer.as_ref().is_ok_and(|took| *took <= NEW_CLIENT_WITHIN);
     row.check(ok, || {
         format!("a new client {when}: {answer:?}, wanted an answer within {NEW_CLIENT_WITHIN:?}")
     });
     answer.map_or_else(
-        |e| e,
+        |e| format!("{e:#}"),
         |took| format!("{:.0} ms", took.as_secs_f64() * 1000.0),
     )
 }
@@ -158,35 +153,32 @@ pub(super) async fn idle_http1(row: &mut Row, service: &Service, count: usize, h
 }
 
 /// An HTTP/2 connection that has answered one health check.
-pub(super) async fn h2_connection(addr: SocketAddr) -> Result<Channel, String> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| e.to_string())?
+pub(super) async fn h2_connection(addr: SocketAddr) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(CONNECT_TIMEOUT);
-    let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
+    let channel = endpoint.connect().await?;
     HealthClient::new(channel.clone())
         .check(HealthCheckRequest {
             service: String::new(),
         })
         .await
-        .map_err(|s| format!("health check: {:?} {}", s.code(), s.message()))?;
+        .map_err(|s| anyhow::anyhow!("health check: {:?} {}", s.code(), s.message()))?;
     Ok(channel)
 }
 
 /// A fresh gRPC client's connection and `CountDummies` call: how long it took.
-pub(super) async fn new_grpc_client(addr: SocketAddr) -> Result<Duration, String> {
+pub(super) async fn new_grpc_client(addr: SocketAddr) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| e.to_string())?
+    let channel = Endpoint::from_shared(format!("http://{addr}"))?
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(10))
         .connect()
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     DummyServiceClient::new(channel)
         .count_dummies(CountDummiesRequest {})
         .await
-        .map_err(|s| format!("CountDummies: {:?} {}", s.code(), s.message()))?;
+        .map_err(|s| anyhow::anyhow!("CountDummies: {:?} {}", s.code(), s.message()))?;
     Ok(started.elapsed())
 }
 

@@ -158,8 +158,8 @@ pub(super) async fn slow_upload(
     addr: SocketAddr,
     path: &str,
     chunked: bool,
-) -> Result<(u16, u64, bool), String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+) -> anyhow::Result<(u16, u64, bool)> {
+    let stream = TcpStream::connect(addr).await?;
     let (mut reader, mut writer) = stream.into_split();
     let length = if chunked {
         "Transfer-Encoding: chunked".to_owned()
@@ -169,10 +169,7 @@ pub(super) async fn slow_upload(
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{length}\r\n\r\n"
     );
-    writer
-        .write_all(head.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
+    writer.write_all(head.as_bytes()).await?;
     let sent = Arc::new(AtomicU64::new(0));
     let stop = CancellationToken::new();
     // The writer hands its half back: dropping it would send FIN, and we want to see
@@ -208,8 +205,13 @@ pub(super) async fn slow_upload(
     let writer: Option<OwnedWriteHalf> = writing.await.ok();
     let head = match answer {
         Ok(Ok(head)) => head,
-        Ok(Err(error)) => return Err(format!("{error} after {} KiB", sent_before / 1024)),
-        Err(_) => return Err(format!("no answer after {} KiB", sent_before / 1024)),
+        Ok(Err(error)) => return Err(anyhow::anyhow!("{error} after {} KiB", sent_before / 1024)),
+        Err(_) => {
+            return Err(anyhow::anyhow!(
+                "no answer after {} KiB",
+                sent_before / 1024
+            ));
+        }
     };
     let closed = closes_soon(&mut reader).await;
     drop(writer);
@@ -225,16 +227,14 @@ pub(super) async fn header_block_refused(
     headers: &str,
 ) {
     let outcome = async {
-        let mut stream = TcpStream::connect(service.addr)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = TcpStream::connect(service.addr).await?;
         let request = format!(
             "GET /healthz HTTP/1.1\r\nHost: {}\r\n{headers}\r\n",
             service.addr
         );
         // The server may stop reading (and reset) before it has all of it.
         let _ = stream.write_all(request.as_bytes()).await;
-        Ok::<_, String>(read_head(&mut stream).await)
+        Ok::<_, anyhow::Error>(read_head(&mut stream).await)
     };
     match tokio::time::timeout(Duration::from_secs(10), outcome).await {
         Ok(Ok(Ok(head))) => {
@@ -265,15 +265,10 @@ pub(super) async fn header_block_refused(
 /// timeout and closes the connection (a slowloris client holds nothing for long).
 pub(super) async fn head_too_slow(row: &mut Row, service: &Service) {
     let outcome = async {
-        let mut stream = TcpStream::connect(service.addr)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = TcpStream::connect(service.addr).await?;
         let partial = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n", service.addr);
-        stream
-            .write_all(partial.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(read_head(&mut stream).await)
+        stream.write_all(partial.as_bytes()).await?;
+        Ok::<_, anyhow::Error>(read_head(&mut stream).await)
     };
     let started = Instant::now();
     match tokio::time::timeout(Duration::from_secs(10), outcome).await {
@@ -313,10 +308,13 @@ pub(super) async fn chat_message_refused(row: &mut Row, addr: SocketAddr) {
         match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => return Ok(text.to_string()),
             Ok(Some(Ok(Message::Close(frame)))) => {
-                return Err(format!("closed: {}", describe_close(frame.as_ref())));
+                return Err(anyhow::anyhow!(
+                    "closed: {}",
+                    describe_close(frame.as_ref())
+                ));
             }
             Ok(Some(Ok(_))) => {}
-            other => return Err(format!("{other:?}")),
+            other => return Err(anyhow::anyhow!("{other:?}")),
         }
     };
     let big = format!("{{\"message\":\"{}\"}}", "a".repeat(7_000));
@@ -353,25 +351,25 @@ pub(super) async fn ws_message_refused(row: &mut Row, addr: SocketAddr) {
     };
     let under = format!("{{\"message\":\"{}\"}}", "a".repeat(WS_MAX_MESSAGE - 1024));
     let echoed = async {
-        socket
-            .send(Message::text(under))
-            .await
-            .map_err(|e| e.to_string())?;
+        socket.send(Message::text(under)).await?;
         loop {
             match socket.next().await {
                 Some(Ok(Message::Text(text))) => return Ok(text.len()),
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(format!("closed: {}", describe_close(frame.as_ref())));
+                    return Err(anyhow::anyhow!(
+                        "closed: {}",
+                        describe_close(frame.as_ref())
+                    ));
                 }
                 Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error.to_string()),
-                None => return Err("the connection ended".to_owned()),
+                Some(Err(error)) => return Err(error.into()),
+                None => return Err(anyhow::anyhow!("the connection ended")),
             }
         }
     };
     let echoed = tokio::time::timeout(Duration::from_secs(5), echoed)
         .await
-        .unwrap_or_else(|_| Err("no echo within 5 s".to_owned()));
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no echo within 5 s")));
     row.check(echoed.is_ok(), || {
         format!(
             "a {} KiB message (under the limit) was not echoed: {echoed:?}",
@@ -381,22 +379,23 @@ pub(super) async fn ws_message_refused(row: &mut Row, addr: SocketAddr) {
 
     let over = format!("{{\"message\":\"{}\"}}", "a".repeat(WS_MAX_MESSAGE + 4096));
     let closed = async {
-        socket
-            .send(Message::text(over))
-            .await
-            .map_err(|e| e.to_string())?;
+        socket.send(Message::text(over)).await?;
         loop {
             match socket.next().await {
                 Some(Ok(Message::Close(frame))) => return Ok(frame),
                 Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error.to_string()),
-                None => return Err("the connection ended without a close frame".to_owned()),
+                Some(Err(error)) => return Err(error.into()),
+                None => {
+                    return Err(anyhow::anyhow!(
+                        "the connection ended without a close frame"
+                    ));
+                }
             }
         }
     };
     let closed = tokio::time::timeout(Duration::from_secs(5), closed)
         .await
-        .unwrap_or_else(|_| Err("no close within 5 s".to_owned()));
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no close within 5 s")));
     let code = closed
         .as_ref()
         .ok()
@@ -412,7 +411,10 @@ pub(super) async fn ws_message_refused(row: &mut Row, addr: SocketAddr) {
         format!(
             "a {} KiB message: {}",
             WS_MAX_MESSAGE / 1024 + 4,
-            closed.map_or_else(|e| e, |f| format!("close {}", describe_close(f.as_ref())))
+            closed.map_or_else(
+                |e| format!("{e:#}"),
+                |f| format!("close {}", describe_close(f.as_ref()))
+            )
         ),
     );
 }

@@ -82,7 +82,7 @@ async fn start(
     database: &str,
     name: &str,
     env: &[(&str, String)],
-) -> Result<Service, String> {
+) -> anyhow::Result<Service> {
     let mut service = Service::start(&Launch {
         kind,
         database,
@@ -90,7 +90,7 @@ async fn start(
         name,
         env,
     })
-    .map_err(|e| format!("cannot start {}: {e}", kind.binary()))?;
+    .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", kind.binary()))?;
     service.wait_healthy(START_TIMEOUT).await?;
     Ok(service)
 }
@@ -121,8 +121,8 @@ fn per_connection(before: Option<u64>, after: Option<u64>, connections: usize) -
 }
 
 /// One failure line for a list of similar problems: how many, and the first few.
-fn summary(what: &str, problems: &[String]) -> String {
-    let shown: Vec<&str> = problems.iter().take(3).map(String::as_str).collect();
+fn summary(what: &str, problems: &[impl std::fmt::Display]) -> String {
+    let shown: Vec<String> = problems.iter().take(3).map(|p| format!("{p:#}")).collect();
     let more = if problems.len() > shown.len() {
         format!("; … {} more", problems.len() - shown.len())
     } else {
@@ -154,12 +154,12 @@ impl Clock {
 }
 
 /// Opens a WebSocket to `path`.
-async fn connect_ws(addr: SocketAddr, path: &str) -> Result<Ws, String> {
+async fn connect_ws(addr: SocketAddr, path: &str) -> anyhow::Result<Ws> {
     let url = format!("ws://{addr}{path}");
     match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url)).await {
         Ok(Ok((socket, _))) => Ok(socket),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!("no handshake within {CONNECT_TIMEOUT:?}")),
+        Ok(Err(error)) => Err(error.into()),
+        Err(_) => Err(anyhow::anyhow!("no handshake within {CONNECT_TIMEOUT:?}")),
     }
 }
 
@@ -274,7 +274,7 @@ struct Head {
 }
 
 /// Reads up to the end of a response head.
-async fn read_head<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Head, String> {
+async fn read_head<R: AsyncRead + Unpin>(reader: &mut R) -> anyhow::Result<Head> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -284,7 +284,7 @@ async fn read_head<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Head, String>
                 .split_whitespace()
                 .nth(1)
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| format!("not an HTTP answer: {head:.100}"))?;
+                .ok_or_else(|| anyhow::anyhow!("not an HTTP answer: {head:.100}"))?;
             let content_length = head.lines().find_map(|line| {
                 let (name, value) = line.split_once(':')?;
                 name.eq_ignore_ascii_case("content-length")
@@ -300,9 +300,11 @@ async fn read_head<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Head, String>
         let n = reader
             .read(&mut chunk)
             .await
-            .map_err(|e| format!("connection failed: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("connection failed: {e}"))?;
         if n == 0 {
-            return Err("the connection was closed without an answer".to_owned());
+            return Err(anyhow::anyhow!(
+                "the connection was closed without an answer"
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     }

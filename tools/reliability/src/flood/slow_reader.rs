@@ -86,7 +86,7 @@ pub(super) async fn fast_sender(
     clock: Clock,
     seq: Arc<AtomicU64>,
     stop: CancellationToken,
-) -> Result<u64, String> {
+) -> anyhow::Result<u64> {
     let (mut sink, mut stream) = socket.split();
     let closing = CancellationToken::new();
     let reading = tokio::spawn({
@@ -109,7 +109,7 @@ pub(super) async fn fast_sender(
         let n = seq.load(Ordering::Relaxed);
         let text = format!("{{\"message\":\"s{n}:{}:{padding}\"}}", clock.micros());
         if let Err(error) = sink.send(Message::text(text)).await {
-            result = Err(format!("the sender could not send: {error}"));
+            result = Err(anyhow::anyhow!("the sender could not send: {error}"));
             break;
         }
         seq.store(n + 1, Ordering::Relaxed);
@@ -120,7 +120,7 @@ pub(super) async fn fast_sender(
     if let Ok(Ok(Some(problem))) = closed
         && result.is_ok()
     {
-        result = Err(problem);
+        result = Err(anyhow::anyhow!(problem));
     }
     result.map(|()| seq.load(Ordering::Relaxed))
 }
@@ -129,24 +129,20 @@ pub(super) async fn fast_sender(
 pub(super) async fn connect_slow(
     addr: SocketAddr,
     path: &str,
-) -> Result<(WebSocketStream<TcpStream>, u16), String> {
-    let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
-    socket
-        .set_recv_buffer_size(SLOW_RCVBUF)
-        .map_err(|e| e.to_string())?;
+) -> anyhow::Result<(WebSocketStream<TcpStream>, u16)> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(SLOW_RCVBUF)?;
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(addr))
         .await
-        .map_err(|_| "connect timed out".to_owned())?
-        .map_err(|e| e.to_string())?;
-    let port = stream.local_addr().map_err(|e| e.to_string())?.port();
+        .map_err(|_| anyhow::anyhow!("connect timed out"))??;
+    let port = stream.local_addr()?.port();
     let url = format!("ws://{addr}{path}");
     let (ws, _) = tokio::time::timeout(
         CONNECT_TIMEOUT,
         tokio_tungstenite::client_async(url, stream),
     )
     .await
-    .map_err(|_| "handshake timed out".to_owned())?
-    .map_err(|e| e.to_string())?;
+    .map_err(|_| anyhow::anyhow!("handshake timed out"))??;
     Ok((ws, port))
 }
 
