@@ -244,6 +244,40 @@ pub async fn call(conn: &mut Conn, protocol: Protocol, op: Op, id: i64) -> anyho
     }
 }
 
+/// One HTTP request of the shootout and what its answer must hold.
+struct Exchange {
+    method: &'static str,
+    path: String,
+    content_type: Option<&'static str>,
+    body: String,
+    status: u16,
+    /// Text the answer's body must contain.
+    expect: String,
+}
+
+impl Exchange {
+    fn new(
+        (method, path, content_type, body, status, expect): (
+            &'static str,
+            String,
+            Option<&'static str>,
+            String,
+            u16,
+            String,
+        ),
+    ) -> Exchange {
+        Exchange {
+            method,
+            path,
+            content_type,
+            body,
+            status,
+            expect,
+        }
+    }
+}
+
+/// Makes one call over HTTP/1.1 and checks the answer.
 async fn http_call(
     sender: &mut SendRequest<Full<Bytes>>,
     host: &str,
@@ -251,15 +285,32 @@ async fn http_call(
     op: Op,
     id: i64,
 ) -> anyhow::Result<()> {
+    if (protocol, op) == (Protocol::GrpcWeb, Op::Get) {
+        return grpc_web_get(sender, host, id).await;
+    }
+    let exchange = exchange(protocol, op, id)?;
+    let mut builder = hyper::Request::builder()
+        .method(exchange.method)
+        .uri(&exchange.path)
+        .header("host", host);
+    if let Some(content_type) = exchange.content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    let request = builder.body(Full::new(Bytes::from(exchange.body)))?;
+    let body = send(sender, request, exchange.status).await?;
+    check_answer(
+        protocol,
+        op,
+        &exchange.expect,
+        &String::from_utf8_lossy(&body),
+    )
+}
+
+/// The request each (protocol, operation) cell sends over HTTP/1.1, and what its answer
+/// must contain.
+fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<Exchange> {
     let json = "application/json";
-    let (method, path, content_type, body, expect_status, expect): (
-        &str,
-        String,
-        Option<&str>,
-        String,
-        u16,
-        String,
-    ) = match (protocol, op) {
+    Ok(Exchange::new(match (protocol, op) {
         (Protocol::Rest, Op::Get) => (
             "GET",
             format!("/api/rest/dummie/{id}"),
@@ -332,25 +383,6 @@ async fn http_call(
             200,
             "HELLO".into(),
         ),
-        (Protocol::GrpcWeb, Op::Get) => {
-            let message = GetDummyRequest { id }.encode_to_vec();
-            let mut frame = vec![0u8];
-            frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
-            frame.extend_from_slice(&message);
-            let request = hyper::Request::post("/dummy.v1.DummyService/GetDummy")
-                .header("host", host)
-                .header("content-type", "application/grpc-web+proto")
-                .header("x-grpc-web", "1")
-                .body(Full::new(Bytes::from(frame)))?;
-            let body = send(sender, request, 200).await?;
-            // A data frame, then the trailer frame flagged 0x80 with grpc-status:0.
-            let text = String::from_utf8_lossy(&body);
-            return if body.first() == Some(&0) && text.contains("grpc-status:0") {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!("unexpected gRPC-Web answer: {text}"))
-            };
-        }
         (Protocol::BareActix, Op::Get) => (
             "GET",
             "/dummy".into(),
@@ -374,18 +406,37 @@ async fn http_call(
                 op.name()
             ));
         }
-    };
-    let mut builder = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host);
-    if let Some(content_type) = content_type {
-        builder = builder.header("content-type", content_type);
-    }
-    let request = builder.body(Full::new(Bytes::from(body)))?;
-    let body = send(sender, request, expect_status).await?;
+    }))
+}
+
+/// The gRPC-Web `GetDummy` cell: one length-prefixed message in, a data frame and the
+/// trailer frame (flagged 0x80, with `grpc-status:0`) out.
+async fn grpc_web_get(
+    sender: &mut SendRequest<Full<Bytes>>,
+    host: &str,
+    id: i64,
+) -> anyhow::Result<()> {
+    let message = GetDummyRequest { id }.encode_to_vec();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&message);
+    let request = hyper::Request::post("/dummy.v1.DummyService/GetDummy")
+        .header("host", host)
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(Full::new(Bytes::from(frame)))?;
+    let body = send(sender, request, 200).await?;
     let text = String::from_utf8_lossy(&body);
-    if !text.contains(&expect) || text.contains("\"error\":") || text.contains("<fault>") {
+    if body.first() == Some(&0) && text.contains("grpc-status:0") {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("unexpected gRPC-Web answer: {text}"))
+    }
+}
+
+/// An answer holds what it must, no error envelope, and a list holds 1000 rows.
+fn check_answer(protocol: Protocol, op: Op, expect: &str, text: &str) -> anyhow::Result<()> {
+    if !text.contains(expect) || text.contains("\"error\":") || text.contains("<fault>") {
         return Err(anyhow::anyhow!(
             "unexpected answer from {}: {}",
             protocol.name(),

@@ -17,9 +17,12 @@
 //! client leaves that row alone from then on.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -61,25 +64,92 @@ struct Ledger {
     failures: Vec<Failure>,
 }
 
+/// Two instances of each service: `[first, second]`.
+type Pairs = Vec<[Service; 2]>;
+/// Each writer's protocol and task.
+type Writers = Vec<(Proto, JoinHandle<Ledger>)>;
+/// Each feed client's ws-svc instance (0 is the one stopped) and task.
+type Feeds = Vec<(usize, JoinHandle<FeedSeen>)>;
+/// Each stopped process: its kind, how it exited, and how long after SIGTERM.
+type Exits = Vec<(Kind, Option<ExitStatus>, Duration)>;
+
 /// Runs the load, with or without SIGTERM in the middle.
 pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
     let scenario = if sigterm { "shutdown" } else { "writes" };
     let db = suite.database();
     let store = db.migrated_store().await;
-    let url = db.url.expose().to_owned();
+    let mut setup = Row::new(scenario, "all");
+    let Some(mut services) =
+        start_pairs(suite, scenario, db.url.expose(), sigterm, &mut setup).await
+    else {
+        return vec![setup];
+    };
+    let feeds = if sigterm {
+        open_feeds(&services, &mut setup).await
+    } else {
+        Feeds::new()
+    };
+
+    let duration = suite
+        .mode
+        .pick(Duration::from_secs(5), Duration::from_secs(60));
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let writers = start_writers(&services, deadline);
+    let _held = if sigterm {
+        Some(hold_a_client_stream(address(&services, Kind::Grpc, 0)).await)
+    } else {
+        None
+    };
+    let exits = if sigterm {
+        tokio::time::sleep(duration / 2).await;
+        terminate_first_instances(&mut services).await
+    } else {
+        Exits::new()
+    };
+    let ledgers = collect_ledgers(writers, &mut setup).await;
+    let elapsed = started.elapsed();
+
+    // The database as it is now, by year tag.
+    let actual = match all_rows(&store).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            setup.fail(format!("cannot read the table back: {error}"));
+            return vec![setup];
+        }
+    };
+    let (mut rows, claimed) = check_ledgers(scenario, sigterm, &ledgers, &actual, elapsed);
+    check_table(&mut setup, &store, &actual, claimed).await;
+    if sigterm {
+        check_shutdown(&mut setup, &exits, feeds).await;
+    }
+    account_resources(&mut setup, &services);
+    rows.push(setup);
+    drop(services);
+    drop(db);
+    rows
+}
+
+/// Starts two instances of each service and waits until all are healthy; `None` (and
+/// the reason in `setup`) when one cannot start.
+async fn start_pairs(
+    suite: &Suite,
+    scenario: &'static str,
+    url: &str,
+    sigterm: bool,
+    setup: &mut Row,
+) -> Option<Pairs> {
     let mut kinds = vec![Kind::Rest, Kind::Rpc, Kind::Grpc];
     if sigterm {
         kinds.push(Kind::Ws);
     }
     let env = [("SHUTDOWN_GRACE_SECS", GRACE.as_secs().to_string())];
-    // Two instances of each: [first, second].
-    let mut services: Vec<[Service; 2]> = Vec::new();
-    let mut setup = Row::new(scenario, "all");
+    let mut services = Pairs::new();
     for kind in &kinds {
         let start = |i: usize| {
             Service::start(&Launch {
                 kind: *kind,
-                database: &url,
+                database: url,
                 log_dir: &suite.log_dir,
                 name: &format!("{scenario}-{}-{i}", kind.binary()),
                 env: &env,
@@ -94,7 +164,7 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
                     a.err(),
                     b.err()
                 ));
-                return vec![setup];
+                return None;
             }
         }
     }
@@ -102,39 +172,44 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
         for service in pair.iter_mut() {
             if let Err(error) = service.wait_healthy(Duration::from_secs(30)).await {
                 setup.fail(error);
-                return vec![setup];
+                return None;
             }
         }
     }
-    let addr = |kind: Kind, i: usize| {
-        services
-            .iter()
-            .find(|pair| pair[0].kind == kind)
-            .map(|pair| pair[i].addr)
-            .expect("started")
-    };
+    Some(services)
+}
 
-    // WebSocket feed clients on both ws-svc instances (shutdown only): the first
-    // instance's must see close 1001, the second's must keep receiving events.
-    let mut feeds = Vec::new();
-    if sigterm {
-        for instance in 0..2 {
-            for _ in 0..WS_CLIENTS {
-                let url = format!("ws://{}/api/ws/dummies/", addr(Kind::Ws, instance));
-                match tokio_tungstenite::connect_async(url).await {
-                    Ok((socket, _)) => feeds.push((instance, tokio::spawn(watch_feed(socket)))),
-                    Err(error) => setup.fail(format!("feed connect: {error}")),
-                }
+/// The address of instance `i` (0 or 1) of `kind`.
+fn address(services: &Pairs, kind: Kind, i: usize) -> SocketAddr {
+    services
+        .iter()
+        .find(|pair| pair[0].kind == kind)
+        .map(|pair| pair[i].addr)
+        .expect("started")
+}
+
+/// WebSocket feed clients on both ws-svc instances: the first instance's must see
+/// close 1001, the second's must keep receiving events.
+async fn open_feeds(services: &Pairs, setup: &mut Row) -> Feeds {
+    let mut feeds = Feeds::new();
+    for instance in 0..2 {
+        for _ in 0..WS_CLIENTS {
+            let url = format!(
+                "ws://{}/api/ws/dummies/",
+                address(services, Kind::Ws, instance)
+            );
+            match tokio_tungstenite::connect_async(url).await {
+                Ok((socket, _)) => feeds.push((instance, tokio::spawn(watch_feed(socket)))),
+                Err(error) => setup.fail(format!("feed connect: {error}")),
             }
         }
     }
+    feeds
+}
 
-    let duration = suite
-        .mode
-        .pick(Duration::from_secs(5), Duration::from_secs(60));
-    let deadline = Instant::now() + duration;
-    let started = Instant::now();
-    let mut writers = Vec::new();
+/// [`CLIENTS`] writers, a quarter per protocol, each with a client for both instances.
+fn start_writers(services: &Pairs, deadline: Instant) -> Writers {
+    let mut writers = Writers::new();
     for n in 0..CLIENTS {
         let proto = Proto::ALL[n % Proto::ALL.len()];
         let kind = match proto {
@@ -143,50 +218,50 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
             Proto::Grpc => Kind::Grpc,
         };
         let clients = [
-            Client::new(proto, addr(kind, 0)),
-            Client::new(proto, addr(kind, 1)),
+            Client::new(proto, address(services, kind, 0)),
+            Client::new(proto, address(services, kind, 1)),
         ];
         writers.push((proto, tokio::spawn(write_loop(n, clients, deadline))));
     }
+    writers
+}
 
-    // A gRPC client-streaming call that never ends, on the instance to be stopped:
-    // it must not keep that process alive past the grace period.
-    let _held = if sigterm {
-        let mut echo = EchoServiceClient::connect(format!("http://{}", addr(Kind::Grpc, 0)))
-            .await
-            .ok();
-        Some(tokio::spawn(async move {
-            let first = EchoRequest {
-                message: "held open".into(),
-                delay_ms: 0,
-            };
-            let endless =
-                futures_util::stream::iter([first]).chain(futures_util::stream::pending());
-            match echo.as_mut() {
-                Some(echo) => echo.client_streaming_echo(endless).await.map(drop),
-                None => Ok(()),
-            }
-        }))
-    } else {
-        None
-    };
+/// A gRPC client-streaming call that never ends, on the instance to be stopped: it
+/// must not keep that process alive past the grace period.
+async fn hold_a_client_stream(addr: SocketAddr) -> JoinHandle<Result<(), tonic::Status>> {
+    let mut echo = EchoServiceClient::connect(format!("http://{addr}"))
+        .await
+        .ok();
+    tokio::spawn(async move {
+        let first = EchoRequest {
+            message: "held open".into(),
+            delay_ms: 0,
+        };
+        let endless = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+        match echo.as_mut() {
+            Some(echo) => echo.client_streaming_echo(endless).await.map(drop),
+            None => Ok(()),
+        }
+    })
+}
 
-    // Half-way: SIGTERM to every first instance; time each exit.
-    let mut exits = Vec::new();
-    if sigterm {
-        tokio::time::sleep(duration / 2).await;
-        let signalled = Instant::now();
-        for pair in &services {
-            pair[0].terminate();
-        }
-        for pair in &mut services {
-            let status = pair[0]
-                .wait_exit(GRACE + EXIT_MARGIN + Duration::from_secs(5))
-                .await;
-            exits.push((pair[0].kind, status, signalled.elapsed()));
-        }
+/// SIGTERM to every first instance; times each exit.
+async fn terminate_first_instances(services: &mut Pairs) -> Exits {
+    let mut exits = Exits::new();
+    let signalled = Instant::now();
+    for pair in services.iter() {
+        pair[0].terminate();
     }
+    for pair in services.iter_mut() {
+        let status = pair[0]
+            .wait_exit(GRACE + EXIT_MARGIN + Duration::from_secs(5))
+            .await;
+        exits.push((pair[0].kind, status, signalled.elapsed()));
+    }
+    exits
+}
 
+async fn collect_ledgers(writers: Writers, setup: &mut Row) -> Vec<(Proto, Ledger)> {
     let mut ledgers = Vec::new();
     for (proto, writer) in writers {
         match writer.await {
@@ -194,17 +269,19 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
             Err(error) => setup.fail(format!("a {} writer panicked: {error}", proto.name())),
         }
     }
-    let elapsed = started.elapsed();
+    ledgers
+}
 
-    // The database as it is now, by year tag.
-    let actual = match all_rows(&store).await {
-        Ok(rows) => rows,
-        Err(error) => {
-            setup.fail(format!("cannot read the table back: {error}"));
-            return vec![setup];
-        }
-    };
-
+/// One row per protocol: every failure was expected, and every row a client created
+/// is in the state its ledger allows. Also returns how many rows of the table some
+/// client claimed.
+fn check_ledgers(
+    scenario: &'static str,
+    sigterm: bool,
+    ledgers: &[(Proto, Ledger)],
+    actual: &HashMap<i32, Fields>,
+    elapsed: Duration,
+) -> (Vec<Row>, usize) {
     let mut rows = Vec::new();
     let mut claimed = 0usize;
     for proto in Proto::ALL {
@@ -251,6 +328,16 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
         );
         rows.push(row);
     }
+    (rows, claimed)
+}
+
+/// Every row of the table was created by some client, and `count()` agrees.
+async fn check_table(
+    setup: &mut Row,
+    store: &model::Store,
+    actual: &HashMap<i32, Fields>,
+    claimed: usize,
+) {
     setup.check(claimed == actual.len(), || {
         format!(
             "{} rows in the table that no client created",
@@ -265,45 +352,51 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
         }
         Err(error) => setup.fail(format!("count: {error}")),
     }
+}
 
-    if sigterm {
-        let mut notes = Vec::new();
-        for (kind, status, took) in &exits {
-            setup.check(
-                status.is_some_and(|s| s.success()) && *took <= GRACE + EXIT_MARGIN,
-                || format!("{} after SIGTERM: {status:?} after {took:?}", kind.binary()),
-            );
-            notes.push(format!(
-                "{} exit {:.2} s",
-                kind.binary(),
-                took.as_secs_f64()
-            ));
-        }
-        for (instance, feed) in feeds {
-            match feed.await {
-                Ok(seen) if instance == 0 => {
-                    setup.check(seen.close == Some(CloseCode::Away), || {
-                        format!(
-                            "a feed client of the stopped ws-svc got {:?}, not 1001",
-                            seen.close
-                        )
-                    });
-                }
-                Ok(seen) => {
-                    setup.check(seen.close.is_none() && seen.events > 0, || {
-                        format!(
-                            "a feed client of the running ws-svc: {} events, closed {:?}",
-                            seen.events, seen.close
-                        )
-                    });
-                }
-                Err(error) => setup.fail(format!("a feed client panicked: {error}")),
-            }
-        }
-        setup.note = notes.join(", ");
+/// Each stopped process exited cleanly within the grace period; the stopped ws-svc's
+/// feed clients got 1001, the running one's kept receiving.
+async fn check_shutdown(setup: &mut Row, exits: &Exits, feeds: Feeds) {
+    let mut notes = Vec::new();
+    for (kind, status, took) in exits {
+        setup.check(
+            status.is_some_and(|s| s.success()) && *took <= GRACE + EXIT_MARGIN,
+            || format!("{} after SIGTERM: {status:?} after {took:?}", kind.binary()),
+        );
+        notes.push(format!(
+            "{} exit {:.2} s",
+            kind.binary(),
+            took.as_secs_f64()
+        ));
     }
+    for (instance, feed) in feeds {
+        match feed.await {
+            Ok(seen) if instance == 0 => {
+                setup.check(seen.close == Some(CloseCode::Away), || {
+                    format!(
+                        "a feed client of the stopped ws-svc got {:?}, not 1001",
+                        seen.close
+                    )
+                });
+            }
+            Ok(seen) => {
+                setup.check(seen.close.is_none() && seen.events > 0, || {
+                    format!(
+                        "a feed client of the running ws-svc: {} events, closed {:?}",
+                        seen.events, seen.close
+                    )
+                });
+            }
+            Err(error) => setup.fail(format!("a feed client panicked: {error}")),
+        }
+    }
+    setup.note = notes.join(", ");
+}
+
+/// Panics and the peak memory of every process, for the setup row.
+fn account_resources(setup: &mut Row, services: &Pairs) {
     let mut peak = 0;
-    for pair in &services {
+    for pair in services {
         for service in pair {
             setup.panics += service.panics() as u64;
             peak = peak.max(service.peak_rss_kib().unwrap_or(0));
@@ -311,10 +404,6 @@ pub async fn run(suite: &Suite, sigterm: bool) -> Vec<Row> {
     }
     setup.peak_rss_mib = (peak > 0).then(|| mib(peak));
     setup.cases += 1;
-    rows.push(setup);
-    drop(services);
-    drop(db);
-    rows
 }
 
 /// One writer: creates, patches and deletes its own rows until `deadline`,
