@@ -338,6 +338,18 @@ pub async fn json_rpc(addr: &str, method: &str, params: Value) -> Value {
         .unwrap()
 }
 
+/// `POST /api/rest/dummie` on `addr` (a host and port); the record REST answers with.
+pub async fn rest_create(addr: &str, dummy: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/rest/dummie"))
+        .json(&dummy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "create on {addr}");
+    response.json().await.unwrap()
+}
+
 /// The next text message on a WebSocket, as JSON, within 10 s (pings and pongs skipped).
 pub async fn next_text(
     ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),

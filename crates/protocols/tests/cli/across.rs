@@ -9,11 +9,11 @@ use futures_util::{SinkExt, StreamExt};
 use grpc_pb::dummy::WatchDummiesRequest;
 use grpc_pb::dummy::dummy_event::Kind;
 use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
-use serde_json::{Value, json};
+use serde_json::json;
 use test_support::{Backend, TestDb};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::checks::next_text;
+use crate::checks::{next_text, rest_create};
 use crate::helpers::Served;
 
 fn a_rest_write_reaches_the_websocket_feed_and_the_grpc_watch(backend: Backend) {
@@ -37,15 +37,11 @@ fn a_rest_write_reaches_the_websocket_feed_and_the_grpc_watch(backend: Backend) 
 
         let http = reqwest::Client::new();
         let rest = format!("http://{}/api/rest", served.rest);
-        let created: Value = http
-            .post(format!("{rest}/dummie"))
-            .json(&json!({"day": 9, "weekday": "Friday", "month": "June", "year": 1991}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created = rest_create(
+            &served.rest,
+            json!({"day": 9, "weekday": "Friday", "month": "June", "year": 1991}),
+        )
+        .await;
         let id = created["id"].clone();
         let patched = http
             .patch(format!("{rest}/dummie/{id}"))

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::Message;
 #[path = "../checks/mod.rs"]
 mod checks;
 
-use checks::{check_gateway, check_walkthrough, json_rpc, next_text};
+use checks::{check_gateway, check_walkthrough, json_rpc, next_text, rest_create};
 
 /// Every container must be healthy within this (first start of a fresh database included).
 const HEALTHY_WITHIN_SECS: &str = "120";
@@ -463,15 +463,11 @@ async fn a_write_reaches_every_feed() {
         .into_inner();
     // Both subscribe once their stream is open; give the listeners a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let created: Value = reqwest::Client::new()
-        .post("http://127.0.0.1:8080/api/rest/dummie")
-        .json(&json!({"day": 3, "weekday": "Wednesday", "month": "March", "year": 2003}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = rest_create(
+        "127.0.0.1:8080",
+        json!({"day": 3, "weekday": "Wednesday", "month": "March", "year": 2003}),
+    )
+    .await;
     let id = created["id"].as_i64().unwrap();
     let event = next_text(&mut feed).await;
     assert_eq!(
