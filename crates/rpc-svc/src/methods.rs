@@ -3,11 +3,14 @@
 //! A call takes three steps, and only the first differs between JSON-RPC and XML-RPC:
 //!
 //! ```text
-//! envelope decode -> (Method, Params)          jsonrpc/ or xmlrpc/
-//!                 -> Method::bind(Params)      positional or named -> one slot per parameter (-32602 on mismatch)
-//!                 -> call(Method, Args, Store) typed arguments, model validation, store   (codes 1..4)
-//!                 -> RpcValue                  -> envelope encode
+//! envelope decode -> (Method, Params)           jsonrpc/ or xmlrpc/
+//!                 -> Method::bind(Params)       positional or named, typed -> a Call (-32602 on mismatch)
+//!                 -> run(Call, Store)           one small function per procedure: model validation,
+//!                                               store (codes 1..4)
+//!                 -> RpcValue                   -> envelope encode
 //! ```
+//!
+//! [`dispatch`] takes the middle two steps for both envelopes.
 //!
 //! Named params (a JSON-RPC object) use the parameter names listed here; XML-RPC only
 //! has positional params.
@@ -15,6 +18,8 @@
 use std::collections::BTreeMap;
 
 use model::{DummyData, DummyFields, DummyId, DummyPatch, ListQuery, NewDummy, Store};
+
+use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::value::RpcValue;
@@ -26,6 +31,16 @@ pub enum Envelope {
     Json,
     /// XML-RPC
     Xml,
+}
+
+impl Envelope {
+    /// The `rpc.system` of the call's log span.
+    pub fn system(self) -> &'static str {
+        match self {
+            Envelope::Json => "jsonrpc",
+            Envelope::Xml => "xmlrpc",
+        }
+    }
 }
 
 /// One parameter of a procedure.
@@ -150,12 +165,19 @@ impl Method {
             .collect()
     }
 
-    /// Matches params to this procedure's parameters.
+    /// Matches params to this procedure's parameters and checks their types: the
+    /// typed [`Call`].
     ///
     /// # Errors
     /// -32602 for too few or too many positional params, a missing required or an
-    /// unknown named param.
-    pub fn bind(self, params: Params) -> Result<Args, RpcError> {
+    /// unknown named param, or a param of the wrong type (checked in the order of
+    /// [`Method::params`]).
+    pub fn bind(self, params: Params) -> Result<Call, RpcError> {
+        self.slots(params)?.into_call()
+    }
+
+    /// One slot per parameter, `None` for an omitted optional.
+    fn slots(self, params: Params) -> Result<Args, RpcError> {
         let spec = self.params();
         let required = spec.iter().filter(|p| !p.optional).count();
         let slots = match params {
@@ -227,190 +249,336 @@ pub enum Params {
     Named(BTreeMap<String, RpcValue>),
 }
 
-/// Params matched to a procedure's parameters: one slot each, `None` for an omitted optional.
+/// Params matched to a procedure's parameters: one slot each, `None` for an omitted
+/// optional, not yet typed.
 #[derive(Debug)]
-pub struct Args {
+struct Args {
     method: Method,
     slots: Vec<Option<RpcValue>>,
 }
 
-impl Args {
-    fn slot(&self, i: usize) -> Option<&RpcValue> {
-        self.slots.get(i).and_then(Option::as_ref)
-    }
+/// A number, for `add`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// An integer (`i4`, `int`, `i8`; a JSON integer).
+    Int(i64),
+    /// A double (a JSON number with a fraction or exponent).
+    Double(f64),
+}
 
-    fn name(&self, i: usize) -> &'static str {
-        self.method.params()[i].name
+/// A procedure with its arguments, typed: what [`Method::bind`] makes of params.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum Call {
+    Add {
+        a: Number,
+        b: Number,
+    },
+    Upper {
+        msg: String,
+    },
+    Reverse {
+        msg: String,
+    },
+    Swap {
+        pairs: BTreeMap<String, RpcValue>,
+    },
+    DummiesList {
+        ids: Option<Vec<DummyId>>,
+        after: Option<DummyId>,
+        limit: Option<i64>,
+    },
+    DummiesGet {
+        id: DummyId,
+    },
+    DummiesCreate {
+        fields: DummyFields,
+    },
+    DummiesUpdate {
+        id: DummyId,
+        fields: DummyFields,
+    },
+    DummiesPatch {
+        id: DummyId,
+        fields: DummyFields,
+    },
+    DummiesDelete {
+        id: DummyId,
+    },
+    DummiesCount,
+    ListMethods,
+    MethodHelp {
+        name: String,
+    },
+    MethodSignature {
+        name: String,
+    },
+    /// Only as one of its own calls: `system.multicall` is the XML-RPC envelope's.
+    Multicall,
+}
+
+impl Args {
+    /// The typed call; each slot is checked in the order of the parameters.
+    fn into_call(mut self) -> Result<Call, RpcError> {
+        Ok(match self.method {
+            Method::Add => Call::Add {
+                a: self.number(0)?,
+                b: self.number(1)?,
+            },
+            Method::Upper => Call::Upper {
+                msg: self.string(0)?,
+            },
+            Method::Reverse => Call::Reverse {
+                msg: self.string(0)?,
+            },
+            Method::Swap => Call::Swap {
+                pairs: self.members(0)?,
+            },
+            Method::DummiesList => {
+                let ids = self.ids(0)?;
+                let limit = self.int(2)?;
+                Call::DummiesList {
+                    ids,
+                    after: self.int(1)?.map(DummyId),
+                    limit,
+                }
+            }
+            Method::DummiesGet => Call::DummiesGet { id: self.id(0)? },
+            Method::DummiesCreate => Call::DummiesCreate {
+                fields: self.fields(0)?,
+            },
+            Method::DummiesUpdate => Call::DummiesUpdate {
+                id: self.id(0)?,
+                fields: self.fields(1)?,
+            },
+            Method::DummiesPatch => Call::DummiesPatch {
+                id: self.id(0)?,
+                fields: self.fields(1)?,
+            },
+            Method::DummiesDelete => Call::DummiesDelete { id: self.id(0)? },
+            Method::DummiesCount => Call::DummiesCount,
+            Method::ListMethods => Call::ListMethods,
+            Method::MethodHelp => Call::MethodHelp {
+                name: self.string(0)?,
+            },
+            Method::MethodSignature => Call::MethodSignature {
+                name: self.string(0)?,
+            },
+            Method::Multicall => Call::Multicall,
+        })
     }
 
     fn wrong_type(&self, i: usize, expected: &str, got: &RpcValue) -> RpcError {
         RpcError::invalid_params(format!(
             "{}: param {:?} must be {expected}, got {}",
             self.method.name(),
-            self.name(i),
+            self.method.params()[i].name,
             got.type_name()
         ))
     }
 
-    fn int(&self, i: usize) -> Result<Option<i64>, RpcError> {
-        match self.slot(i) {
+    /// The value in slot `i`, which `bind` checked is there unless optional.
+    fn take(&mut self, i: usize) -> Option<RpcValue> {
+        self.slots.get_mut(i).and_then(Option::take)
+    }
+
+    fn required(&mut self, i: usize) -> RpcValue {
+        self.take(i).expect("bind checked required params")
+    }
+
+    fn int(&mut self, i: usize) -> Result<Option<i64>, RpcError> {
+        match self.take(i) {
             None => Ok(None),
-            Some(RpcValue::Int(n)) => Ok(Some(*n)),
-            Some(other) => Err(self.wrong_type(i, "an int", other)),
+            Some(RpcValue::Int(n)) => Ok(Some(n)),
+            Some(other) => Err(self.wrong_type(i, "an int", &other)),
         }
     }
 
-    fn required_int(&self, i: usize) -> Result<i64, RpcError> {
-        Ok(self.int(i)?.expect("bind checked required params"))
-    }
-
-    fn id(&self, i: usize) -> Result<DummyId, RpcError> {
-        self.required_int(i).map(DummyId)
-    }
-
-    fn string(&self, i: usize) -> Result<&str, RpcError> {
-        match self.slot(i) {
-            Some(RpcValue::String(s)) => Ok(s),
-            Some(other) => Err(self.wrong_type(i, "a string", other)),
-            None => unreachable!("bind checked required params"),
+    fn id(&mut self, i: usize) -> Result<DummyId, RpcError> {
+        match self.required(i) {
+            RpcValue::Int(n) => Ok(DummyId(n)),
+            other => Err(self.wrong_type(i, "an int", &other)),
         }
     }
 
-    fn members(&self, i: usize) -> Result<&BTreeMap<String, RpcValue>, RpcError> {
-        match self.slot(i) {
-            Some(RpcValue::Struct(members)) => Ok(members),
-            Some(other) => Err(self.wrong_type(i, "a struct", other)),
-            None => unreachable!("bind checked required params"),
+    fn ids(&mut self, i: usize) -> Result<Option<Vec<DummyId>>, RpcError> {
+        match self.take(i) {
+            None => Ok(None),
+            Some(RpcValue::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    RpcValue::Int(id) => Ok(DummyId(id)),
+                    other => Err(self.wrong_type(i, "an array of ints", &other)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(self.wrong_type(i, "an array", &other)),
+        }
+    }
+
+    fn string(&mut self, i: usize) -> Result<String, RpcError> {
+        match self.required(i) {
+            RpcValue::String(s) => Ok(s),
+            other => Err(self.wrong_type(i, "a string", &other)),
+        }
+    }
+
+    fn members(&mut self, i: usize) -> Result<BTreeMap<String, RpcValue>, RpcError> {
+        match self.required(i) {
+            RpcValue::Struct(members) => Ok(members),
+            other => Err(self.wrong_type(i, "a struct", &other)),
         }
     }
 
     /// A struct of Dummy fields; unknown keys are ignored, as in the REST API.
-    fn fields(&self, i: usize) -> Result<DummyFields, RpcError> {
+    fn fields(&mut self, i: usize) -> Result<DummyFields, RpcError> {
         let mut fields = DummyFields::default();
-        for (key, value) in self.members(i)? {
+        for (key, value) in &self.members(i)? {
             fields.set(key, value.to_model());
         }
         Ok(fields)
     }
 
-    fn number(&self, i: usize) -> Result<&RpcValue, RpcError> {
-        match self.slot(i) {
-            Some(v @ (RpcValue::Int(_) | RpcValue::Double(_))) => Ok(v),
-            Some(other) => Err(self.wrong_type(i, "a number", other)),
-            None => unreachable!("bind checked required params"),
+    fn number(&mut self, i: usize) -> Result<Number, RpcError> {
+        match self.required(i) {
+            RpcValue::Int(n) => Ok(Number::Int(n)),
+            RpcValue::Double(f) => Ok(Number::Double(f)),
+            other => Err(self.wrong_type(i, "a number", &other)),
         }
     }
 }
 
-/// Runs one procedure. `system.multicall` is the envelope's job, not this function's.
+/// Binds `params` to `method` and runs it: the one way either envelope calls a
+/// procedure, in a span that names the system and the method. `system.multicall` is
+/// the XML-RPC envelope's own.
 ///
 /// # Errors
-/// -32602 when an argument has the wrong type, and the model's errors mapped by
-/// [`RpcError::from`].
-pub async fn call(args: Args, store: &Store, envelope: Envelope) -> Result<RpcValue, RpcError> {
-    match args.method {
-        Method::Add => add(args.number(0)?, args.number(1)?),
-        Method::Upper => Ok(RpcValue::String(args.string(0)?.to_uppercase())),
-        Method::Reverse => Ok(RpcValue::String(args.string(0)?.chars().rev().collect())),
-        Method::Swap => swap(args.members(0)?),
-        Method::DummiesList => {
-            let ids = match args.slot(0) {
-                None => None,
-                Some(RpcValue::Array(items)) => Some(
-                    items
-                        .iter()
-                        .map(|item| match item {
-                            RpcValue::Int(id) => Ok(DummyId(*id)),
-                            other => Err(args.wrong_type(0, "an array of ints", other)),
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                ),
-                Some(other) => return Err(args.wrong_type(0, "an array", other)),
-            };
-            let query = ListQuery {
-                limit: Some(args.int(2)?.unwrap_or(if ids.is_some() {
-                    model::store::MAX_PAGE
-                } else {
-                    1000
-                })),
-                after: args.int(1)?.map(DummyId),
-                ids,
-                offset: None,
-            };
-            let rows = store.list(query).await?;
-            Ok(RpcValue::Array(
-                rows.into_iter().map(RpcValue::from).collect(),
-            ))
+/// -32602 when the params do not fit, and the procedure's own errors.
+pub async fn dispatch(
+    method: Method,
+    params: Params,
+    store: &Store,
+    envelope: Envelope,
+) -> Result<RpcValue, RpcError> {
+    let span = tracing::info_span!(
+        "rpc",
+        rpc.system = envelope.system(),
+        rpc.method = method.name()
+    );
+    async move { run(method.bind(params)?, store, envelope).await }
+        .instrument(span)
+        .await
+}
+
+/// Runs one typed call.
+///
+/// # Errors
+/// The model's errors mapped by [`RpcError::from`], and those of each procedure.
+pub async fn run(call: Call, store: &Store, envelope: Envelope) -> Result<RpcValue, RpcError> {
+    match call {
+        Call::Add { a, b } => add(a, b),
+        Call::Upper { msg } => Ok(RpcValue::String(msg.to_uppercase())),
+        Call::Reverse { msg } => Ok(RpcValue::String(msg.chars().rev().collect())),
+        Call::Swap { pairs } => swap(&pairs),
+        Call::DummiesList { ids, after, limit } => list(store, ids, after, limit).await,
+        Call::DummiesGet { id } => Ok(store.get(id).await?.into()),
+        Call::DummiesCreate { fields } => Ok(store.create(NewDummy::parse(&fields)?).await?.into()),
+        Call::DummiesUpdate { id, fields } => {
+            Ok(store.replace(id, DummyData::parse(&fields)?).await?.into())
         }
-        Method::DummiesGet => Ok(store.get(args.id(0)?).await?.into()),
-        Method::DummiesCreate => {
-            let new = NewDummy::parse(&args.fields(0)?)?;
-            Ok(store.create(new).await?.into())
+        Call::DummiesPatch { id, fields } => {
+            Ok(store.patch(id, DummyPatch::parse(&fields)?).await?.into())
         }
-        Method::DummiesUpdate => {
-            let (id, data) = (args.id(0)?, DummyData::parse(&args.fields(1)?)?);
-            Ok(store.replace(id, data).await?.into())
-        }
-        Method::DummiesPatch => {
-            let (id, patch) = (args.id(0)?, DummyPatch::parse(&args.fields(1)?)?);
-            Ok(store.patch(id, patch).await?.into())
-        }
-        Method::DummiesDelete => {
-            store.delete(args.id(0)?).await?;
+        Call::DummiesDelete { id } => {
+            store.delete(id).await?;
             Ok(RpcValue::Bool(true))
         }
-        Method::DummiesCount => Ok(RpcValue::Int(store.count().await?)),
-        Method::ListMethods => Ok(RpcValue::Array(
-            Method::ALL
-                .iter()
-                .filter(|m| m.offered_on(envelope))
-                .map(|m| RpcValue::String(m.name().to_owned()))
-                .collect(),
+        Call::DummiesCount => Ok(RpcValue::Int(store.count().await?)),
+        Call::ListMethods => Ok(list_methods(envelope)),
+        Call::MethodHelp { name } => Ok(RpcValue::String(
+            introspected(&name, envelope)?.help().to_owned(),
         )),
-        Method::MethodHelp => Ok(RpcValue::String(
-            introspected(&args, envelope)?.help().to_owned(),
-        )),
-        Method::MethodSignature => Ok(RpcValue::Array(
-            introspected(&args, envelope)?
-                .signatures()
-                .into_iter()
-                .map(|sig| {
-                    RpcValue::Array(
-                        sig.into_iter()
-                            .map(|t| RpcValue::String(t.to_owned()))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        )),
-        Method::Multicall => Err(RpcError::invalid_request(
+        Call::MethodSignature { name } => Ok(signatures(introspected(&name, envelope)?)),
+        Call::Multicall => Err(RpcError::invalid_request(
             "system.multicall cannot be nested",
         )),
     }
 }
 
+/// `dummies.list`: the rows of `ids`, or a page after `after`.
+async fn list(
+    store: &Store,
+    ids: Option<Vec<DummyId>>,
+    after: Option<DummyId>,
+    limit: Option<i64>,
+) -> Result<RpcValue, RpcError> {
+    let default_limit = if ids.is_some() {
+        model::store::MAX_PAGE
+    } else {
+        1000
+    };
+    let query = ListQuery {
+        limit: Some(limit.unwrap_or(default_limit)),
+        after,
+        ids,
+        offset: None,
+    };
+    let rows = store.list(query).await?;
+    Ok(RpcValue::Array(
+        rows.into_iter().map(RpcValue::from).collect(),
+    ))
+}
+
+/// `system.listMethods`: the names this envelope offers.
+fn list_methods(envelope: Envelope) -> RpcValue {
+    RpcValue::Array(
+        Method::ALL
+            .iter()
+            .filter(|m| m.offered_on(envelope))
+            .map(|m| RpcValue::String(m.name().to_owned()))
+            .collect(),
+    )
+}
+
+/// `system.methodSignature`: each signature as an array of type names.
+fn signatures(method: Method) -> RpcValue {
+    RpcValue::Array(
+        method
+            .signatures()
+            .into_iter()
+            .map(|sig| {
+                RpcValue::Array(
+                    sig.into_iter()
+                        .map(|t| RpcValue::String(t.to_owned()))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// The procedure named by `system.methodHelp`/`methodSignature`'s argument.
-fn introspected(args: &Args, envelope: Envelope) -> Result<Method, RpcError> {
-    let name = args.string(0)?;
+fn introspected(name: &str, envelope: Envelope) -> Result<Method, RpcError> {
     Method::find(name, envelope)
         .ok_or_else(|| RpcError::invalid_params(format!("no procedure named {name:?}")))
 }
 
-fn add(a: &RpcValue, b: &RpcValue) -> Result<RpcValue, RpcError> {
+fn add(a: Number, b: Number) -> Result<RpcValue, RpcError> {
     match (a, b) {
-        (RpcValue::Int(a), RpcValue::Int(b)) => a
-            .checked_add(*b)
+        (Number::Int(a), Number::Int(b)) => a
+            .checked_add(b)
             .map(RpcValue::Int)
             .ok_or_else(|| RpcError::invalid_params("add: the sum does not fit a 64-bit integer")),
-        _ => Ok(RpcValue::Double(as_f64(a) + as_f64(b))),
+        _ => Ok(RpcValue::Double(a.as_f64() + b.as_f64())),
     }
 }
 
-fn as_f64(v: &RpcValue) -> f64 {
-    match v {
-        RpcValue::Int(i) => *i as f64,
-        RpcValue::Double(f) => *f,
-        _ => unreachable!("add checked both are numbers"),
+impl Number {
+    fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Double(f) => f,
+        }
     }
 }
 
@@ -476,10 +644,19 @@ mod tests {
             ("a".to_owned(), RpcValue::Int(1)),
         ]
         .into();
-        let args = Method::Add.bind(Params::Named(named)).unwrap();
         assert_eq!(
-            args.slots,
-            vec![Some(RpcValue::Int(1)), Some(RpcValue::Int(2))]
+            Method::Add.bind(Params::Named(named)).unwrap(),
+            Call::Add {
+                a: Number::Int(1),
+                b: Number::Int(2)
+            }
+        );
+        assert_eq!(
+            Method::Add
+                .bind(positional(vec![RpcValue::Int(1), RpcValue::Bool(true)]))
+                .unwrap_err()
+                .message,
+            "Invalid params: add: param \"b\" must be a number, got boolean"
         );
         let unknown: BTreeMap<String, RpcValue> = [("c".to_owned(), RpcValue::Int(2))].into();
         assert_eq!(
@@ -491,15 +668,12 @@ mod tests {
 
     #[test]
     fn add_keeps_integers_and_promotes_doubles() {
+        assert_eq!(add(Number::Int(2), Number::Int(3)), Ok(RpcValue::Int(5)));
         assert_eq!(
-            add(&RpcValue::Int(2), &RpcValue::Int(3)),
-            Ok(RpcValue::Int(5))
-        );
-        assert_eq!(
-            add(&RpcValue::Int(2), &RpcValue::Double(0.5)),
+            add(Number::Int(2), Number::Double(0.5)),
             Ok(RpcValue::Double(2.5))
         );
-        assert!(add(&RpcValue::Int(i64::MAX), &RpcValue::Int(1)).is_err());
+        assert!(add(Number::Int(i64::MAX), Number::Int(1)).is_err());
     }
 
     #[test]

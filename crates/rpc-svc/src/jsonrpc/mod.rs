@@ -44,7 +44,6 @@ use jsonrpc_core::{
     Params as CoreParams, Response, Value, Version,
 };
 use model::Store;
-use tracing::Instrument;
 
 use crate::error::RpcError;
 use crate::methods::{self, Envelope, Method, Params};
@@ -74,30 +73,25 @@ pub fn io_handler() -> MetaIoHandler<Ctx> {
     io
 }
 
-/// Runs one procedure, in a span that names the system and the method.
+/// Turns jsonrpc-core's params into ours and runs the procedure through the one
+/// dispatcher both envelopes share.
 async fn dispatch(method: Method, params: CoreParams, ctx: Ctx) -> Result<Value, CoreError> {
-    let span = tracing::info_span!("rpc", rpc.system = "jsonrpc", rpc.method = method.name());
-    async move {
-        let params = match params {
-            CoreParams::None => Params::Positional(Vec::new()),
-            CoreParams::Array(values) => {
-                Params::Positional(values.into_iter().map(from_json).collect())
-            }
-            CoreParams::Map(members) => Params::Named(
-                members
-                    .into_iter()
-                    .map(|(k, v)| (k, from_json(v)))
-                    .collect(),
-            ),
-        };
-        let args = method.bind(params).map_err(to_core)?;
-        methods::call(args, &ctx.store, Envelope::Json)
-            .await
-            .map(to_json)
-            .map_err(to_core)
-    }
-    .instrument(span)
-    .await
+    let params = match params {
+        CoreParams::None => Params::Positional(Vec::new()),
+        CoreParams::Array(values) => {
+            Params::Positional(values.into_iter().map(from_json).collect())
+        }
+        CoreParams::Map(members) => Params::Named(
+            members
+                .into_iter()
+                .map(|(k, v)| (k, from_json(v)))
+                .collect(),
+        ),
+    };
+    methods::dispatch(method, params, &ctx.store, Envelope::Json)
+        .await
+        .map(to_json)
+        .map_err(to_core)
 }
 
 /// Answers a whole HTTP body: one call, a notification, or a batch. `None` means

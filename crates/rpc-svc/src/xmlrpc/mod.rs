@@ -56,7 +56,8 @@ pub async fn respond(store: &Store, body: &[u8]) -> String {
     }
 }
 
-/// Runs one named procedure; `system.multicall` fans out to the others.
+/// Runs one named procedure through the dispatcher both envelopes share;
+/// `system.multicall` fans out to the others.
 async fn dispatch(
     store: &Store,
     name: &str,
@@ -64,18 +65,12 @@ async fn dispatch(
 ) -> Result<crate::value::RpcValue, RpcError> {
     let method =
         Method::find(name, Envelope::Xml).ok_or_else(|| RpcError::method_not_found(name))?;
-    let span = tracing::info_span!("rpc", rpc.system = "xmlrpc", rpc.method = method.name());
-    async move {
-        if method == Method::Multicall {
-            return multicall(store, params).await;
-        }
-        let args = method.bind(Params::Positional(
-            params.into_iter().map(codec::from_xml).collect(),
-        ))?;
-        methods::call(args, store, Envelope::Xml).await
+    if method == Method::Multicall {
+        let span = tracing::info_span!("rpc", rpc.system = "xmlrpc", rpc.method = method.name());
+        return multicall(store, params).instrument(span).await;
     }
-    .instrument(span)
-    .await
+    let params = Params::Positional(params.into_iter().map(codec::from_xml).collect());
+    methods::dispatch(method, params, store, Envelope::Xml).await
 }
 
 async fn multicall(store: &Store, params: Vec<Value>) -> Result<crate::value::RpcValue, RpcError> {
