@@ -1,43 +1,24 @@
-//! `grpc-svc`'s settings, read once from flags or the environment (`grpc-svc --help`).
+//! `grpc-svc`'s settings, read once from flags or the environment (`grpc-svc --help`),
+//! and how the binary runs with them. `protocols serve` flattens the same [`Args`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use runtime::RuntimeArgs;
-use runtime::settings::{DatabaseArgs, ServiceCommand};
+use std::process::ExitCode;
 
-use crate::startup::{GrpcSettings, TlsSettings};
+use model::Store;
+use tokio_util::sync::CancellationToken;
 
-/// Everything `grpc-svc` reads at start-up.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "grpc-svc",
-    version,
-    about = "gRPC and gRPC-Web over the shared Dummy model (tonic)"
-)]
-pub struct Config {
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub grpc: GrpcArgs,
+use crate::startup::{self, GrpcSettings, TlsSettings};
 
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub database: DatabaseArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub runtime: RuntimeArgs,
-    /// `healthcheck` instead of serving.
-    #[command(subcommand)]
-    pub command: Option<ServiceCommand>,
-}
-
-/// The gRPC server's own settings, shared with `protocols serve`.
+/// The gRPC server's settings.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GrpcArgs {
+#[group(id = "grpc-svc")]
+pub struct Args {
     /// Address the gRPC server listens on (HTTP/2, and HTTP/1.1 for gRPC-Web).
     #[arg(
+        id = "grpc_addr",
         long = "grpc-addr",
         env = "GRPC_ADDR",
         default_value = "127.0.0.1:50051",
@@ -66,7 +47,7 @@ pub struct GrpcArgs {
     pub grpc_tls_client_ca: Option<PathBuf>,
 }
 
-impl GrpcArgs {
+impl Args {
     /// Reads the TLS files, if any, into server settings; `shutdown_grace` comes from
     /// the runtime settings (`SHUTDOWN_GRACE_SECS`).
     ///
@@ -91,5 +72,70 @@ impl GrpcArgs {
             tls,
             shutdown_grace,
         })
+    }
+}
+
+impl runtime::service::Service for Args {
+    const NAME: &'static str = "grpc-svc";
+    const ABOUT: &'static str = "gRPC and gRPC-Web over the shared Dummy model (tonic)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// Asks the server on this port (on localhost) for its overall health over
+    /// `grpc.health.v1.Health/Check`: exit 0 when SERVING, 1 otherwise.
+    async fn healthcheck(&self) -> ExitCode {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let port = self.addr.port();
+        let status = async {
+            let channel =
+                tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+                    .ok()?
+                    .connect()
+                    .await
+                    .ok()?;
+            let mut client = HealthClient::new(channel);
+            let response = client
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+                .ok()?;
+            Some(response.into_inner().status)
+        }
+        .await;
+        if status == Some(ServingStatus::Serving as i32) {
+            ExitCode::SUCCESS
+        } else {
+            eprintln!("not serving: {status:?}");
+            ExitCode::FAILURE
+        }
+    }
+
+    async fn run(self, store: Store, shutdown: CancellationToken, grace: Duration) -> ExitCode {
+        let settings = match self.settings(grace) {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::error!(%error, "bad gRPC settings");
+                return ExitCode::FAILURE;
+            }
+        };
+        let app = match startup::build(&settings, store).await {
+            Ok(app) => app,
+            Err(error) => {
+                tracing::error!(%error, addr = %settings.addr, "cannot listen");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(addr = %app.local_addr(), tls = settings.tls.is_some(), "grpc-svc listening");
+        match app.run_until_stopped(shutdown).await {
+            Ok(()) => {
+                tracing::info!("grpc-svc stopped");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!(%error, "grpc-svc failed");
+                ExitCode::FAILURE
+            }
+        }
     }
 }

@@ -69,4 +69,4 @@ pub mod status;
 /// The generated types, always written with their package path (`pb::dummy::Dummy`).
 use grpc_pb as pb;
 
-pub use config::Config;
+pub use config::Args;

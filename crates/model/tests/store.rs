@@ -4,7 +4,6 @@ use model::{
     Day, DummyData, DummyId, DummyPatch, Error, ListQuery, Month, NewDummy, PoolOptions, Store,
     Weekday,
 };
-use std::future::Future;
 
 use test_support::{Backend, TestDb};
 
@@ -13,15 +12,6 @@ async fn fresh(backend: Backend) -> (Store, TestDb) {
     let store = Store::open(&db.url, &PoolOptions::default());
     store.migrate().await.expect("migrations apply");
     (store, db)
-}
-
-/// Runs a test body that takes the backend (the harness's `backends` section).
-async fn run<F, Fut>(backend: Backend, body: F)
-where
-    F: FnOnce(Backend) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    body(backend).await;
 }
 
 fn data(day: i64, year: i32) -> DummyData {
@@ -259,12 +249,12 @@ mod feed {
 
     test_support::tests! {
         tokio: postgres_writes_from_another_process_reach_subscribers;
-        backends(super::run): every_write_is_announced_once_in_order;
+        backends(std::future::ready): every_write_is_announced_once_in_order;
     }
 }
 
 test_support::tests! {
-    backends(run):
+    backends(std::future::ready):
         migrations_are_idempotent_and_safe_to_run_concurrently,
         crud_round_trip_keeps_values_and_moves_updated_at,
         missing_ids_are_not_found_for_every_operation,

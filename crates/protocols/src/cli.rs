@@ -36,26 +36,10 @@ pub enum Command {
     Migrate(MigrateArgs),
 }
 
+/// `serve`'s settings: each service's own, as its binary reads them (`rest-svc --help`),
+/// and those of port 8080, where every HTTP route is served together.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Where the REST service listens on its own.
-    #[arg(
-        long,
-        env = "REST_ADDR",
-        default_value = "127.0.0.1:8001",
-        value_parser = runtime::settings::listen_addr
-    )]
-    pub rest_addr: SocketAddr,
-
-    /// Where the JSON-RPC/XML-RPC service listens on its own.
-    #[arg(
-        long,
-        env = "RPC_ADDR",
-        default_value = "127.0.0.1:8002",
-        value_parser = runtime::settings::listen_addr
-    )]
-    pub rpc_addr: SocketAddr,
-
     /// Where every HTTP route is served together, under the gateway's paths.
     #[arg(
         long,
@@ -65,32 +49,21 @@ pub struct ServeArgs {
     )]
     pub http_addr: SocketAddr,
 
-    /// Largest REST request body, in bytes; larger ones get 413.
-    #[arg(long, env = "REST_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
-    pub body_limit: usize,
-
-    /// Largest RPC request body, in bytes; larger ones get 413.
-    #[arg(long, env = "RPC_BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
-    pub rpc_body_limit: usize,
-
-    /// HTTP worker threads per server (0: one per CPU core).
+    /// HTTP worker threads of port 8080, and of each service whose own setting is unset (0: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
-    /// Where the WebSocket service listens on its own.
-    #[arg(
-        long,
-        env = "WS_ADDR",
-        default_value = "127.0.0.1:8003",
-        value_parser = runtime::settings::listen_addr
-    )]
-    pub ws_addr: SocketAddr,
+    #[command(flatten)]
+    pub rest: rest_svc::Args,
 
     #[command(flatten)]
-    pub ws: ws_svc::config::WsArgs,
+    pub rpc: rpc_svc::Args,
 
     #[command(flatten)]
-    pub grpc: grpc_svc::config::GrpcArgs,
+    pub ws: ws_svc::Args,
+
+    #[command(flatten)]
+    pub grpc: grpc_svc::Args,
 
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -123,4 +96,16 @@ pub struct MigrateArgs {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks: `serve` flattens the four services' settings, so
+    /// a flag, variable or argument id two of them share is caught here.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

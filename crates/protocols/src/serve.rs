@@ -43,16 +43,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // down or still starting does not keep the ports closed or Ctrl-C unheard.
     let mut migrated = runtime::spawn_migrations(store.clone(), shutdown.clone());
 
-    let settings = |addr| ServerSettings {
+    let settings = |addr, workers: Option<usize>| ServerSettings {
         addr,
-        workers: args.workers,
+        workers: workers.unwrap_or(args.workers),
         shutdown_grace: args.runtime.shutdown_grace(),
     };
     let listening = |var: &'static str, addr| move || format!("cannot listen on {addr} ({var})");
-    let rest = rest_svc::startup::build(&settings(args.rest_addr), args.body_limit, store.clone())
-        .with_context(listening("REST_ADDR", args.rest_addr))?;
-    let rpc = rpc_svc::startup::build(&settings(args.rpc_addr), args.rpc_body_limit, store.clone())
-        .with_context(listening("RPC_ADDR", args.rpc_addr))?;
+    let (rest_args, rpc_args) = (&args.rest, &args.rpc);
+    let rest = rest_svc::startup::build(
+        &settings(rest_args.addr, rest_args.workers),
+        rest_args.body_limit,
+        store.clone(),
+    )
+    .with_context(listening("REST_ADDR", rest_args.addr))?;
+    let rpc = rpc_svc::startup::build(
+        &settings(rpc_args.addr, rpc_args.workers),
+        rpc_args.body_limit,
+        store.clone(),
+    )
+    .with_context(listening("RPC_ADDR", rpc_args.addr))?;
     // One chat hub for the process: rooms joined on 8003 and on 8080 are the same rooms.
     let ws_state = ws_svc::startup::state(
         store.clone(),
@@ -60,8 +69,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.ws.origins(),
         shutdown.clone(),
     );
-    let ws = ws_svc::startup::build(&settings(args.ws_addr), ws_state.clone())
-        .with_context(listening("WS_ADDR", args.ws_addr))?;
+    let ws = ws_svc::startup::build(&settings(args.ws.addr, args.ws.workers), ws_state.clone())
+        .with_context(listening("WS_ADDR", args.ws.addr))?;
     let grpc_settings = args
         .grpc
         .settings(args.runtime.shutdown_grace())
@@ -73,7 +82,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(listening("GRPC_ADDR", args.grpc.addr))?;
     let grpc_upstream = grpc_web.then(|| loopback(grpc.local_addr()));
     let http = composed(
-        &settings(args.http_addr),
+        &settings(args.http_addr, None),
         &args,
         store,
         ws_state,
@@ -186,9 +195,9 @@ fn composed(
 ) -> std::io::Result<HttpApp> {
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
-        body_limit: args.body_limit,
+        body_limit: args.rest.body_limit,
     };
-    let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc_body_limit);
+    let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc.body_limit);
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(rest_svc::routes::api(rest.clone()))
             .configure(rpc_svc::routes::api(rpc.clone()))

@@ -67,4 +67,4 @@ pub mod error;
 pub mod routes;
 pub mod startup;
 
-pub use config::Config;
+pub use config::Args;

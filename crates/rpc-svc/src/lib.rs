@@ -85,4 +85,4 @@ pub mod state;
 pub mod value;
 pub mod xmlrpc;
 
-pub use config::Config;
+pub use config::Args;

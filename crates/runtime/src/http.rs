@@ -321,30 +321,72 @@ async fn track(
     }))
 }
 
-/// The end of every HTTP service's `main`: logs where it listens, serves until the
-/// shutdown signal, and turns the outcome into the process's exit code.
-pub async fn serve(
-    name: &str,
-    app: std::io::Result<HttpApp>,
-    addr: SocketAddr,
-    shutdown: CancellationToken,
-) -> std::process::ExitCode {
-    let app = match app {
-        Ok(app) => app,
-        Err(error) => {
-            tracing::error!(%error, %addr, "{name} cannot listen");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    tracing::info!(addr = %app.local_addr(), "{name} listening");
-    match app.run_until_stopped(shutdown).await {
-        Ok(()) => {
-            tracing::info!("{name} stopped");
-            std::process::ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!(%error, "{name} failed");
-            std::process::ExitCode::FAILURE
+/// An HTTP service (REST, RPC, WebSocket) as a binary of its own: where it listens,
+/// and how its server is built. Its [`Service`](crate::service::Service) follows: it
+/// answers `healthcheck` with `GET /healthz`, and runs by building its server, logging
+/// where it listens and serving until the shutdown signal.
+pub trait HttpService: clap::Args + Sized {
+    /// The binary's name, in `--help` and in the log (`rest-svc`).
+    const NAME: &'static str;
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// The crate's version, for `--version`.
+    const VERSION: &'static str;
+
+    /// Where it listens, and its worker threads if they are set (0 or unset: one per core).
+    fn listen(&self) -> (SocketAddr, Option<usize>);
+
+    /// Binds the server on `settings` around an opened store; long-lived connections
+    /// end when `shutdown` is cancelled.
+    ///
+    /// # Errors
+    /// When the address can't be bound.
+    fn build(
+        self,
+        settings: &ServerSettings,
+        store: model::Store,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<HttpApp>;
+}
+
+impl<S: HttpService> crate::service::Service for S {
+    const NAME: &'static str = S::NAME;
+    const ABOUT: &'static str = S::ABOUT;
+    const VERSION: &'static str = S::VERSION;
+
+    async fn healthcheck(&self) -> std::process::ExitCode {
+        healthcheck(self.listen().0.port())
+    }
+
+    async fn run(
+        self,
+        store: model::Store,
+        shutdown: CancellationToken,
+        grace: Duration,
+    ) -> std::process::ExitCode {
+        let (addr, workers) = self.listen();
+        let settings = ServerSettings {
+            addr,
+            workers: workers.unwrap_or(0),
+            shutdown_grace: grace,
+        };
+        let app = match self.build(&settings, store, shutdown.clone()) {
+            Ok(app) => app,
+            Err(error) => {
+                tracing::error!(%error, %addr, "{} cannot listen", S::NAME);
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(addr = %app.local_addr(), "{} listening", S::NAME);
+        match app.run_until_stopped(shutdown).await {
+            Ok(()) => {
+                tracing::info!("{} stopped", S::NAME);
+                std::process::ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!(%error, "{} failed", S::NAME);
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Process plumbing that every service binary shares: logging set-up, the shutdown
-//! signal and, with the `http` feature, the `/healthz` endpoint of the HTTP services.
+//! signal, the shape of a service binary ([`service`]) and, with the `http` feature,
+//! the HTTP server, its `/healthz` endpoint and the HTTP services' shape.
 //! Nothing here knows about a protocol or about the Dummy's rules.
 
 #![warn(missing_docs)]
@@ -8,6 +9,8 @@
 pub mod health;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "db")]
+pub mod service;
 pub mod settings;
 
 use std::io::IsTerminal;

@@ -1,54 +1,35 @@
-//! `ws-svc`'s settings, read once from flags or the environment (`ws-svc --help`).
+//! `ws-svc`'s settings, read once from flags or the environment (`ws-svc --help`),
+//! and how the binary runs with them. `protocols serve` flattens the same [`Args`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use runtime::RuntimeArgs;
-use runtime::settings::{DatabaseArgs, ServiceCommand};
+use model::Store;
+use runtime::http::{HttpApp, HttpService, ServerSettings};
+use tokio_util::sync::CancellationToken;
 
 use crate::close::Limits;
 use crate::origin::AllowedOrigins;
+use crate::startup;
 
-/// Everything `ws-svc` reads at start-up.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "ws-svc",
-    version,
-    about = "WebSocket echo, chat rooms and a live Dummy feed (actix-ws)"
-)]
-pub struct Config {
-    /// Address to listen on (port 0 picks a free port).
+/// The WebSocket server's settings.
+#[derive(Debug, Clone, clap::Args)]
+#[group(id = "ws-svc")]
+pub struct Args {
+    /// Where the WebSocket service listens (port 0 picks a free port).
     #[arg(
-        long,
+        id = "ws_addr",
+        long = "ws-addr",
         env = "WS_ADDR",
         default_value = "127.0.0.1:8003",
         value_parser = runtime::settings::listen_addr
     )]
     pub addr: SocketAddr,
 
-    /// HTTP worker threads (0: one per CPU core).
-    #[arg(long, env = "WS_WORKERS", default_value_t = 0)]
-    pub workers: usize,
+    /// HTTP worker threads of the WebSocket server (0: one per CPU core; unset under `protocols serve`: its HTTP_WORKERS).
+    #[arg(id = "ws_workers", long = "ws-workers", env = "WS_WORKERS")]
+    pub workers: Option<usize>,
 
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub ws: WsArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub database: DatabaseArgs,
-
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub runtime: RuntimeArgs,
-    /// `healthcheck` instead of serving.
-    #[command(subcommand)]
-    pub command: Option<ServiceCommand>,
-}
-
-/// WebSocket limits and origins, shared with `protocols serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct WsArgs {
     /// Seconds between the server's pings.
     #[arg(long, env = "WS_HEARTBEAT_SECS", default_value_t = 5)]
     pub ws_heartbeat_secs: u64,
@@ -70,7 +51,7 @@ pub struct WsArgs {
     pub ws_allowed_origins: String,
 }
 
-impl WsArgs {
+impl Args {
     /// The limits these settings describe (the timeout is raised to twice the heartbeat if lower).
     pub fn limits(&self) -> Limits {
         let heartbeat = Duration::from_secs(self.ws_heartbeat_secs.max(1));
@@ -85,5 +66,26 @@ impl WsArgs {
     /// The allowed origins.
     pub fn origins(&self) -> AllowedOrigins {
         AllowedOrigins::parse(&self.ws_allowed_origins)
+    }
+}
+
+impl HttpService for Args {
+    const NAME: &'static str = "ws-svc";
+    const ABOUT: &'static str = "WebSocket echo, chat rooms and a live Dummy feed (actix-ws)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    fn listen(&self) -> (SocketAddr, Option<usize>) {
+        (self.addr, self.workers)
+    }
+
+    /// Starts this process's chat hub, then the server around it.
+    fn build(
+        self,
+        settings: &ServerSettings,
+        store: Store,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<HttpApp> {
+        let state = startup::state(store, self.limits(), self.origins(), shutdown);
+        startup::build(settings, state)
     }
 }

@@ -70,4 +70,4 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 
-pub use config::Config;
+pub use config::Args;

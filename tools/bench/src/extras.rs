@@ -12,8 +12,9 @@ use futures_util::StreamExt;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 
+use crate::Cli;
 use crate::clients::Targets;
-use crate::{Cli, free_addr, sibling, wait_for};
+use test_support::process::{self, Process};
 
 /// Everything measured besides the cells.
 #[derive(Debug, Default, serde::Serialize)]
@@ -68,7 +69,7 @@ impl Extras {
 }
 
 /// Runs every extra; a failure becomes a note, not an abort.
-pub async fn measure(cli: &Cli, targets: &Targets, _server_pid: Option<u32>) -> Extras {
+pub async fn measure(cli: &Cli, targets: &Targets) -> Extras {
     let mut extras = Extras::default();
     if let Err(e) = seeds(cli, &mut extras) {
         extras.notes.push(format!("seed comparison: {e:#}"));
@@ -88,7 +89,7 @@ pub async fn measure(cli: &Cli, targets: &Targets, _server_pid: Option<u32>) -> 
 
 /// Runs `protocols seed 100000` and reads the rate it prints.
 fn seed_run(url: &str) -> anyhow::Result<(f64, f64)> {
-    let output = Command::new(sibling("protocols")?)
+    let output = Command::new(process::binary("protocols"))
         .args(["seed", "100000", "--database-url", url])
         .env("RUST_LOG", "warn")
         .output()?;
@@ -148,7 +149,7 @@ fn seeds(cli: &Cli, extras: &mut Extras) -> anyhow::Result<()> {
                     .seed
                     .push(("PostgreSQL, protocols seed".into(), secs, rate));
             } else {
-                let status = Command::new(sibling("protocols")?)
+                let status = Command::new(process::binary("protocols"))
                     .args(["migrate", "--database-url", &url])
                     .stderr(Stdio::null())
                     .status()?;
@@ -243,52 +244,25 @@ async fn memory(extras: &mut Extras) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = dir.path().join("memory.sqlite3").display().to_string();
     seed_run(&url)?;
-    let (rest, rpc, grpc, ws, http) = (
-        free_addr(),
-        free_addr(),
-        free_addr(),
-        free_addr(),
-        free_addr(),
-    );
-    let mut server = Command::new(sibling("protocols")?)
-        .args([
-            "serve",
-            "--rest-addr",
-            &rest,
-            "--rpc-addr",
-            &rpc,
-            "--grpc-addr",
-            &grpc,
-            "--ws-addr",
-            &ws,
-            "--http-addr",
-            &http,
-        ])
-        .args(["--database-url", &url])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let pid = server.id();
+    let served = crate::serve(&url).await?;
+    let (rest, grpc) = (&served.rest, &served.grpc);
+    let pid = served.process.pid();
     let result = async {
-        for addr in [&rest, &grpc] {
-            wait_for(addr).await?;
-        }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_kib(pid).context("no RSS")?;
-        let peak = sample_peak(pid, read_rest_list(&rest)).await?;
+        let peak = sample_peak(pid, read_rest_list(rest)).await?;
         extras
             .memory
             .push(("REST, full 100,000-row list (streamed)".into(), idle, peak));
         let idle = rss_kib(pid).context("no RSS")?;
-        let peak = sample_peak(pid, read_grpc_list(&grpc)).await?;
+        let peak = sample_peak(pid, read_grpc_list(grpc)).await?;
         extras
             .memory
             .push(("gRPC, ListDummies of 100,000 rows".into(), idle, peak));
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(served);
     result
 }
 
@@ -367,44 +341,41 @@ async fn binaries(extras: &mut Extras) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = dir.path().join("idle.sqlite3").display().to_string();
     for (binary, flag) in [
-        ("rest-svc", "--addr"),
-        ("rpc-svc", "--addr"),
+        ("rest-svc", "--rest-addr"),
+        ("rpc-svc", "--rpc-addr"),
         ("grpc-svc", "--grpc-addr"),
-        ("ws-svc", "--addr"),
-        ("protocols", ""),
+        ("ws-svc", "--ws-addr"),
     ] {
-        let path = sibling(binary)?;
-        let size = std::fs::metadata(&path)?.len();
-        let addr = free_addr();
+        let path = process::binary(binary);
+        let addr = process::free_addr();
         let mut command = Command::new(&path);
-        if binary == "protocols" {
-            command.args([
-                "serve",
-                "--http-addr",
-                &addr,
-                "--rest-addr",
-                &free_addr(),
-                "--rpc-addr",
-                &free_addr(),
-            ]);
-            command.args(["--grpc-addr", &free_addr(), "--ws-addr", &free_addr()]);
-        } else {
-            command.args([flag, &addr]);
-        }
-        let mut child = command
+        command
+            .arg(flag)
+            .arg(addr.to_string())
             .args(["--database-url", &url])
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?;
-        let waited = wait_for(&addr).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let rss = rss_kib(child.id()).unwrap_or(0);
-        let _ = child.kill();
-        let _ = child.wait();
-        waited?;
-        extras.binaries.push((binary.to_owned(), rss, size));
+            .stdout(Stdio::null());
+        let mut service = Process::start(binary, &mut command)?;
+        service
+            .wait_listening(addr, crate::LISTEN_TIMEOUT)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let rss = idle_rss(&service).await;
+        extras
+            .binaries
+            .push((binary.to_owned(), rss, std::fs::metadata(&path)?.len()));
     }
+    let served = crate::serve(&url).await?;
+    let rss = idle_rss(&served.process).await;
+    let size = std::fs::metadata(process::binary("protocols"))?.len();
+    extras.binaries.push(("protocols".to_owned(), rss, size));
     Ok(())
+}
+
+/// A process's resident memory half a second after it started listening, in KiB.
+async fn idle_rss(process: &Process) -> u64 {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    process.rss_kib().unwrap_or(0)
 }
 
 /// `wrk -t2 -c32 -d5s` on REST get of one id.

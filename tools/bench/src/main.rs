@@ -25,13 +25,13 @@ mod extras;
 mod report;
 mod run;
 
-use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use test_support::process::{self, Process};
 
 use crate::clients::{CELLS, Targets};
 use crate::run::Window;
@@ -144,57 +144,62 @@ fn main() -> ExitCode {
     }
 }
 
-/// Child processes, stopped when the bench ends.
-struct Children(Vec<Child>);
+/// `protocols serve` on free ports, as a process of its own.
+pub struct Served {
+    /// The process: stopped with SIGTERM when this is dropped.
+    pub process: Process,
+    /// REST's own port.
+    pub rest: String,
+    /// JSON-RPC and XML-RPC's own port.
+    pub rpc: String,
+    /// The gRPC port.
+    pub grpc: String,
+    /// WebSocket's own port.
+    pub ws: String,
+}
 
-impl Drop for Children {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let _ = child.wait();
-        }
+/// Starts `protocols serve` on the database `url` and waits until every port listens.
+pub async fn serve(url: &str) -> anyhow::Result<Served> {
+    let [rest, rpc, grpc, ws, http] = [(); 5].map(|()| process::free_addr());
+    let mut command = Command::new(process::binary("protocols"));
+    command.arg("serve");
+    for (flag, addr) in [
+        ("--rest-addr", rest),
+        ("--rpc-addr", rpc),
+        ("--grpc-addr", grpc),
+        ("--ws-addr", ws),
+        ("--http-addr", http),
+    ] {
+        command.arg(flag).arg(addr.to_string());
     }
-}
-
-fn free_addr() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("127.0.0.1:{port}")
-}
-
-/// The `protocols` binary built next to this one.
-pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = std::env::current_exe()?;
-    let path = dir.parent().map(|d| d.join(name)).context("no directory")?;
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(anyhow::anyhow!(
-            "{} is missing: build it with `cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench`",
-            path.display()
-        ))
+    command
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    let process = Process::start("protocols serve", &mut command)?;
+    let mut served = Served {
+        process,
+        rest: rest.to_string(),
+        rpc: rpc.to_string(),
+        grpc: grpc.to_string(),
+        ws: ws.to_string(),
+    };
+    for addr in [rest, rpc, grpc, ws, http] {
+        served
+            .process
+            .wait_listening(addr, LISTEN_TIMEOUT)
+            .await
+            .map_err(anyhow::Error::msg)?;
     }
+    Ok(served)
 }
 
-async fn wait_for(addr: &str) -> anyhow::Result<()> {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    Err(anyhow::anyhow!("nothing listens on {addr}"))
-}
+/// How long a server the bench starts gets to listen.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn shootout(cli: &Cli) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
-    let mut children = Children(Vec::new());
-    let mut server_pid = None;
+    let mut processes = Vec::new();
     let targets = match &cli.target_rest {
         Some(rest) => Targets {
             rest: rest.clone(),
@@ -210,57 +215,36 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| temp.path().join("bench.sqlite3").display().to_string());
             seed_if_empty(&url).await?;
-            let (rest, rpc, grpc, ws, http) = (
-                free_addr(),
-                free_addr(),
-                free_addr(),
-                free_addr(),
-                free_addr(),
-            );
-            let server = Command::new(sibling("protocols")?)
-                .args([
-                    "serve",
-                    "--rest-addr",
-                    &rest,
-                    "--rpc-addr",
-                    &rpc,
-                    "--grpc-addr",
-                    &grpc,
-                    "--ws-addr",
-                    &ws,
-                ])
-                .args(["--http-addr", &http, "--database-url", &url])
+            let served = serve(&url).await?;
+            let (bare_http, bare_grpc) = (process::free_addr(), process::free_addr());
+            let mut ceilings = Command::new(std::env::current_exe()?);
+            ceilings
+                .arg("ceilings")
+                .arg("--http")
+                .arg(bare_http.to_string())
+                .arg("--grpc")
+                .arg(bare_grpc.to_string())
+                .args(["--database-url", &url])
                 .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()?;
-            server_pid = Some(server.id());
-            children.0.push(server);
-            let (bare_http, bare_grpc) = (free_addr(), free_addr());
-            let ceilings = Command::new(std::env::current_exe()?)
-                .args([
-                    "ceilings",
-                    "--http",
-                    &bare_http,
-                    "--grpc",
-                    &bare_grpc,
-                    "--database-url",
-                    &url,
-                ])
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()?;
-            children.0.push(ceilings);
-            for addr in [&rest, &rpc, &grpc, &ws, &bare_http, &bare_grpc] {
-                wait_for(addr).await?;
+                .stdout(Stdio::null());
+            let mut ceilings = Process::start("bench ceilings", &mut ceilings)?;
+            for addr in [bare_http, bare_grpc] {
+                ceilings
+                    .wait_listening(addr, LISTEN_TIMEOUT)
+                    .await
+                    .map_err(anyhow::Error::msg)?;
             }
-            Targets {
-                rest,
-                rpc,
-                grpc,
-                ws,
-                bare_http: Some(bare_http),
-                bare_grpc: Some(bare_grpc),
-            }
+            let targets = Targets {
+                rest: served.rest.clone(),
+                rpc: served.rpc.clone(),
+                grpc: served.grpc.clone(),
+                ws: served.ws.clone(),
+                bare_http: Some(bare_http.to_string()),
+                bare_grpc: Some(bare_grpc.to_string()),
+            };
+            processes.push(served.process);
+            processes.push(ceilings);
+            targets
         }
     };
     let window = if cli.smoke {
@@ -295,7 +279,7 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
     let extras = if cli.smoke {
         extras::Extras::default()
     } else {
-        extras::measure(cli, &targets, server_pid).await
+        extras::measure(cli, &targets).await
     };
     report::write(&cli.out, &results, &extras, window)?;
     println!("{}", report::ratios(&results));
@@ -305,7 +289,7 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
         cli.out.display(),
         cli.out.display()
     );
-    drop(children);
+    drop(processes);
     Ok(())
 }
 
@@ -317,7 +301,7 @@ async fn seed_if_empty(url: &str) -> anyhow::Result<()> {
     if store.count().await? >= ROWS {
         return Ok(());
     }
-    let status = Command::new(sibling("protocols")?)
+    let status = Command::new(process::binary("protocols"))
         .args(["seed", &ROWS.to_string(), "--database-url", url])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

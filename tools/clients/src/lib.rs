@@ -1,9 +1,23 @@
-//! The same four writes (create, patch, delete, get) over REST, JSON-RPC, XML-RPC and
-//! gRPC, each answering with the row the server acknowledged.
+//! # clients: one typed client per protocol
 //!
-//! A call either returns what the server acknowledged, or an [`Failure`] that says
+//! What the tests, the reliability suite and the tools use to talk to the services,
+//! written once:
+//!
+//! - [`Client`]: the same four calls on a Dummy (create, patch, delete, get) over REST
+//!   (reqwest), JSON-RPC, XML-RPC (dxr builds and reads the XML) and gRPC (the
+//!   generated client of `grpc-pb`), each answering with the row the server
+//!   acknowledged, as [`Fields`].
+//! - [`ws`]: WebSocket connections that send and read JSON text frames.
+//! - [`grpc`]: reading a server stream of the generated clients.
+//!
+//! A call either returns what the server acknowledged, or a [`Failure`] that says
 //! whether the server answered with an error in its protocol's own form (and which
 //! one), or the transport failed (connection refused, reset, timeout).
+
+#![warn(missing_docs)]
+
+pub mod grpc;
+pub mod ws;
 
 use std::collections::BTreeMap;
 use std::fmt;

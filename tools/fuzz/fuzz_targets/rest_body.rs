@@ -22,7 +22,6 @@ use std::sync::OnceLock;
 use actix_web::http::header;
 use actix_web::test::TestRequest;
 use actix_web::{FromRequest, HttpRequest, ResponseError, web};
-use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 use model::{DummyData, DummyPatch, NewDummy};
 use rest_svc::error::ApiError;
@@ -30,12 +29,12 @@ use rest_svc::error::ApiError;
 /// The limit used when byte 0's bit 7 is set.
 const SMALL_LIMIT: usize = 64;
 
-/// rest-svc's default body limit, read from its own `Config` defaults.
+/// rest-svc's default body limit, read from its own settings' defaults.
 fn default_limit() -> usize {
     static LIMIT: OnceLock<usize> = OnceLock::new();
     *LIMIT.get_or_init(|| {
-        rest_svc::config::Config::try_parse_from(["rest-svc"])
-            .expect("rest-svc's Config has defaults for everything")
+        runtime::service::parse::<rest_svc::Args>(&[])
+            .expect("rest-svc's settings have defaults for everything")
             .body_limit
     })
 }

@@ -31,7 +31,6 @@ use actix_web::test::TestRequest;
 use actix_web::{FromRequest, HttpRequest, web};
 use actix_ws::AggregatedMessage;
 use bytes::BytesMut;
-use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 use tokio_util::codec::Decoder;
 use ws_svc::close::for_protocol_error;
@@ -39,20 +38,19 @@ use ws_svc::messages::ClientMsg;
 
 /// The two message limits each input runs with: ws-svc's default, and the smallest
 /// `WS_MAX_FRAME_BYTES` it accepts (it raises lower ones), which small inputs can
-/// exceed. Both come from ws-svc's own `Config`.
+/// exceed. Both come from ws-svc's own settings.
 fn limits() -> [usize; 2] {
     static LIMITS: OnceLock<[usize; 2]> = OnceLock::new();
     *LIMITS.get_or_init(|| {
         let limit = |args: &[&str]| {
-            ws_svc::config::Config::try_parse_from(args)
-                .expect("ws-svc's Config has defaults for everything")
-                .ws
+            runtime::service::parse::<ws_svc::Args>(args)
+                .expect("ws-svc's settings have defaults for everything")
                 .limits()
                 .max_message_bytes
         };
         [
-            limit(&["ws-svc"]),
-            limit(&["ws-svc", "--ws-max-frame-bytes", "0"]),
+            limit(&[]),
+            limit(&["--ws-max-frame-bytes", "0"]),
         ]
     })
 }

@@ -20,11 +20,11 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Suite;
-use crate::clients::{Client, Fields};
 use crate::outage::{DB_TIMEOUT, MARGIN, is_unavailable, server_addr, through, until_ok};
 use crate::procs::{Kind, Service, grpc_serving};
 use crate::proxy::Proxy;
 use crate::report::{Row, mib};
+use clients::{Client, Fields};
 
 /// `SHUTDOWN_GRACE_SECS` given to the processes.
 const GRACE: Duration = Duration::from_secs(2);

@@ -23,9 +23,9 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Suite;
-use crate::clients::{Client, Fields, Proto};
 use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
+use clients::{Client, Fields, Proto};
 
 /// Concurrent writers.
 const WRITERS: usize = 16;

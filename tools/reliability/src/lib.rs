@@ -24,7 +24,6 @@
 
 #![warn(missing_docs)]
 
-pub mod clients;
 pub mod down_at_start;
 pub mod feed;
 pub mod flood;

@@ -28,19 +28,22 @@ use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use futures_util::future::join_all;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use grpc_pb::dummy::WatchDummiesRequest;
 use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
+use grpc_pb::dummy::{DummyEvent, WatchDummiesRequest};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
+use tonic::Streaming;
+use tonic::transport::Channel;
 
 use crate::Suite;
-use crate::clients::{Client, Failure, Fields, Proto};
 use crate::procs::{Kind, Launch, Service, grpc_serving};
 use crate::proxy::Proxy;
 use crate::report::{Row, mib};
+use clients::{Client, Failure, Fields, Proto};
 
 /// `DB_TIMEOUT_SECS` given to the services: how long a request waits for a connection.
 pub(crate) const DB_TIMEOUT: Duration = Duration::from_secs(2);
@@ -250,228 +253,297 @@ pub(crate) fn is_unavailable(proto: Proto, failure: &Failure) -> bool {
     matches!(failure, Failure::Answered(what) if what == want)
 }
 
+/// The PostgreSQL outage: the stack behind the proxy, then `cycles` times cut, probe
+/// while down, restore, and check that everything recovers.
 async fn postgres_outage(suite: &Suite) -> Vec<Row> {
-    let mut stack_row = Row::new("outage", "health and feeds");
-    let db = suite.database();
-    let store = db.migrated_store().await;
-    let Some(upstream) = server_addr(db.url.expose()) else {
-        stack_row.fail(format!(
-            "cannot find the server in {}",
-            suite.postgres.split('@').next_back().unwrap_or_default()
-        ));
-        return vec![stack_row];
+    let mut outage = match PgOutage::start(suite).await {
+        Ok(outage) => outage,
+        Err(row) => return vec![*row],
     };
-    let proxy = match Proxy::start(upstream).await {
-        Ok(proxy) => proxy,
-        Err(error) => {
-            stack_row.fail(format!("cannot start the proxy: {error}"));
-            return vec![stack_row];
-        }
-    };
-    let url = through(db.url.expose(), proxy.addr);
-    let env = [
-        ("DB_TIMEOUT_SECS", DB_TIMEOUT.as_secs().to_string()),
-        ("GRPC_HEALTH_INTERVAL_SECS", "1".to_owned()),
-    ];
-    let stack = match start_stack(suite, &url, "outage-pg", &env).await {
-        Ok(stack) => stack,
-        Err(error) => {
-            stack_row.fail(error);
-            return vec![stack_row];
-        }
-    };
-    let http = reqwest::Client::builder()
-        .timeout(DB_TIMEOUT + MARGIN)
-        .build()
-        .expect("an HTTP client");
-    let clients = stack.clients();
-    let mut rows: Vec<Row> = Proto::ALL
-        .into_iter()
-        .map(|p| Row::new("outage", p.name()))
-        .collect();
-
-    // A row to read, made straight in the database.
-    let seeded = store
-        .create(model::NewDummy::parse(&fields_of(Fields::random(1))).expect("valid"))
-        .await
-        .expect("create a row");
-    let id = seeded.id.0;
-    for ((proto, client), row) in clients.iter().zip(rows.iter_mut()) {
-        let got = client.get(id).await;
-        row.check(got.is_ok(), || {
-            format!("{} get before the outage: {got:?}", proto.name())
-        });
-    }
-
-    // The feeds, open before the outage.
-    let feed_url = format!("ws://{}/api/ws/dummies/", stack.ws.addr);
-    let mut feed = match tokio_tungstenite::connect_async(&feed_url).await {
-        Ok((socket, _)) => Some(read_feed(socket)),
-        Err(error) => {
-            stack_row.fail(format!("feed connect: {error}"));
-            None
-        }
-    };
-    let chat_url = format!("ws://{}/api/ws/chat/outage/", stack.ws.addr);
-    let mut chat = match tokio_tungstenite::connect_async(&chat_url).await {
-        Ok((socket, _)) => {
-            let (sink, stream) = socket.split();
-            Some((sink, read_feed(stream)))
-        }
-        Err(error) => {
-            stack_row.fail(format!("chat connect: {error}"));
-            None
-        }
-    };
-    let mut grpc = DummyServiceClient::connect(format!("http://{}", stack.grpc.addr))
-        .await
-        .expect("connect to grpc-svc");
-    let mut watch = grpc
-        .watch_dummies(WatchDummiesRequest {})
-        .await
-        .map(tonic::Response::into_inner);
-    stack_row.check(watch.is_ok(), || {
-        format!("watch before the outage: {watch:?}")
-    });
-
+    outage.read_before().await;
+    outage.open_feeds().await;
     let cycles = suite.mode.pick(1, 3);
     let down_for = suite
         .mode
         .pick(Duration::from_secs(7), Duration::from_secs(20));
     for cycle in 0..cycles {
-        proxy.cut().await;
+        outage.cycle(cycle, down_for).await;
+    }
+    outage.finish(cycles, down_for)
+}
+
+/// The chat member's sending half, and its frames as they come.
+type Chat = (
+    SplitSink<clients::ws::Socket, Message>,
+    mpsc::UnboundedReceiver<String>,
+);
+
+/// What the outage scenario holds from one step to the next.
+struct PgOutage {
+    /// One row per protocol, in [`Proto::ALL`]'s order.
+    rows: Vec<Row>,
+    /// Health, feeds, chat and recovery of the stack as a whole.
+    stack_row: Row,
+    clients: Vec<(Proto, Client)>,
+    http: reqwest::Client,
+    /// A row seeded straight in the database, read by every probe.
+    id: i64,
+    feed_url: String,
+    feed: Option<mpsc::UnboundedReceiver<String>>,
+    chat: Option<Chat>,
+    grpc: DummyServiceClient<Channel>,
+    watch: Result<Streaming<DummyEvent>, tonic::Status>,
+    stack: Stack,
+    proxy: Proxy,
+    _store: model::Store,
+    _db: test_support::TestDb,
+}
+
+impl PgOutage {
+    /// A database, the proxy in front of it, the four services behind the proxy and a
+    /// row to read. The row of the failure when any of it cannot be had.
+    async fn start(suite: &Suite) -> Result<PgOutage, Box<Row>> {
+        let mut stack_row = Row::new("outage", "health and feeds");
+        let db = suite.database();
+        let store = db.migrated_store().await;
+        let Some(upstream) = server_addr(db.url.expose()) else {
+            stack_row.fail(format!(
+                "cannot find the server in {}",
+                suite.postgres.split('@').next_back().unwrap_or_default()
+            ));
+            return Err(Box::new(stack_row));
+        };
+        let proxy = match Proxy::start(upstream).await {
+            Ok(proxy) => proxy,
+            Err(error) => {
+                stack_row.fail(format!("cannot start the proxy: {error}"));
+                return Err(Box::new(stack_row));
+            }
+        };
+        let url = through(db.url.expose(), proxy.addr);
+        let env = [
+            ("DB_TIMEOUT_SECS", DB_TIMEOUT.as_secs().to_string()),
+            ("GRPC_HEALTH_INTERVAL_SECS", "1".to_owned()),
+        ];
+        let stack = match start_stack(suite, &url, "outage-pg", &env).await {
+            Ok(stack) => stack,
+            Err(error) => {
+                stack_row.fail(error);
+                return Err(Box::new(stack_row));
+            }
+        };
+        let seeded = store
+            .create(model::NewDummy::parse(&fields_of(Fields::random(1))).expect("valid"))
+            .await
+            .expect("create a row");
+        let grpc = DummyServiceClient::connect(format!("http://{}", stack.grpc.addr))
+            .await
+            .expect("connect to grpc-svc");
+        Ok(PgOutage {
+            rows: Proto::ALL
+                .into_iter()
+                .map(|p| Row::new("outage", p.name()))
+                .collect(),
+            stack_row,
+            clients: stack.clients(),
+            http: reqwest::Client::builder()
+                .timeout(DB_TIMEOUT + MARGIN)
+                .build()
+                .expect("an HTTP client"),
+            id: seeded.id.0,
+            feed_url: format!("ws://{}/api/ws/dummies/", stack.ws.addr),
+            feed: None,
+            chat: None,
+            grpc,
+            watch: Err(tonic::Status::unavailable("not yet opened")),
+            stack,
+            proxy,
+            _store: store,
+            _db: db,
+        })
+    }
+
+    /// Every protocol reads the row while the database is up.
+    async fn read_before(&mut self) {
+        for ((proto, client), row) in self.clients.iter().zip(self.rows.iter_mut()) {
+            let got = client.get(self.id).await;
+            row.check(got.is_ok(), || {
+                format!("{} get before the outage: {got:?}", proto.name())
+            });
+        }
+    }
+
+    /// The WebSocket feed, a chat member and the gRPC watch, open before the outage.
+    async fn open_feeds(&mut self) {
+        match clients::ws::connect(&self.feed_url).await {
+            Ok(socket) => self.feed = Some(read_feed(socket)),
+            Err(error) => self.stack_row.fail(format!("feed connect: {error}")),
+        }
+        let chat_url = format!("ws://{}/api/ws/chat/outage/", self.stack.ws.addr);
+        match clients::ws::connect(&chat_url).await {
+            Ok(socket) => {
+                let (sink, stream) = socket.split();
+                self.chat = Some((sink, read_feed(stream)));
+            }
+            Err(error) => self.stack_row.fail(format!("chat connect: {error}")),
+        }
+        self.watch = self.open_watch().await;
+        let watch = &self.watch;
+        self.stack_row.check(watch.is_ok(), || {
+            format!("watch before the outage: {watch:?}")
+        });
+    }
+
+    async fn open_watch(&self) -> Result<Streaming<DummyEvent>, tonic::Status> {
+        self.grpc
+            .clone()
+            .watch_dummies(WatchDummiesRequest {})
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// One outage: cut, the feeds notice, late subscribers are refused, a chat member
+    /// keeps talking, every protocol answers "unavailable" for `down_for`; then
+    /// restore, and everything recovers.
+    async fn cycle(&mut self, cycle: usize, down_for: Duration) {
+        self.proxy.cut().await;
         let cut_at = Instant::now();
-
-        // The feeds notice.
-        if let Some(socket) = feed.as_mut() {
-            let saw = wait_for_text(socket, "interrupted", Duration::from_secs(10)).await;
-            stack_row.check(saw.is_ok(), || {
-                format!("cycle {cycle}: the WebSocket feed did not say interrupted: {saw:?}")
-            });
-        }
-        if let Ok(stream) = watch.as_mut() {
-            let ended = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
-            let unavailable = matches!(&ended, Ok(Err(s)) if s.code() == tonic::Code::Unavailable);
-            stack_row.check(unavailable, || {
-                format!("cycle {cycle}: the gRPC watch did not end with UNAVAILABLE: {ended:?}")
-            });
-        }
-
+        self.feeds_notice(cycle).await;
         // Subscribing while it is down: refused in each protocol's own form once the
         // listener's start timeout (5 s) has passed.
         let late_feed = {
-            let url = feed_url.clone();
+            let url = self.feed_url.clone();
             tokio::spawn(async move {
-                let (socket, _) = tokio_tungstenite::connect_async(url).await?;
+                let socket = clients::ws::connect(&url).await?;
                 let mut texts = read_feed(socket);
                 wait_for_text(&mut texts, "closed", Duration::from_secs(15)).await
             })
         };
         let late_watch = {
-            let mut grpc = grpc.clone();
+            let mut grpc = self.grpc.clone();
             tokio::spawn(async move { grpc.watch_dummies(WatchDummiesRequest {}).await.map(drop) })
         };
-        // A chat member keeps talking: each message gets an error frame and the
-        // connection stays open (an outage is not the client's fault).
         let chatting = CancellationToken::new();
-        let chat_task = chat.take().map(|(mut sink, mut texts)| {
-            let stop = chatting.clone();
-            tokio::spawn(async move {
-                let (mut sent, mut errors, mut closed) = (0, 0, None);
-                while !stop.is_cancelled() && closed.is_none() {
-                    sent += 1;
-                    let text = format!("{{\"message\":\"during outage {sent}\"}}");
-                    let _ = sink.send(Message::text(text)).await;
-                    match wait_for_text(&mut texts, "{", Duration::from_secs(10)).await {
-                        Ok(reply) if reply.contains("unavailable") => errors += 1,
-                        Ok(_) => {}
-                        Err(why) => closed = Some(why),
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                (sink, texts, sent, errors, closed)
-            })
-        });
-
-        // Every protocol answers "unavailable", in time, until the database is back.
+        let chat_task = self
+            .chat
+            .take()
+            .map(|chat| keep_chatting(chat, chatting.clone()));
         while cut_at.elapsed() < down_for {
-            let probes = join_all(clients.iter().map(|(_, client)| async move {
-                let at = Instant::now();
-                let (read, write) = tokio::join!(client.get(id), client.create(Fields::random(2)));
-                (read, write, at.elapsed())
-            }))
-            .await;
-            for (((proto, _), row), (read, write, took)) in
-                clients.iter().zip(rows.iter_mut()).zip(probes)
-            {
-                for (what, failure) in [("get", read.err()), ("create", write.map(drop).err())] {
-                    row.check(
-                        failure.as_ref().is_some_and(|f| is_unavailable(*proto, f)),
-                        || format!("{what} while down: {failure:?}"),
-                    );
-                }
-                row.check(took <= DB_TIMEOUT + MARGIN, || {
-                    format!("get and create while down took {took:?}")
-                });
-            }
-            let rest = http
-                .get(format!("{}/api/rest/dummies/{id}", stack.rest.base()))
-                .send()
-                .await;
-            match rest {
-                Ok(response) => {
-                    let retry_after = response.headers().contains_key("retry-after");
-                    let body = response.json::<Value>().await;
-                    rows[0].check(retry_after && body.is_ok(), || {
-                        format!("503 without Retry-After or JSON body: {body:?}")
-                    });
-                }
-                Err(error) => rows[0].fail(format!("REST while down: {error}")),
-            }
-            for service in [&stack.rest, &stack.rpc, &stack.ws] {
-                let health = http.get(format!("{}/healthz", service.base())).send().await;
-                let status = health.as_ref().map(|r| r.status().as_u16()).ok();
-                stack_row.check(status == Some(503), || {
-                    format!("{} /healthz while down: {status:?}", service.kind.binary())
-                });
-            }
-            // The health monitor checks every second (GRPC_HEALTH_INTERVAL_SECS=1).
-            if cut_at.elapsed() > DB_TIMEOUT + Duration::from_secs(2) {
-                let serving = grpc_serving(stack.grpc.addr).await;
-                stack_row.check(serving == Some(false), || {
-                    format!("gRPC health while down: {serving:?} (want NOT_SERVING)")
-                });
-            }
+            self.probe_while_down(cut_at).await;
         }
-
         chatting.cancel();
         if let Some(task) = chat_task {
             match task.await {
-                Ok((sink, texts, sent, errors, closed)) => {
-                    stack_row.check(errors > 0 && closed.is_none(), || {
+                Ok((chat, sent, errors, closed)) => {
+                    self.stack_row.check(errors > 0 && closed.is_none(), || {
                         format!(
                             "cycle {cycle}: chat while down: {errors} error frames for {sent} messages, ended: {closed:?}"
                         )
                     });
-                    chat = Some((sink, texts));
+                    self.chat = Some(chat);
                 }
-                Err(error) => stack_row.fail(format!("the chat client panicked: {error}")),
+                Err(error) => self
+                    .stack_row
+                    .fail(format!("the chat client panicked: {error}")),
             }
         }
         let late = late_feed.await.map_err(anyhow::Error::from).and_then(|r| r);
-        stack_row.check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
-            format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
-        });
+        self.stack_row
+            .check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
+                format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
+            });
         let late = late_watch.await;
-        stack_row.check(
+        self.stack_row.check(
             matches!(&late, Ok(Err(s)) if s.code() == tonic::Code::Unavailable),
             || format!("cycle {cycle}: a watch started while down: {late:?}"),
         );
 
-        // Back: time each protocol's first good answer.
-        proxy.restore().await.expect("restore the proxy");
+        self.proxy.restore().await.expect("restore the proxy");
         let back_at = Instant::now();
-        for ((proto, client), row) in clients.iter().zip(rows.iter_mut()) {
+        self.time_recovery(cycle, back_at).await;
+        self.feeds_resume(cycle).await;
+        self.stack_row.recovery = self.stack_row.recovery.max(Some(back_at.elapsed()));
+    }
+
+    /// The WebSocket feed says "interrupted"; the gRPC watch ends with UNAVAILABLE.
+    async fn feeds_notice(&mut self, cycle: usize) {
+        if let Some(socket) = self.feed.as_mut() {
+            let saw = wait_for_text(socket, "interrupted", Duration::from_secs(10)).await;
+            self.stack_row.check(saw.is_ok(), || {
+                format!("cycle {cycle}: the WebSocket feed did not say interrupted: {saw:?}")
+            });
+        }
+        if let Ok(stream) = self.watch.as_mut() {
+            let ended = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
+            let unavailable = matches!(&ended, Ok(Err(s)) if s.code() == tonic::Code::Unavailable);
+            self.stack_row.check(unavailable, || {
+                format!("cycle {cycle}: the gRPC watch did not end with UNAVAILABLE: {ended:?}")
+            });
+        }
+    }
+
+    /// One round of probes while the database is down: every protocol answers
+    /// "unavailable" in time, REST's 503 says when to retry, health says so too.
+    async fn probe_while_down(&mut self, cut_at: Instant) {
+        let id = self.id;
+        let probes = join_all(self.clients.iter().map(|(_, client)| async move {
+            let at = Instant::now();
+            let (read, write) = tokio::join!(client.get(id), client.create(Fields::random(2)));
+            (read, write, at.elapsed())
+        }))
+        .await;
+        for (((proto, _), row), (read, write, took)) in
+            self.clients.iter().zip(self.rows.iter_mut()).zip(probes)
+        {
+            for (what, failure) in [("get", read.err()), ("create", write.map(drop).err())] {
+                row.check(
+                    failure.as_ref().is_some_and(|f| is_unavailable(*proto, f)),
+                    || format!("{what} while down: {failure:?}"),
+                );
+            }
+            row.check(took <= DB_TIMEOUT + MARGIN, || {
+                format!("get and create while down took {took:?}")
+            });
+        }
+        let rest = self
+            .http
+            .get(format!("{}/api/rest/dummies/{id}", self.stack.rest.base()))
+            .send()
+            .await;
+        match rest {
+            Ok(response) => {
+                let retry_after = response.headers().contains_key("retry-after");
+                let body = response.json::<Value>().await;
+                self.rows[0].check(retry_after && body.is_ok(), || {
+                    format!("503 without Retry-After or JSON body: {body:?}")
+                });
+            }
+            Err(error) => self.rows[0].fail(format!("REST while down: {error}")),
+        }
+        for service in [&self.stack.rest, &self.stack.rpc, &self.stack.ws] {
+            let health = self
+                .http
+                .get(format!("{}/healthz", service.base()))
+                .send()
+                .await;
+            let status = health.as_ref().map(|r| r.status().as_u16()).ok();
+            self.stack_row.check(status == Some(503), || {
+                format!("{} /healthz while down: {status:?}", service.kind.binary())
+            });
+        }
+        // The health monitor checks every second (GRPC_HEALTH_INTERVAL_SECS=1).
+        if cut_at.elapsed() > DB_TIMEOUT + Duration::from_secs(2) {
+            let serving = grpc_serving(self.stack.grpc.addr).await;
+            self.stack_row.check(serving == Some(false), || {
+                format!("gRPC health while down: {serving:?} (want NOT_SERVING)")
+            });
+        }
+    }
+
+    /// The time each protocol takes to answer again after the restore, and health.
+    async fn time_recovery(&mut self, cycle: usize, back_at: Instant) {
+        let id = self.id;
+        for ((proto, client), row) in self.clients.iter().zip(self.rows.iter_mut()) {
             let recovered = until_ok(|| async { client.get(id).await.is_ok() }).await;
             row.check(recovered.is_some(), || {
                 format!("cycle {cycle}: {} did not recover", proto.name())
@@ -479,6 +551,7 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
             let since = recovered.map(|_| back_at.elapsed());
             row.recovery = row.recovery.max(since);
         }
+        let (stack, http) = (&self.stack, &self.http);
         let healthy = until_ok(|| async {
             let mut all = grpc_serving(stack.grpc.addr).await == Some(true);
             for service in [&stack.rest, &stack.rpc, &stack.ws] {
@@ -488,81 +561,106 @@ async fn postgres_outage(suite: &Suite) -> Vec<Row> {
             all
         })
         .await;
-        stack_row.check(healthy.is_some(), || {
+        self.stack_row.check(healthy.is_some(), || {
             format!("cycle {cycle}: health did not recover")
         });
+    }
 
-        // The WebSocket feed resumes on the same connection; the gRPC watch is made anew.
-        if let Some(socket) = feed.as_mut() {
+    /// The WebSocket feed resumes on the same connection, the gRPC watch is made anew,
+    /// and a new write reaches both; the chat member is heard again.
+    async fn feeds_resume(&mut self, cycle: usize) {
+        if let Some(socket) = self.feed.as_mut() {
             let resumed = wait_for_text(socket, "resumed", RECOVERY_LIMIT).await;
-            stack_row.check(resumed.is_ok(), || {
+            self.stack_row.check(resumed.is_ok(), || {
                 format!("cycle {cycle}: the feed did not resume: {resumed:?}")
             });
         }
-        watch = Err(tonic::Status::unavailable("not yet"));
+        self.watch = Err(tonic::Status::unavailable("not yet"));
         for _ in 0..100 {
-            watch = grpc
-                .watch_dummies(WatchDummiesRequest {})
-                .await
-                .map(tonic::Response::into_inner);
-            if watch.is_ok() {
+            self.watch = self.open_watch().await;
+            if self.watch.is_ok() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let created = clients[0].1.create(Fields::random(3)).await;
-        stack_row.check(created.is_ok(), || {
+        let created = self.clients[0].1.create(Fields::random(3)).await;
+        self.stack_row.check(created.is_ok(), || {
             format!("create after recovery: {created:?}")
         });
-        if let (Some(socket), Ok((new_id, _))) = (feed.as_mut(), &created) {
+        if let (Some(socket), Ok((new_id, _))) = (self.feed.as_mut(), &created) {
             let event =
                 wait_for_text(socket, &format!("\"id\":{new_id}"), Duration::from_secs(10)).await;
-            stack_row.check(event.is_ok(), || {
+            self.stack_row.check(event.is_ok(), || {
                 format!("cycle {cycle}: no feed event after recovery: {event:?}")
             });
         }
-        match (watch.as_mut(), &created) {
+        match (self.watch.as_mut(), &created) {
             (Ok(stream), Ok((new_id, _))) => {
                 let event = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
                 let seen = matches!(&event, Ok(Ok(Some(e))) if e.dummy.as_ref().is_some_and(|d| d.id == *new_id));
-                stack_row.check(seen, || {
+                self.stack_row.check(seen, || {
                     format!("cycle {cycle}: no gRPC watch event after recovery: {event:?}")
                 });
             }
-            (Err(status), _) => {
-                stack_row.fail(format!("cycle {cycle}: watch after recovery: {status}"))
-            }
+            (Err(status), _) => self
+                .stack_row
+                .fail(format!("cycle {cycle}: watch after recovery: {status}")),
             _ => {}
         }
-        if let Some((sink, texts)) = chat.as_mut() {
+        if let Some((sink, texts)) = self.chat.as_mut() {
             let said = format!("after outage {cycle}");
             let _ = sink
                 .send(Message::text(format!("{{\"message\":\"{said}\"}}")))
                 .await;
             let heard = wait_for_text(texts, &said, Duration::from_secs(10)).await;
-            stack_row.check(heard.is_ok(), || {
+            self.stack_row.check(heard.is_ok(), || {
                 format!("cycle {cycle}: chat after recovery: {heard:?}")
             });
         }
-        stack_row.recovery = stack_row.recovery.max(Some(back_at.elapsed()));
     }
 
-    let mut peak = 0;
-    for service in stack.all() {
-        stack_row.panics += service.panics() as u64;
-        peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+    /// The rows, with the stack's panics, peak memory and a note.
+    fn finish(mut self, cycles: usize, down_for: Duration) -> Vec<Row> {
+        let mut peak = 0;
+        for service in self.stack.all() {
+            self.stack_row.panics += service.panics() as u64;
+            peak = peak.max(service.peak_rss_kib().unwrap_or(0));
+        }
+        self.stack_row.peak_rss_mib = Some(mib(peak));
+        self.stack_row.note = format!(
+            "{cycles} outage(s) of {} s; the proxy carried {} connections",
+            down_for.as_secs(),
+            self.proxy.connections()
+        );
+        self.rows.push(self.stack_row);
+        self.rows
     }
-    stack_row.peak_rss_mib = Some(mib(peak));
-    stack_row.note = format!(
-        "{cycles} outage(s) of {} s; the proxy carried {} connections",
-        down_for.as_secs(),
-        proxy.connections()
-    );
-    rows.push(stack_row);
-    drop(stack);
-    drop(store);
-    drop(db);
-    rows
+}
+
+/// A chat member keeps talking while the database is down: each message gets an error
+/// frame and the connection stays open (an outage is not the client's fault). Ends
+/// when `stop` is cancelled: the chat, messages sent, error frames, and how it ended
+/// if it did.
+fn keep_chatting(
+    chat: Chat,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<(Chat, u32, u32, Option<anyhow::Error>)> {
+    let (mut sink, mut texts) = chat;
+    tokio::spawn(async move {
+        let (mut sent, mut errors, mut closed) = (0, 0, None);
+        while !stop.is_cancelled() && closed.is_none() {
+            sent += 1;
+            let text = format!("{{\"message\":\"during outage {sent}\"}}");
+            let _ = sink.send(Message::text(text)).await;
+            match wait_for_text(&mut texts, "{", Duration::from_secs(10)).await {
+                Ok(reply) if reply.contains("unavailable") => errors += 1,
+                Ok(_) => {}
+                Err(why) => closed = Some(why),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        ((sink, texts), sent, errors, closed)
+    })
 }
 
 fn fields_of(f: Fields) -> model::DummyFields {
@@ -570,11 +668,11 @@ fn fields_of(f: Fields) -> model::DummyFields {
     fields.set("day", model::Value::Int(i64::from(f.day)));
     fields.set(
         "weekday",
-        model::Value::Text(crate::clients::weekday_name(f.weekday).to_owned()),
+        model::Value::Text(clients::weekday_name(f.weekday).to_owned()),
     );
     fields.set(
         "month",
-        model::Value::Text(crate::clients::month_name(f.month).to_owned()),
+        model::Value::Text(clients::month_name(f.month).to_owned()),
     );
     fields.set("year", model::Value::Int(i64::from(f.year)));
     fields

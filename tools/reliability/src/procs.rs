@@ -2,14 +2,18 @@
 //! and `protocols serve`, all four in one process.
 //!
 //! Every process logs (at `warn`) to its own file, so the suite can count panics
-//! afterwards; it is killed when its [`Service`] is dropped, however the scenario ends.
+//! afterwards; it is stopped when its [`Service`] is dropped, however the scenario ends
+//! (a [`Process`] of the workspace's one process harness, `test_support::process`).
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::clients::Proto;
+use test_support::process::{self, Process};
+
+use clients::Proto;
 
 /// Which binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +59,7 @@ impl Kind {
 
     /// The binary, with the subcommand `protocols` needs.
     pub fn command(self) -> Command {
-        let mut command = Command::new(binary_path(self.binary()));
+        let mut command = Command::new(process::binary(self.binary()));
         if self == Kind::Serve {
             command.arg("serve");
         }
@@ -91,49 +95,6 @@ impl Kind {
     }
 }
 
-/// The service binaries live next to this one (`target/<profile>/`). A `cargo test`
-/// run builds them; when they are missing this builds them with the same profile.
-pub fn binary_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the current executable's path");
-    let mut dir = exe.parent().expect("a directory").to_path_buf();
-    // Test binaries sit one level deeper, in `deps/`.
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "-p",
-            "rest-svc",
-            "-p",
-            "rpc-svc",
-            "-p",
-            "grpc-svc",
-            "-p",
-            "ws-svc",
-            "-p",
-            "protocols",
-        ]);
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "building the service binaries failed");
-    }
-    path
-}
-
-/// A free port on localhost (bound, then released for the service to take).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// One running service process.
 pub struct Service {
     /// Which binary.
@@ -142,9 +103,7 @@ pub struct Service {
     pub addr: SocketAddr,
     /// Where `protocols serve` answers gRPC; the same as `addr` for the other kinds.
     pub grpc_addr: SocketAddr,
-    child: Child,
-    log: PathBuf,
-    exited: Option<ExitStatus>,
+    process: Process,
 }
 
 /// How to start a service.
@@ -180,14 +139,13 @@ impl Service {
     }
 
     fn spawn(launch: &Launch<'_>, soft_open_files: Option<u64>) -> std::io::Result<Service> {
-        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let addr = process::free_addr();
         let grpc_addr = match launch.kind {
-            Kind::Serve => ([127, 0, 0, 1], free_port()).into(),
+            Kind::Serve => process::free_addr(),
             _ => addr,
         };
         let log = launch.log_dir.join(format!("{}.log", launch.name));
-        let file = std::fs::File::create(&log)?;
-        let binary = binary_path(launch.kind.binary());
+        let binary = process::binary(launch.kind.binary());
         let mut command = match soft_open_files {
             Some(soft) => {
                 let mut sh = Command::new("sh");
@@ -214,20 +172,15 @@ impl Service {
             .env("RUST_BACKTRACE", "1")
             .env("WS_WORKERS", "2")
             .env("REST_WORKERS", "2")
-            .env("RPC_WORKERS", "2")
-            .stdout(Stdio::null())
-            .stderr(file);
+            .env("RPC_WORKERS", "2");
         for (key, value) in launch.env {
             command.env(key, value);
         }
-        let child = command.spawn()?;
         Ok(Service {
             kind: launch.kind,
             addr,
             grpc_addr,
-            child,
-            log,
-            exited: None,
+            process: Process::start_logged(launch.kind.name(), &mut command, &log)?,
         })
     }
 
@@ -244,11 +197,6 @@ impl Service {
         }
     }
 
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Waits until the service answers its health check: `/healthz` 200, or gRPC
     /// health `SERVING`.
     ///
@@ -260,13 +208,9 @@ impl Service {
             .timeout(Duration::from_secs(2))
             .build()?;
         while started.elapsed() < timeout {
-            if let Some(status) = self.try_exit() {
-                return Err(anyhow::anyhow!(
-                    "{} exited with {status} before it was healthy: {}",
-                    self.kind.name(),
-                    self.log_tail()
-                ));
-            }
+            self.process
+                .check_running("was healthy")
+                .map_err(anyhow::Error::msg)?;
             let healthy = match self.kind {
                 Kind::Grpc => grpc_serving(self.addr).await == Some(true),
                 _ => http
@@ -280,10 +224,8 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(anyhow::anyhow!(
-            "{} was not healthy after {timeout:?}: {}",
-            self.kind.name(),
-            self.log_tail()
+        Err(anyhow::Error::msg(
+            self.failure(&format!("was not healthy after {timeout:?}")),
         ))
     }
 
@@ -292,114 +234,26 @@ impl Service {
     /// # Errors
     /// When it does not within `timeout`, or the process exits.
     pub async fn wait_listening(&mut self, timeout: Duration) -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        while started.elapsed() < timeout {
-            if let Some(status) = self.try_exit() {
-                return Err(anyhow::anyhow!(
-                    "{} exited with {status} before it listened: {}",
-                    self.kind.name(),
-                    self.log_tail()
-                ));
-            }
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return Ok(started.elapsed());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err(anyhow::anyhow!(
-            "{} did not listen within {timeout:?}: {}",
-            self.kind.name(),
-            self.log_tail()
-        ))
-    }
-
-    /// Sends SIGTERM, as `docker stop` does.
-    pub fn terminate(&self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
-    }
-
-    /// The exit status, if the process has ended.
-    pub fn try_exit(&mut self) -> Option<ExitStatus> {
-        if self.exited.is_none() {
-            self.exited = self.child.try_wait().ok().flatten();
-        }
-        self.exited
-    }
-
-    /// Waits for the process to end; `None` when it is still running after `timeout`.
-    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let started = Instant::now();
-        while started.elapsed() < timeout {
-            if let Some(status) = self.try_exit() {
-                return Some(status);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        None
-    }
-
-    /// Peak resident memory so far, in KiB (`VmHWM`), while the process runs.
-    pub fn peak_rss_kib(&self) -> Option<u64> {
-        proc_status_kib(self.pid(), "VmHWM:")
-    }
-
-    /// Resident memory now, in KiB (`VmRSS`).
-    pub fn rss_kib(&self) -> Option<u64> {
-        proc_status_kib(self.pid(), "VmRSS:")
-    }
-
-    /// The process's open-file limits (soft, hard), from `/proc/<pid>/limits`.
-    pub fn open_file_limits(&self) -> Option<(u64, u64)> {
-        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid())).ok()?;
-        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-        let mut numbers = line
-            .trim_start_matches("Max open files")
-            .split_whitespace()
-            .map(|n| n.parse::<u64>().unwrap_or(u64::MAX));
-        Some((numbers.next()?, numbers.next()?))
-    }
-
-    /// Everything the process logged.
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// How many panics the log records (a panic prints "panicked at").
-    pub fn panics(&self) -> usize {
-        self.log_text().matches("panicked at").count()
-    }
-
-    /// How many WARN lines the log holds so far.
-    pub fn warn_lines(&self) -> usize {
-        self.log_text()
-            .lines()
-            .filter(|l| l.contains(" WARN "))
-            .count()
-    }
-
-    /// The last lines of the log, for error messages.
-    pub fn log_tail(&self) -> String {
-        let text = self.log_text();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(8)..].join("\n")
+        let addr = self.addr;
+        self.process
+            .wait_listening(addr, timeout)
+            .await
+            .map_err(anyhow::Error::msg)
     }
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        if self.try_exit().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+/// A service is its process too: its pid, SIGTERM, exit status, memory and log.
+impl Deref for Service {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.process
     }
 }
 
-fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+impl DerefMut for Service {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.process
+    }
 }
 
 /// Asks `grpc.health.v1.Health/Check` for the server's overall status: `Some(true)`

@@ -30,9 +30,9 @@ use crate::Suite;
 use grpc_pb::echo::EchoRequest;
 use grpc_pb::echo::echo_service_client::EchoServiceClient;
 
-use crate::clients::{Client, Failure, Fields, Patch, Proto, month_number, weekday_number};
 use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
+use clients::{Client, Failure, Fields, Patch, Proto, month_number, weekday_number};
 
 /// Concurrent writers (a quarter per protocol).
 pub const CLIENTS: usize = 32;

@@ -26,7 +26,7 @@
 //!
 //! test_support::tests! {
 //!     sync: parses;
-//!     backends(crate::helpers::run): create_then_read;
+//!     backends(crate::helpers::TestApp::spawn): create_then_read;
 //! }
 //! ```
 //!
@@ -144,9 +144,9 @@ where
 ///
 /// - `sync: a, b;` plain functions;
 /// - `tokio: c, d;` async functions, each on its own runtime;
-/// - `backends(run): e, f;` async bodies run twice, as `sqlite::e` and `postgres::e`,
-///   through `run(Backend, body)`, which starts what the test needs on a fresh
-///   database of that backend and hands it to the body;
+/// - `backends(spawn): e, f;` async bodies run twice, as `sqlite::e` and `postgres::e`,
+///   each given what `spawn(Backend).await` starts on a fresh database of that backend
+///   (`TestApp::spawn`; `std::future::ready` hands over the backend itself);
 /// - `sync_backends: g, h;` plain functions of the [`Backend`](crate::Backend), run
 ///   twice in the same way (for tests that drive processes and block).
 #[macro_export]
@@ -154,7 +154,7 @@ macro_rules! tests {
     (
         $(sync: $($sync:ident),+ $(,)?;)?
         $(tokio: $($tokio:ident),+ $(,)?;)?
-        $(backends($run:path): $($both:ident),+ $(,)?;)?
+        $(backends($spawn:path): $($both:ident),+ $(,)?;)?
         $(sync_backends: $($sync_both:ident),+ $(,)?;)?
     ) => {
         /// The tests of this module, for the binary's harness.
@@ -171,12 +171,12 @@ macro_rules! tests {
                 trials.push($crate::harness::tokio(
                     module_path!(),
                     concat!("sqlite::", stringify!($both)),
-                    || $run($crate::Backend::Sqlite, $both),
+                    || async { $both($spawn($crate::Backend::Sqlite).await).await },
                 ));
                 trials.push($crate::harness::tokio(
                     module_path!(),
                     concat!("postgres::", stringify!($both)),
-                    || $run($crate::Backend::Postgres, $both),
+                    || async { $both($spawn($crate::Backend::Postgres).await).await },
                 ));
             )+)?
             $($(

@@ -1,5 +1,6 @@
-//! Test helpers: a fresh, migrated database for every test, and (feature `browser`) a
-//! headless Chromium with the checks of the pages the services serve.
+//! Test helpers: a fresh, migrated database for every test, (feature `server`) a
+//! service's server run inside a test, and (feature `browser`) a headless Chromium with
+//! the checks of the pages the services serve.
 //!
 //! - SQLite: a file in a temporary directory, removed when the test ends.
 //! - PostgreSQL: a new database `test_<random>` created through the maintenance URL in
@@ -24,6 +25,9 @@ pub mod browser;
 pub mod harness;
 #[cfg(feature = "browser")]
 pub mod pages;
+pub mod process;
+#[cfg(feature = "server")]
+pub mod server;
 
 /// The variable that points the tests at a PostgreSQL server.
 pub const POSTGRES_ENV: &str = "PROTOCOLS_TEST_POSTGRES_URL";

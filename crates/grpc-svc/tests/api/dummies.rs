@@ -315,14 +315,7 @@ async fn watch_sees_writes_to_the_store(app: TestApp) {
         .unwrap();
     app.store.delete(created.id).await.unwrap();
 
-    let mut seen = Vec::new();
-    for _ in 0..3 {
-        let event = within(watch.next()).await.expect("an event").unwrap();
-        seen.push((
-            Kind::try_from(event.kind).unwrap(),
-            event.dummy.unwrap().year,
-        ));
-    }
+    let seen = clients::grpc::watch_events(&mut watch, 3).await.unwrap();
     assert_eq!(
         seen,
         vec![
@@ -346,15 +339,14 @@ async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
         Some(Err(status)) => assert_eq!(status.code(), Code::Unavailable),
         other => panic!("expected UNAVAILABLE, got {other:?}"),
     }
-    let server = app.server.take().unwrap();
-    within(server)
+    app.server
+        .stopped()
         .await
-        .unwrap()
         .expect("the server drains and stops cleanly");
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         create_get_update_list_delete,
         invalid_input_is_invalid_argument_with_field_violations,
         list_streams_the_table_in_id_order_with_filters,

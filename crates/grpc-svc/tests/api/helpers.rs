@@ -1,7 +1,7 @@
 //! Starts grpc-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::Duration;
 
 use grpc_pb::app::greeter_client::GreeterClient;
@@ -9,6 +9,7 @@ use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
 use grpc_pb::echo::echo_service_client::EchoServiceClient;
 use grpc_svc::startup::{GrpcSettings, TlsSettings};
 use model::{DatabaseUrl, PoolOptions, Store};
+use test_support::server::Server;
 use test_support::{Backend, TestDb};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -16,13 +17,17 @@ use tonic::transport::Channel;
 /// The message limit the tests run with.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
+/// A running grpc-svc and a channel to it.
 pub struct TestApp {
-    pub addr: SocketAddr,
-    pub store: Store,
+    pub server: Server,
     pub channel: Channel,
-    pub shutdown: CancellationToken,
-    pub server: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
-    _db: Option<TestDb>,
+}
+
+impl Deref for TestApp {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 pub fn settings(tls: Option<TlsSettings>) -> GrpcSettings {
@@ -61,20 +66,14 @@ impl TestApp {
             .expect("bind 127.0.0.1:0");
         let addr = app.local_addr();
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let serving = app.run_until_stopped(shutdown.clone());
+        let server = Server::start(addr, store, db, shutdown, serving);
         let channel = Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect()
             .await
             .expect("connect to the test server");
-        TestApp {
-            addr,
-            store,
-            channel,
-            shutdown,
-            server: Some(server),
-            _db: db,
-        }
+        TestApp { server, channel }
     }
 
     pub fn greeter(&self) -> GreeterClient<Channel> {
@@ -88,25 +87,6 @@ impl TestApp {
     pub fn dummies(&self) -> DummyServiceClient<Channel> {
         DummyServiceClient::new(self.channel.clone())
     }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
-pub async fn run<F, Fut>(backend: Backend, test: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    test(TestApp::spawn(backend).await).await;
 }
 
 /// Waits at most 10 s for a future, so a broken stream fails the test instead of hanging it.

@@ -354,16 +354,7 @@ pub async fn rest_create(addr: &str, dummy: Value) -> Value {
 pub async fn next_text(
     ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
 ) -> Value {
-    // One deadline for every frame: heartbeat pings must not keep a missing message waited for.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let message = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("a WebSocket message within 10 s")
-            .expect("the socket stays open")
-            .unwrap();
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
+    clients::ws::next_json(ws)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use grpc_pb::dummy::WatchDummiesRequest;
 use grpc_pb::dummy::dummy_event::Kind;
 use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
@@ -58,18 +58,7 @@ fn a_rest_write_reaches_the_websocket_feed_and_the_grpc_watch(backend: Backend) 
         assert!(deleted.status().is_success(), "{}", deleted.status());
 
         // The watch: created, updated, deleted, each with the record as it was.
-        let mut seen = Vec::new();
-        for _ in 0..3 {
-            let event = tokio::time::timeout(Duration::from_secs(10), watch.next())
-                .await
-                .expect("a watch event within 10 s")
-                .expect("the watch stays open")
-                .unwrap();
-            seen.push((
-                Kind::try_from(event.kind).unwrap(),
-                event.dummy.unwrap().year,
-            ));
-        }
+        let seen = clients::grpc::watch_events(&mut watch, 3).await.unwrap();
         assert_eq!(
             seen,
             vec![

@@ -7,8 +7,10 @@
 //! an SQLite database.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use test_support::process::Process;
 
 use crate::helpers::{protocols, service};
 
@@ -31,29 +33,19 @@ fn run_with(mut command: Command, database: &str) -> (Option<i32>, String) {
     for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
         command.env(var, "127.0.0.1:0");
     }
-    let mut child = command
-        .env("DATABASE_URL", database)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
+    command.env("DATABASE_URL", database);
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = Process::start_logged("the binary", &mut command, &dir.path().join("log"))
+        .expect("start the binary");
+    let status = process
+        .wait_exit_blocking(Duration::from_secs(10))
+        .unwrap_or_else(|| {
             panic!(
                 "still running after 10 s with DATABASE_URL={database}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+                process.log_text()
+            )
+        });
+    (status.code(), process.log_text())
 }
 
 /// A temporary directory with a regular text file in it.

@@ -2,12 +2,12 @@
 //! back-off, not one per connection attempt of its pool (which used to give a line
 //! every few hundred milliseconds, dozens in a few seconds).
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reliability::down_at_start;
 use reliability::procs::Kind;
+use test_support::process::Process;
 
 use crate::helpers::{protocols, service};
 
@@ -26,44 +26,24 @@ fn stderr_while_down(mut command: Command) -> (String, Duration) {
         command.env(var, "127.0.0.1:0");
     }
     let started = Instant::now();
-    let mut child = command
+    command
         .env(
             "DATABASE_URL",
             format!("postgres://postgres:postgres@127.0.0.1:{port}/x"),
         )
         .env("DB_TIMEOUT_SECS", DB_TIMEOUT.as_secs().to_string())
         .env("SHUTDOWN_GRACE_SECS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Read on a thread, so a chatty process never blocks on a full pipe.
-    let mut pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    });
+        .env("RUST_LOG", "warn");
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = Process::start_logged("the binary", &mut command, &dir.path().join("log"))
+        .expect("start the binary");
     std::thread::sleep(DOWN_FOR);
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if stopping.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("still running 10 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    process.terminate();
+    let status = process
+        .wait_exit_blocking(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM: {}", process.log_tail()));
     let window = started.elapsed();
-    let stderr = reader.join().unwrap();
+    let stderr = process.log_text();
     assert!(status.success(), "exit {status} after SIGTERM: {stderr}");
     (stderr, window)
 }

@@ -5,58 +5,36 @@
 //! between two clients that land on different ws-svc replicas, and the pages in Chromium.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use test_support::process::Process;
 use test_support::{Backend, TestDb};
 
 use crate::checks::{check_gateway, check_walkthrough};
 use crate::helpers::{free_port, seed, service};
 
-/// Processes that are killed when the test ends, however it ends.
-#[derive(Default)]
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            // SIGTERM, so nginx's master takes its workers along (SIGKILL would orphan them).
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            for _ in 0..50 {
-                if child.try_wait().ok().flatten().is_some() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+/// Processes that are stopped when the test ends, however it ends.
+type Processes = Vec<Process>;
 
 fn start(processes: &mut Processes, binary: &str, args: &[String], database: &str) {
-    let child = service(binary)
+    let mut command = service(binary);
+    command
         .args(args)
         .env("DATABASE_URL", database)
-        .env("RUST_LOG", "warn")
         .env("SHUTDOWN_GRACE_SECS", "1")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {binary}: {e}"));
-    processes.0.push(child);
+        .stdout(Stdio::null());
+    let process =
+        Process::start(binary, &mut command).unwrap_or_else(|e| panic!("start {binary}: {e}"));
+    processes.push(process);
 }
 
-/// Waits until something answers on the port.
-fn wait_for_port(port: u16) {
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+/// Waits until the process listens on the port of 127.0.0.1.
+fn listening(process: &mut Process, port: u16) {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    if let Err(error) = process.wait_listening_blocking(addr, Duration::from_secs(10)) {
+        panic!("{error}");
     }
-    panic!("nothing listens on port {port} after 10 s");
 }
 
 /// Replaces every `${NAME}` of the template, as the nginx image's envsubst does.
@@ -95,15 +73,14 @@ fn start_nginx(processes: &mut Processes, dir: &Path, gateway_conf: &str) {
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let child = Command::new("nginx")
+    let mut nginx = Command::new("nginx");
+    nginx
         .arg("-p")
         .arg(dir)
         .arg("-c")
         .arg(dir.join("nginx.conf"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start nginx");
-    processes.0.push(child);
+        .stdout(Stdio::null());
+    processes.push(Process::start("nginx", &mut nginx).expect("start nginx"));
 }
 
 fn the_gateway_serves_every_protocol_from_one_address() {
@@ -118,38 +95,17 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     let mut processes = Processes::default();
     let [rest, rpc, grpc, ws_a, ws_b, gateway, gateway_grpc] = [(); 7].map(|()| free_port());
     let addr = |port: u16| format!("127.0.0.1:{port}");
-    start(
-        &mut processes,
-        "rest-svc",
-        &["--addr".into(), addr(rest)],
-        &url,
-    );
-    start(
-        &mut processes,
-        "rpc-svc",
-        &["--addr".into(), addr(rpc)],
-        &url,
-    );
-    start(
-        &mut processes,
-        "grpc-svc",
-        &["--grpc-addr".into(), addr(grpc)],
-        &url,
-    );
-    start(
-        &mut processes,
-        "ws-svc",
-        &["--addr".into(), addr(ws_a)],
-        &url,
-    );
-    start(
-        &mut processes,
-        "ws-svc",
-        &["--addr".into(), addr(ws_b)],
-        &url,
-    );
-    for port in [rest, rpc, grpc, ws_a, ws_b] {
-        wait_for_port(port);
+    for (binary, flag, port) in [
+        ("rest-svc", "--rest-addr", rest),
+        ("rpc-svc", "--rpc-addr", rpc),
+        ("grpc-svc", "--grpc-addr", grpc),
+        ("ws-svc", "--ws-addr", ws_a),
+        ("ws-svc", "--ws-addr", ws_b),
+    ] {
+        start(&mut processes, binary, &[flag.into(), addr(port)], &url);
+    }
+    for (process, port) in processes.iter_mut().zip([rest, rpc, grpc, ws_a, ws_b]) {
+        listening(process, port);
     }
 
     let dir = tempfile::tempdir().unwrap();
@@ -175,8 +131,9 @@ fn the_gateway_serves_every_protocol_from_one_address() {
         ],
     );
     start_nginx(&mut processes, dir.path(), &conf);
-    wait_for_port(gateway);
-    wait_for_port(gateway_grpc);
+    let nginx = processes.last_mut().expect("nginx was started");
+    listening(nginx, gateway);
+    listening(nginx, gateway_grpc);
     let through = addr(gateway);
 
     // REST: the README's curls, unchanged but for the address.

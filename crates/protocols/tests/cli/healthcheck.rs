@@ -5,6 +5,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use test_support::TestDb;
+use test_support::process::Process;
 
 use crate::helpers::{free_port, service};
 
@@ -35,13 +36,13 @@ fn every_service_says_healthy_only_while_its_server_answers() {
             !healthcheck(name, var, &addr),
             "{name} healthcheck said healthy with nothing on {addr}"
         );
-        let mut server = service(name)
+        let mut command = service(name);
+        command
             .env(var, &addr)
             .env("DATABASE_URL", db.url.expose())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        let server = Process::start(name, &mut command).unwrap();
         let started = Instant::now();
         let healthy = loop {
             if healthcheck(name, var, &addr) {
@@ -52,8 +53,7 @@ fn every_service_says_healthy_only_while_its_server_answers() {
             }
             std::thread::sleep(Duration::from_millis(200));
         };
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         assert!(healthy, "{name} healthcheck never said healthy on {addr}");
     }
 }

@@ -1,11 +1,13 @@
 //! Runs the `protocols` binary and waits for it to report where it listens.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use model::DatabaseUrl;
+pub use test_support::process::free_port;
+use test_support::process::{self, Process};
 
 /// The binary under test, built by cargo for this test run.
 pub fn protocols() -> Command {
@@ -14,38 +16,16 @@ pub fn protocols() -> Command {
     command
 }
 
-/// A service binary (`rest-svc`, …) beside this test's `protocols`, built if `cargo test`
-/// did not build it (it builds other packages' binaries only with `--workspace`).
+/// A service binary (`rest-svc`, …) beside this test's `protocols`, logging warnings.
 pub fn service(name: &str) -> Command {
-    let dir = std::path::Path::new(env!("CARGO_BIN_EXE_protocols"))
-        .parent()
-        .unwrap();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", name, "--bin", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building {name} failed");
-    }
-    let mut command = Command::new(path);
+    let mut command = Command::new(process::binary(name));
     command.env("RUST_LOG", "warn");
     command
 }
 
-/// A port nothing listens on right now (the OS picked it; free until someone takes it).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `protocols serve` running on free ports; killed when dropped.
+/// `protocols serve` running on free ports; stopped when dropped.
 pub struct Served {
-    pub child: Child,
+    process: Process,
     /// The composed port (8080 in production).
     pub http: String,
     /// The REST service's own port (8001 in production).
@@ -107,14 +87,15 @@ impl Served {
         ] {
             command.arg(option).arg(format!("{host}:0"));
         }
-        let mut child = command
+        command
             .args(["--workers", "1"])
             .args(["--shutdown-grace-secs", "2"])
             .arg("--database-url")
             .arg(database.expose())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start protocols serve");
+            .stdout(Stdio::piped());
+        let mut process =
+            Process::start("protocols serve", &mut command).expect("start protocols serve");
+        let child = process.child_mut();
         let log = Arc::new(Mutex::new(String::new()));
         if let Some(stderr) = child.stderr.take() {
             let log = log.clone();
@@ -143,7 +124,6 @@ impl Served {
         let mut ws = None;
         while http.is_none() || rest.is_none() || grpc.is_none() || ws.is_none() {
             let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
-                let _ = child.kill();
                 panic!("protocols serve did not print its addresses within 60 s");
             };
             let address = || {
@@ -167,7 +147,7 @@ impl Served {
             }
         }
         Served {
-            child,
+            process,
             http: http.unwrap(),
             rest: rest.unwrap(),
             grpc: grpc.unwrap(),
@@ -178,26 +158,10 @@ impl Served {
 
     /// Sends SIGTERM (what `docker stop` sends) and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success());
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("protocols serve did not stop within 10 s of SIGTERM");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.terminate();
+        self.process
+            .wait_exit_blocking(Duration::from_secs(10))
+            .expect("protocols serve stops within 10 s of SIGTERM")
     }
 }
 

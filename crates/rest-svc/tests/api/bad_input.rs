@@ -368,7 +368,7 @@ async fn a_post_without_a_body_reports_the_required_fields(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         field_errors_name_each_broken_field,
         form_fields_get_the_same_errors_as_json,
         put_requires_every_field_and_changes_nothing_when_refused,

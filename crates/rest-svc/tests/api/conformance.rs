@@ -398,7 +398,7 @@ async fn numeric_text_is_limited_in_characters_not_bytes(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         write_bodies_are_accepted_exactly_when_the_document_allows_them,
         query_parameters_are_accepted_exactly_when_the_document_allows_them,
         every_400_answer_matches_the_schema_the_document_gives_for_it,

@@ -277,7 +277,7 @@ async fn head_on_a_record_answers_without_a_body(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         create_read_replace_patch_list_delete,
         create_accepts_multipart_form_fields,
         create_accepts_urlencoded_fields,

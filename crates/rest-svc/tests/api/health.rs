@@ -63,5 +63,5 @@ async fn every_route_answers_503_with_json_while_the_database_is_down() {
 
 test_support::tests! {
     tokio: every_route_answers_503_with_json_while_the_database_is_down;
-    backends(crate::helpers::run): healthz_is_ok_when_the_database_answers;
+    backends(crate::helpers::TestApp::spawn): healthz_is_ok_when_the_database_answers;
 }

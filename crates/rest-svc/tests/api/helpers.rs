@@ -1,12 +1,10 @@
 //! Starts rest-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::ops::Deref;
 
 use model::{DatabaseUrl, PoolOptions, Store};
-use runtime::http::ServerSettings;
 use serde_json::{Value, json};
+use test_support::server::Server;
 use test_support::{Backend, TestDb};
 use tokio_util::sync::CancellationToken;
 
@@ -15,11 +13,15 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// A running rest-svc and what a test needs to talk to it.
 pub struct TestApp {
-    pub addr: SocketAddr,
+    server: Server,
     pub client: reqwest::Client,
-    pub store: Store,
-    shutdown: CancellationToken,
-    _db: Option<TestDb>,
+}
+
+impl Deref for TestApp {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 impl TestApp {
@@ -27,12 +29,7 @@ impl TestApp {
     /// when the backend is not available on this machine, outside CI).
     pub async fn spawn(backend: Backend) -> TestApp {
         let db = TestDb::new(backend);
-        let store = Store::open(&db.url, &PoolOptions::default());
-        store
-            .migrate()
-            .await
-            .expect("migrations apply to a fresh database");
-        TestApp::start(store, Some(db))
+        TestApp::start(db.migrated_store().await, Some(db))
     }
 
     /// Starts the service on a database URL the test chose (e.g. one that is down).
@@ -41,31 +38,11 @@ impl TestApp {
     }
 
     fn start(store: Store, db: Option<TestDb>) -> TestApp {
-        let settings = ServerSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            workers: 1,
-            shutdown_grace: Duration::from_secs(1),
-        };
-        let app = rest_svc::startup::build(&settings, BODY_LIMIT, store.clone())
-            .expect("bind 127.0.0.1:0");
-        let addr = app.local_addr();
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let build = |settings: &_| rest_svc::startup::build(settings, BODY_LIMIT, store.clone());
         TestApp {
-            addr,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            store,
-            shutdown,
-            _db: db,
+            server: Server::http(store.clone(), db, CancellationToken::new(), build),
+            client: test_support::server::http_client(),
         }
-    }
-
-    /// `http://127.0.0.1:PORT{path}`
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
     }
 
     /// POSTs JSON to `/api/rest/dummie` and returns the created record (asserting 201).
@@ -90,21 +67,6 @@ impl TestApp {
     pub async fn count(&self) -> i64 {
         self.store.count().await.unwrap()
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
-pub async fn run<F, Fut>(backend: Backend, test: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    test(TestApp::spawn(backend).await).await;
 }
 
 /// Asserts the status, and returns the JSON body.

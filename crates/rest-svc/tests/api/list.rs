@@ -120,7 +120,7 @@ async fn the_full_list_is_streamed_in_id_order(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         an_empty_table_lists_as_an_empty_array,
         id_filter_returns_existing_ids_in_order_once,
         pages_follow_the_link_header_to_the_end,

@@ -84,7 +84,7 @@ async fn every_route_is_documented(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         every_documented_operation_is_routed,
         every_route_is_documented;
 }

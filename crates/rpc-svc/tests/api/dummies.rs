@@ -171,7 +171,7 @@ async fn list_bounds_are_code_2_on_both_envelopes(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run):
+    backends(crate::helpers::TestApp::spawn):
         json_rpc_create_get_update_patch_list_delete,
         list_bounds_are_code_2_on_both_envelopes,
         xml_rpc_create_get_patch_delete,

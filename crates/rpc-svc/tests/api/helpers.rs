@@ -1,12 +1,10 @@
 //! Starts rpc-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::ops::Deref;
 
 use model::{DatabaseUrl, PoolOptions, Store};
-use runtime::http::ServerSettings;
 use serde_json::{Value, json};
+use test_support::server::Server;
 use test_support::{Backend, TestDb};
 use tokio_util::sync::CancellationToken;
 
@@ -15,11 +13,15 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 
 /// A running rpc-svc.
 pub struct TestApp {
-    pub addr: SocketAddr,
+    server: Server,
     pub client: reqwest::Client,
-    pub store: Store,
-    shutdown: CancellationToken,
-    _db: Option<TestDb>,
+}
+
+impl Deref for TestApp {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 impl TestApp {
@@ -38,30 +40,11 @@ impl TestApp {
     }
 
     fn start(store: Store, db: Option<TestDb>) -> TestApp {
-        let settings = ServerSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            workers: 1,
-            shutdown_grace: Duration::from_secs(1),
-        };
-        let app = rpc_svc::startup::build(&settings, BODY_LIMIT, store.clone())
-            .expect("bind 127.0.0.1:0");
-        let addr = app.local_addr();
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let build = |settings: &_| rpc_svc::startup::build(settings, BODY_LIMIT, store.clone());
         TestApp {
-            addr,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            store,
-            shutdown,
-            _db: db,
+            server: Server::http(store.clone(), db, CancellationToken::new(), build),
+            client: test_support::server::http_client(),
         }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
     }
 
     /// POSTs a raw JSON-RPC body; returns status and body text.
@@ -140,12 +123,6 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 /// The fault code in an XML-RPC fault response, if it is one.
 pub fn fault_code(xml: &str) -> Option<i64> {
     let fault = xml.split("<fault>").nth(1)?;
@@ -155,13 +132,4 @@ pub fn fault_code(xml: &str) -> Option<i64> {
         .or_else(|| after_name.split_once("<int>"))?
         .1;
     number.split('<').next()?.trim().parse().ok()
-}
-
-/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
-pub async fn run<F, Fut>(backend: Backend, test: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    test(TestApp::spawn(backend).await).await;
 }

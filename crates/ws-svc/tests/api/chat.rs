@@ -107,5 +107,5 @@ test_support::tests! {
         a_member_hears_a_message_sent_right_after_its_handshake,
         room_names_must_be_word_characters,
         two_replicas_on_one_postgres_share_a_room_and_the_feed;
-    backends(crate::helpers::run): a_room_with_three_members_hears_every_message_and_another_room_hears_none;
+    backends(crate::helpers::TestApp::spawn): a_room_with_three_members_hears_every_message_and_another_room_hears_none;
 }

@@ -61,5 +61,5 @@ async fn the_feed_shows_writes_to_the_store(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::run): the_feed_shows_writes_to_the_store;
+    backends(crate::helpers::TestApp::spawn): the_feed_shows_writes_to_the_store;
 }

@@ -1,30 +1,32 @@
 //! Starts ws-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
-use std::future::Future;
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use clients::ws;
+use futures_util::StreamExt;
 use model::Store;
-use runtime::http::ServerSettings;
 use serde_json::Value;
+use test_support::server::Server;
 use test_support::{Backend, TestDb};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use ws_svc::close::Limits;
 use ws_svc::origin::AllowedOrigins;
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub use clients::ws::Socket as Ws;
 
+/// A running ws-svc.
 pub struct TestApp {
-    pub addr: SocketAddr,
-    pub store: Store,
-    pub shutdown: CancellationToken,
-    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _db: Option<TestDb>,
+    pub server: Server,
+}
+
+impl Deref for TestApp {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 impl TestApp {
@@ -54,69 +56,30 @@ impl TestApp {
         limits: Limits,
         origins: AllowedOrigins,
     ) -> TestApp {
-        let settings = ServerSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            workers: 1,
-            shutdown_grace: Duration::from_secs(2),
-        };
         let shutdown = CancellationToken::new();
         let state = ws_svc::startup::state(store.clone(), limits, origins, shutdown.clone());
-        let app = ws_svc::startup::build(&settings, state).expect("bind 127.0.0.1:0");
-        let addr = app.local_addr();
-        let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let build = |settings: &_| ws_svc::startup::build(settings, state);
         TestApp {
-            addr,
-            store,
-            shutdown,
-            server: Some(server),
-            _db: db,
+            server: Server::http(store, db, shutdown, build),
         }
     }
 
     pub async fn connect(&self, path: &str) -> Ws {
-        let (ws, response) = tokio_tungstenite::connect_async(format!("ws://{}{path}", self.addr))
+        ws::connect(&format!("ws://{}{path}", self.addr))
             .await
-            .unwrap_or_else(|e| panic!("connect to {path}: {e}"));
-        assert_eq!(response.status(), 101);
-        ws
+            .unwrap_or_else(|e| panic!("connect to {path}: {e}"))
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+pub async fn send(socket: &mut Ws, json: Value) {
+    ws::send_json(socket, &json).await.unwrap();
 }
 
-/// Runs one test body against a fresh app on `backend` (the harness's `backends`).
-pub async fn run<F, Fut>(backend: Backend, test: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    test(TestApp::spawn(backend).await).await;
-}
-
-pub async fn send(ws: &mut Ws, json: Value) {
-    ws.send(Message::text(json.to_string())).await.unwrap();
-}
-
-/// The next text frame as JSON, skipping pings; fails after 10 s. (One deadline for
-/// all frames: the server's heartbeat pings must not keep a missing message waited for.)
-pub async fn recv(ws: &mut Ws) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let message = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("the connection is open")
-            .expect("a valid frame");
-        match message {
-            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("expected a text frame, got {other:?}"),
-        }
-    }
+/// The next text frame as JSON, skipping pings; fails after 10 s.
+pub async fn recv(socket: &mut Ws) -> Value {
+    ws::next_json(socket)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Asserts that nothing arrives for a while (for "this room must not hear that").
@@ -131,17 +94,8 @@ pub async fn silent(ws: &mut Ws, for_ms: u64) {
 }
 
 /// Reads until the server's close frame and returns its code.
-pub async fn close_code(ws: &mut Ws) -> CloseCode {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a close within 10 s");
-        match message {
-            Some(Ok(Message::Close(Some(frame)))) => return frame.code,
-            Some(Ok(Message::Close(None))) => panic!("a close frame without a code"),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => panic!("the connection failed before a close frame: {e}"),
-            None => panic!("the connection ended without a close frame"),
-        }
-    }
+pub async fn close_code(socket: &mut Ws) -> CloseCode {
+    ws::close_code(socket)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
