@@ -15,7 +15,8 @@
 //! - [`db`]: `DATABASE_URL` parsing, the start-up check of an SQLite path
 //!   ([`DatabaseUrl::prepare`], [`ConfigError`]), the two-backend connection enum and the pool.
 //! - [`store`]: [`Store`], the only async entry point to the database.
-//! - [`events`]: the change feed of committed writes (PostgreSQL LISTEN/NOTIFY, or in-process).
+//! - [`feed`]: the change feed of committed writes and named channels between replicas
+//!   (PostgreSQL LISTEN/NOTIFY through an async listener, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
 //!
 //! # Backends
@@ -30,7 +31,7 @@
 pub mod db;
 pub mod dummy;
 pub mod error;
-pub mod events;
+pub mod feed;
 pub mod json;
 mod migrate;
 pub mod schema;
@@ -41,6 +42,6 @@ pub use dummy::{
     Day, Dummy, DummyData, DummyFields, DummyId, DummyPatch, Month, NewDummy, Value, Weekday,
 };
 pub use error::{Error, FieldErrors};
-pub use events::{ChangeEvent, ChangeKind, RoomMessage};
+pub use feed::{ChangeEvent, ChangeKind, Feed};
 pub use json::DummyJson;
 pub use store::{ListQuery, MAX_IDS, MAX_PAGE, Store};

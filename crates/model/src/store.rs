@@ -8,18 +8,17 @@
 //! pagination (`WHERE id > $after ORDER BY id LIMIT $n`) so that a page costs the same
 //! wherever it starts.
 
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use futures_util::stream::{self, BoxStream, StreamExt};
-use tokio::sync::{broadcast, watch};
 use tracing::{Instrument, Span};
 
 use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
 use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy, not_a_choice};
 use crate::error::{Error, from_diesel, from_pool};
-use crate::events::{self, ChangeEvent, ChangeKind, RoomMessage};
+use crate::feed::{self, ChangeKind, Feed};
 use crate::with_backend;
 
 /// How many ids one `?id=` filter may name.
@@ -86,15 +85,8 @@ struct Inner {
     /// The pool's failed connection attempts, for the reason an "unavailable" gives.
     failures: Arc<db::ConnectFailures>,
     backend: Backend,
-    url: DatabaseUrl,
-    /// Every committed write, for live views. See [`crate::events`].
-    events: events::Sender,
-    /// Chat-room messages, shared between replicas through the database.
-    rooms: events::RoomSender,
-    /// True while the PostgreSQL listener has a LISTEN in place.
-    listening: watch::Sender<bool>,
-    /// Starts the PostgreSQL listener on the first subscription, once.
-    listener: Once,
+    /// Every committed write, and the named channels, for live views. See [`crate::feed`].
+    feed: Feed,
 }
 
 impl std::fmt::Debug for Store {
@@ -134,9 +126,6 @@ impl Default for MigrationBackoff {
         }
     }
 }
-
-/// How long [`Store::subscribe`] waits for the PostgreSQL listener to be live.
-const SUBSCRIBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Bulk inserts tell the notify trigger to stay quiet (PostgreSQL); SQLite has no trigger.
 trait QuietBulk {
@@ -193,7 +182,7 @@ impl Paging {
 }
 
 /// One row as diesel reads it, or as the PostgreSQL trigger writes it into a change
-/// notification ([`crate::events`]), before the enums are parsed. Both turn into a
+/// notification ([`crate::feed`]), before the enums are parsed. Both turn into a
 /// [`Dummy`] through the one `TryFrom` below, so a bad row is reported the same way.
 #[derive(Queryable, serde::Deserialize)]
 pub(crate) struct DummyRow {
@@ -250,12 +239,7 @@ impl Store {
                 pool,
                 failures,
                 backend: url.backend(),
-                url: url.clone(),
-                events: events::channel(),
-                rooms: events::room_channel(),
-                // SQLite's feed is in-process: it is live from the start and never drops.
-                listening: watch::channel(url.backend() == Backend::Sqlite).0,
-                listener: Once::new(),
+                feed: Feed::new(url),
             }),
         }
     }
@@ -265,63 +249,38 @@ impl Store {
         self.inner.backend
     }
 
-    /// Subscribes to every committed write from now on (see [`crate::events`]).
-    ///
-    /// On PostgreSQL this starts the LISTEN thread on first use and waits until it is
-    /// live, so a write made after this returns is always seen.
-    ///
-    /// # Errors
-    /// [`Error::Unavailable`] when the PostgreSQL listener cannot get a connection in time.
-    pub async fn subscribe(&self) -> Result<broadcast::Receiver<ChangeEvent>, Error> {
-        let receiver = self.inner.events.subscribe();
-        self.listen().await?;
-        Ok(receiver)
+    /// The change feed of this store's database (see [`crate::feed`]).
+    pub fn feed(&self) -> &Feed {
+        &self.inner.feed
     }
 
-    /// Whether the change feed is live: `true` while the PostgreSQL listener holds its
-    /// LISTEN, `false` while it reconnects (changes made meanwhile are not delivered).
-    /// Always `true` on SQLite. Feeds watch this to tell their clients about a gap.
-    pub fn feed_status(&self) -> watch::Receiver<bool> {
-        self.inner.listening.subscribe()
-    }
-
-    /// Subscribes to chat-room messages from every replica (see [`Store::publish_room`]).
+    /// Sends `payload` on the named channel `name` to every process that subscribed with
+    /// [`Feed::channel`]: with `NOTIFY` on PostgreSQL, in-process on SQLite.
     ///
     /// # Errors
-    /// [`Error::Unavailable`] when the PostgreSQL listener cannot get a connection in time.
-    pub async fn subscribe_rooms(&self) -> Result<broadcast::Receiver<RoomMessage>, Error> {
-        let receiver = self.inner.rooms.subscribe();
-        self.listen().await?;
-        Ok(receiver)
-    }
-
-    /// Sends a message to a room's members on every replica: through `NOTIFY` on
-    /// PostgreSQL, in-process on SQLite.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for a payload over [`events::MAX_ROOM_PAYLOAD`] bytes;
+    /// [`Error::Invalid`] for a payload over [`feed::MAX_PAYLOAD`] bytes;
     /// [`Error::Unavailable`] when the database can't be reached.
-    pub async fn publish_room(&self, message: RoomMessage) -> Result<(), Error> {
-        if message.payload.len() > events::MAX_ROOM_PAYLOAD {
+    pub async fn notify(&self, name: &str, payload: String) -> Result<(), Error> {
+        if payload.len() > feed::MAX_PAYLOAD {
             return Err(Error::invalid(
-                "message",
+                "payload",
                 format!(
-                    "Ensure this message has at most {} bytes.",
-                    events::MAX_ROOM_PAYLOAD
+                    "Ensure this payload has at most {} bytes.",
+                    feed::MAX_PAYLOAD
                 ),
             ));
         }
         match self.inner.backend {
             Backend::Sqlite => {
-                let _ = self.inner.rooms.send(message);
+                self.inner.feed.deliver(name, payload);
                 Ok(())
             }
             Backend::Postgres => {
-                let json = serde_json::to_string(&message).map_err(Error::internal)?;
+                let name = name.to_owned();
                 self.run(move |conn| match conn {
                     AnyConnection::Postgres(c) => diesel::sql_query("SELECT pg_notify($1, $2)")
-                        .bind::<diesel::sql_types::Text, _>(events::ROOM_CHANNEL)
-                        .bind::<diesel::sql_types::Text, _>(json)
+                        .bind::<diesel::sql_types::Text, _>(name)
+                        .bind::<diesel::sql_types::Text, _>(payload)
                         .execute(c)
                         .map(drop)
                         .map_err(|e| from_diesel(e, None)),
@@ -332,35 +291,9 @@ impl Store {
         }
     }
 
-    /// On PostgreSQL, starts the LISTEN thread once and waits until it is live.
-    async fn listen(&self) -> Result<(), Error> {
-        if self.inner.backend != Backend::Postgres {
-            return Ok(());
-        }
-        self.inner.listener.call_once(|| {
-            events::spawn_listener(
-                self.inner.url.clone(),
-                events::Senders {
-                    changes: self.inner.events.clone(),
-                    rooms: self.inner.rooms.clone(),
-                },
-                self.inner.listening.clone(),
-                Arc::downgrade(&self.inner),
-            );
-        });
-        let mut live = self.inner.listening.subscribe();
-        tokio::time::timeout(SUBSCRIBE_TIMEOUT, live.wait_for(|listening| *listening))
-            .await
-            .map_err(|_| Error::Unavailable("the change listener is not connected".into()))?
-            .map_err(Error::internal)?;
-        Ok(())
-    }
-
     /// In SQLite mode the store itself announces its writes; PostgreSQL's trigger does it there.
     fn announce(&self, kind: ChangeKind, dummy: &Dummy) {
-        if self.inner.backend == Backend::Sqlite {
-            events::publish(&self.inner.events, kind, dummy);
-        }
+        self.inner.feed.announce(kind, dummy);
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -191,7 +191,7 @@ mod feed {
     async fn every_write_is_announced_once_in_order(backend: Backend) {
         let db = TestDb::new(backend);
         let store = db.migrated_store().await;
-        let mut rx = store.subscribe().await.unwrap();
+        let mut rx = store.feed().subscribe().await.unwrap();
         let created = store.create(super::new(1, 2000)).await.unwrap();
         store
             .patch(
@@ -238,7 +238,7 @@ mod feed {
         let db = TestDb::new(Backend::Postgres);
         let watcher = db.migrated_store().await;
         let writer = Store::open(&db.url, &model::PoolOptions::default());
-        let mut rx = watcher.subscribe().await.unwrap();
+        let mut rx = watcher.feed().subscribe().await.unwrap();
         let created = writer.create(super::new(3, 1990)).await.unwrap();
         let event = next(&mut rx).await;
         assert_eq!(

@@ -1,5 +1,5 @@
 //! `/api/ws/dummies/`: a live feed of every Dummy created, updated or deleted, through
-//! any protocol (see `model::events` for how writes in other processes get here).
+//! any protocol (see `model::feed` for how writes in other processes get here).
 //!
 //! ```text
 //! {"event": "created", "dummy": {"id": 11, "day": 1, "weekday": "Monday", …}}
@@ -24,7 +24,7 @@ use crate::state::WsState;
 
 /// Runs a feed session until either side ends it.
 pub async fn run(mut conn: Connection, state: WsState) {
-    let mut events = match state.store.subscribe().await {
+    let mut events = match state.store.feed().subscribe().await {
         Ok(events) => events,
         Err(error) => {
             tracing::warn!(%error, "feed cannot subscribe");
@@ -37,7 +37,7 @@ pub async fn run(mut conn: Connection, state: WsState) {
             return;
         }
     };
-    let mut live = state.store.feed_status();
+    let mut live = state.store.feed().status();
     live.borrow_and_update();
     let mut watching_live = true;
     loop {

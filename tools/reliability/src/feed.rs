@@ -4,7 +4,7 @@
 //!
 //! Every acknowledged create must arrive exactly once on each feed, or be accounted
 //! for by a `missed` count (the feed's documented answer to a reader that falls more
-//! than `model::events::CAPACITY` events behind). The row reports the rate the feeds
+//! than `model::feed::CAPACITY` events behind). The row reports the rate the feeds
 //! delivered at and the slowest delivery after the write was acknowledged.
 //!
 //! Then a reader that stops reading while one `INSERT` adds tens of thousands of
@@ -261,7 +261,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
 }
 
 /// A feed client that stops reading while one statement inserts far more rows than
-/// the socket buffers and the feed's buffer (`model::events::CAPACITY`) can hold:
+/// the socket buffers and the feed's buffer (`model::feed::CAPACITY`) can hold:
 /// when it reads again, every event either arrives or is counted in a
 /// `{"event":"missed","count":N}` frame, and the connection is still open.
 async fn lagging_reader(suite: &Suite, url: &str, ws: std::net::SocketAddr) -> Row {

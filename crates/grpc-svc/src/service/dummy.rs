@@ -152,8 +152,8 @@ impl DummyService for Dummies {
         &self,
         _request: Request<pb::WatchDummiesRequest>,
     ) -> Result<Response<Self::WatchDummiesStream>, Status> {
-        let receiver = self.store.subscribe().await.map_err(to_status)?;
-        let mut live = self.store.feed_status();
+        let receiver = self.store.feed().subscribe().await.map_err(to_status)?;
+        let mut live = self.store.feed().status();
         live.borrow_and_update();
         let shutdown = self.shutdown.clone();
         let events = stream::unfold(Some((receiver, live, 0u64)), move |state| {

@@ -5,13 +5,15 @@
 //! room message from the store and hands it to the members of that room on this
 //! replica, each through its own bounded queue. A member whose queue is full is too
 //! slow: the hub drops it (its session then closes with 1008) instead of letting it
-//! hold up the room. If the hub itself falls more than `model::events::CAPACITY`
+//! hold up the room. If the hub itself falls more than `model::feed::CAPACITY`
 //! messages behind, every member gets an `{"error": …}` frame saying how many were lost.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use model::{RoomMessage, Store};
+use model::Store;
+
+use super::{CHANNEL, RoomMessage};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -96,7 +98,7 @@ impl Hub {
         mut commands: mpsc::Receiver<HubCommand>,
         shutdown: CancellationToken,
     ) {
-        let mut messages: Option<broadcast::Receiver<RoomMessage>> = None;
+        let mut messages: Option<broadcast::Receiver<String>> = None;
         let mut retry = tokio::time::interval(Duration::from_secs(1));
         // One warning per outage, not one per retry: the database's own log says more.
         let mut warned = false;
@@ -108,7 +110,7 @@ impl Hub {
                     None => break,
                 },
                 // (Re)subscribe while there is no subscription, e.g. the database was down at start.
-                _ = retry.tick(), if messages.is_none() => match store.subscribe_rooms().await {
+                _ = retry.tick(), if messages.is_none() => match store.feed().channel(CHANNEL).await {
                     Ok(receiver) => {
                         if std::mem::take(&mut warned) {
                             tracing::info!("chat hub subscribed to rooms");
@@ -181,10 +183,16 @@ impl Hub {
 /// Receives from the subscription if there is one; otherwise waits forever (the
 /// `select!` arm stays quiet until a subscription exists).
 async fn recv(
-    messages: &mut Option<broadcast::Receiver<RoomMessage>>,
+    messages: &mut Option<broadcast::Receiver<String>>,
 ) -> Result<RoomMessage, broadcast::error::RecvError> {
-    match messages {
-        Some(receiver) => receiver.recv().await,
-        None => std::future::pending().await,
+    let Some(receiver) = messages else {
+        return std::future::pending().await;
+    };
+    loop {
+        let json = receiver.recv().await?;
+        match serde_json::from_str(&json) {
+            Ok(message) => return Ok(message),
+            Err(error) => tracing::warn!(%error, "ignoring a malformed room message"),
+        }
     }
 }

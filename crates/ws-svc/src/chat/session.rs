@@ -1,9 +1,9 @@
 //! One chat connection: what the client sends goes to the room (through the store),
 //! what the room says comes back through the hub.
 
+use super::RoomMessage;
 use actix_ws::CloseCode;
 use chrono::Utc;
-use model::RoomMessage;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -51,9 +51,8 @@ async fn session(
                             timestamp: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                         })
                         .expect("a chat message always serializes");
-                        let published = state
-                            .store
-                            .publish_room(RoomMessage { room: room.clone(), payload })
+                        let published = RoomMessage { room: room.clone(), payload }
+                            .publish(&state.store)
                             .await;
                         // Too big is the client's doing and counts toward the limit of
                         // invalid messages; a database outage is not, and only gets an error frame.
