@@ -7,12 +7,14 @@
 //! cargo run -p rpc-svc --example rpc_client -- http://localhost:8002
 //! ```
 //!
-//! The XML is built and read with `dxr`, the same crate the server uses; the JSON with
-//! `serde_json`. The HTTP client is `reqwest`.
+//! Each request is written by the project's clients (`clients::wire`: the XML with
+//! `dxr`, the same crate the server uses, the JSON with `serde_json`), printed, and
+//! sent with `reqwest`.
 
 use std::collections::BTreeMap;
 
-use dxr::{MethodCall, MethodResponse, Value};
+use clients::wire::{jsonrpc, xmlrpc};
+use dxr::{MethodResponse, Value};
 use serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
@@ -48,19 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("XML-RPC  {base}/api/rpc/xml");
     for (method, params, _) in &calls {
-        let call = MethodCall {
-            name: (*method).into(),
-            params: params.clone(),
-        };
-        let body = call.to_xml()?;
-        let text = client
-            .post(format!("{base}/api/rpc/xml"))
-            .header("content-type", "text/xml")
-            .body(body)
-            .send()
-            .await?
-            .text()
-            .await?;
+        let call = xmlrpc::call(method, params.clone());
+        println!("  -> {}", String::from_utf8_lossy(&call.body));
+        let text = call.on(&client, &base).send().await?.text().await?;
         match MethodResponse::from_xml(&text) {
             Ok(response) => println!(
                 "  {method}({}) = {}",
@@ -72,15 +64,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("JSON-RPC {base}/api/rpc/json");
-    for (id, (method, _, params)) in calls.iter().enumerate() {
-        let request = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
-        let response: serde_json::Value = client
-            .post(format!("{base}/api/rpc/json"))
-            .json(&request)
-            .send()
-            .await?
-            .json()
-            .await?;
+    for (method, _, params) in &calls {
+        let call = jsonrpc::call(method, params);
+        println!("  -> {}", String::from_utf8_lossy(&call.body));
+        let response: serde_json::Value = call.on(&client, &base).send().await?.json().await?;
         match response.get("result") {
             Some(result) => println!("  {method}({params}) = {result}"),
             None => println!("  {method}({params}) failed: {}", response["error"]),

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_else(|| "ws://localhost:8080".to_owned());
     let url = format!("{base}/api/ws/chat/{room}/");
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+    let ws = clients::ws::connect(&url).await?;
     println!("joined {room} at {url}; type a line to send it, Ctrl-D to leave");
     let (mut outgoing, mut incoming) = ws.split();
     // Stdin is read on a plain thread and handed over line by line.

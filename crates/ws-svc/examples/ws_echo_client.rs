@@ -6,9 +6,8 @@
 //! cargo run -p ws-svc --example ws_echo_client -- ws://localhost:8003
 //! ```
 
-use futures_util::{SinkExt, StreamExt};
+use clients::ws;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,8 +15,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "ws://localhost:8080".to_owned());
     let url = format!("{base}/api/ws/echo/");
-    let (mut ws, response) = tokio_tungstenite::connect_async(url.as_str()).await?;
-    println!("connected to {url}: HTTP {}", response.status());
+    let mut socket = ws::connect(&url).await?;
+    println!("connected to {url}");
     let outgoing = [
         json!({"message": "hello"}),
         json!({"message": "this one comes back after 1.5 s", "delay": 1.5}),
@@ -25,20 +24,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for message in &outgoing {
         println!("-> {message}");
-        ws.send(Message::text(message.to_string())).await?;
+        ws::send_json(&mut socket, message).await?;
     }
-    let mut answered = 0;
-    while answered < outgoing.len() {
-        match ws.next().await {
-            Some(Ok(Message::Text(text))) => {
-                println!("<- {text}");
-                answered += 1;
-            }
-            Some(Ok(_)) => {} // pings are answered by the library
-            Some(Err(error)) => return Err(error.into()),
-            None => break,
-        }
+    // Pings in between are answered by the library and skipped here.
+    for _ in &outgoing {
+        println!("<- {}", ws::next_json(&mut socket).await?);
     }
-    ws.close(None).await?;
+    socket.close(None).await?;
     Ok(())
 }

@@ -13,10 +13,12 @@ use grpc_pb::echo::echo_service_client::EchoServiceClient;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use prost::Message as _;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tonic::transport::{Channel, Endpoint};
+
+use clients::wire::{self, HttpCall, jsonrpc, xmlrpc};
+use serde_json::json;
 
 use crate::counting::{Counters, CountingStream};
 
@@ -201,7 +203,7 @@ pub async fn connect(
             } else {
                 "/ws"
             };
-            let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), stream)
+            let ws = clients::ws::connect_over(&format!("ws://{addr}{path}"), stream)
                 .await
                 .map_err(|e| anyhow::anyhow!("WebSocket handshake with {addr}: {e}"))?;
             Ok(Conn::Ws(Box::new(ws)))
@@ -214,12 +216,6 @@ pub async fn connect(
             Ok(Conn::Http { sender, host: addr })
         }
     }
-}
-
-const XML_ECHO: &str = "<?xml version=\"1.0\"?><methodCall><methodName>upper</methodName><params><param><value><string>hello</string></value></param></params></methodCall>";
-
-fn new_dummy_json() -> String {
-    r#"{"day":2,"weekday":"Tuesday","month":"February","year":1985}"#.to_owned()
 }
 
 /// Makes one call and checks the answer.
@@ -244,39 +240,6 @@ pub async fn call(conn: &mut Conn, protocol: Protocol, op: Op, id: i64) -> anyho
     }
 }
 
-/// One HTTP request of the shootout and what its answer must hold.
-struct Exchange {
-    method: &'static str,
-    path: String,
-    content_type: Option<&'static str>,
-    body: String,
-    status: u16,
-    /// Text the answer's body must contain.
-    expect: String,
-}
-
-impl Exchange {
-    fn new(
-        (method, path, content_type, body, status, expect): (
-            &'static str,
-            String,
-            Option<&'static str>,
-            String,
-            u16,
-            String,
-        ),
-    ) -> Exchange {
-        Exchange {
-            method,
-            path,
-            content_type,
-            body,
-            status,
-            expect,
-        }
-    }
-}
-
 /// Makes one call over HTTP/1.1 and checks the answer.
 async fn http_call(
     sender: &mut SendRequest<Full<Bytes>>,
@@ -285,117 +248,67 @@ async fn http_call(
     op: Op,
     id: i64,
 ) -> anyhow::Result<()> {
-    if (protocol, op) == (Protocol::GrpcWeb, Op::Get) {
-        return grpc_web_get(sender, host, id).await;
-    }
-    let exchange = exchange(protocol, op, id)?;
+    let (call, status, expect) = exchange(protocol, op, id)?;
     let mut builder = hyper::Request::builder()
-        .method(exchange.method)
-        .uri(&exchange.path)
+        .method(call.method)
+        .uri(&call.path)
         .header("host", host);
-    if let Some(content_type) = exchange.content_type {
+    if let Some(content_type) = call.content_type {
         builder = builder.header("content-type", content_type);
     }
-    let request = builder.body(Full::new(Bytes::from(exchange.body)))?;
-    let body = send(sender, request, exchange.status).await?;
-    check_answer(
-        protocol,
-        op,
-        &exchange.expect,
-        &String::from_utf8_lossy(&body),
-    )
+    for (name, value) in call.headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder.body(Full::new(Bytes::from(call.body)))?;
+    let body = send(sender, request, status).await?;
+    check_answer(protocol, op, &expect, &body)
 }
 
-/// The request each (protocol, operation) cell sends over HTTP/1.1, and what its answer
-/// must contain.
-fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<Exchange> {
-    let json = "application/json";
-    Ok(Exchange::new(match (protocol, op) {
-        (Protocol::Rest, Op::Get) => (
-            "GET",
-            format!("/api/rest/dummie/{id}"),
-            None,
-            String::new(),
+/// The request each (protocol, operation) cell sends over HTTP/1.1 (as the clients
+/// crate writes it), the status it must get, and what its answer must contain.
+fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<(HttpCall, u16, String)> {
+    let dummy = json!({"day": 2, "weekday": "Tuesday", "month": "February", "year": 1985});
+    let result = || "\"result\":".to_owned();
+    Ok(match (protocol, op) {
+        (Protocol::Rest, Op::Get) => (wire::rest::get(id), 200, format!("\"id\":{id},")),
+        (Protocol::Rest, Op::Create) => (wire::rest::create(&dummy), 201, "\"year\":1985".into()),
+        (Protocol::Rest, Op::List) => (wire::rest::list(1000), 200, "\"id\":".into()),
+        (Protocol::JsonRpc, Op::Get) => (jsonrpc::call("dummies.get", &json!([id])), 200, result()),
+        (Protocol::JsonRpc, Op::Echo) => (
+            jsonrpc::call("upper", &json!(["hello"])),
             200,
-            format!("\"id\":{id},"),
+            "\"HELLO\"".into(),
         ),
-        (Protocol::Rest, Op::Create) => (
-            "POST",
-            "/api/rest/dummie".into(),
-            Some(json),
-            new_dummy_json(),
-            201,
-            "\"year\":1985".into(),
-        ),
-        (Protocol::Rest, Op::List) => (
-            "GET",
-            "/api/rest/dummies?limit=1000".into(),
-            None,
-            String::new(),
+        (Protocol::JsonRpc, Op::Create) => (
+            jsonrpc::call("dummies.create", &json!([dummy])),
             200,
-            "\"id\":".into(),
+            result(),
         ),
-        (Protocol::JsonRpc, _) => {
-            let call = match op {
-                Op::Get => {
-                    format!(r#"{{"jsonrpc":"2.0","method":"dummies.get","params":[{id}],"id":1}}"#)
-                }
-                Op::Echo => {
-                    r#"{"jsonrpc":"2.0","method":"upper","params":["hello"],"id":1}"#.to_owned()
-                }
-                Op::Create => format!(
-                    r#"{{"jsonrpc":"2.0","method":"dummies.create","params":[{}],"id":1}}"#,
-                    new_dummy_json()
-                ),
-                Op::List => {
-                    r#"{"jsonrpc":"2.0","method":"dummies.list","params":[null,0,1000],"id":1}"#
-                        .to_owned()
-                }
-            };
-            let expect = match op {
-                Op::Echo => "\"HELLO\"".to_owned(),
-                _ => "\"result\":".to_owned(),
-            };
-            (
-                "POST",
-                "/api/rpc/json".into(),
-                Some(json),
-                call,
-                200,
-                expect,
-            )
-        }
+        (Protocol::JsonRpc, Op::List) => (
+            jsonrpc::call("dummies.list", &json!([null, 0, 1000])),
+            200,
+            result(),
+        ),
         (Protocol::XmlRpc, Op::Get) => (
-            "POST",
-            "/api/rpc/xml".into(),
-            Some("text/xml"),
-            format!(
-                "<?xml version=\"1.0\"?><methodCall><methodName>dummies.get</methodName><params><param><value><int>{id}</int></value></param></params></methodCall>"
-            ),
+            xmlrpc::call("dummies.get", vec![dxr::Value::Long(id)]),
             200,
             "<name>weekday</name>".into(),
         ),
         (Protocol::XmlRpc, Op::Echo) => (
-            "POST",
-            "/api/rpc/xml".into(),
-            Some("text/xml"),
-            XML_ECHO.into(),
+            xmlrpc::call("upper", vec![dxr::Value::String("hello".into())]),
             200,
             "HELLO".into(),
         ),
-        (Protocol::BareActix, Op::Get) => (
-            "GET",
-            "/dummy".into(),
-            None,
-            String::new(),
+        // One length-prefixed message in; a data frame (flag 0) and the trailer frame
+        // (flag 0x80, with `grpc-status:0`) out.
+        (Protocol::GrpcWeb, Op::Get) => (
+            wire::grpc_web::call("/dummy.v1.DummyService/GetDummy", &GetDummyRequest { id }),
             200,
-            "\"id\":".into(),
+            "grpc-status:0".into(),
         ),
+        (Protocol::BareActix, Op::Get) => (HttpCall::get("/dummy"), 200, "\"id\":".into()),
         (Protocol::BareActixDb, Op::Get) => (
-            "GET",
-            format!("/dummy/{id}"),
-            None,
-            String::new(),
+            HttpCall::get(&format!("/dummy/{id}")),
             200,
             format!("\"id\":{id},"),
         ),
@@ -406,37 +319,16 @@ fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<Exchange> {
                 op.name()
             ));
         }
-    }))
+    })
 }
 
-/// The gRPC-Web `GetDummy` cell: one length-prefixed message in, a data frame and the
-/// trailer frame (flagged 0x80, with `grpc-status:0`) out.
-async fn grpc_web_get(
-    sender: &mut SendRequest<Full<Bytes>>,
-    host: &str,
-    id: i64,
-) -> anyhow::Result<()> {
-    let message = GetDummyRequest { id }.encode_to_vec();
-    let mut frame = vec![0u8];
-    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    frame.extend_from_slice(&message);
-    let request = hyper::Request::post("/dummy.v1.DummyService/GetDummy")
-        .header("host", host)
-        .header("content-type", "application/grpc-web+proto")
-        .header("x-grpc-web", "1")
-        .body(Full::new(Bytes::from(frame)))?;
-    let body = send(sender, request, 200).await?;
-    let text = String::from_utf8_lossy(&body);
-    if body.first() == Some(&0) && text.contains("grpc-status:0") {
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!("unexpected gRPC-Web answer: {text}"))
-    }
-}
-
-/// An answer holds what it must, no error envelope, and a list holds 1000 rows.
-fn check_answer(protocol: Protocol, op: Op, expect: &str, text: &str) -> anyhow::Result<()> {
-    if !text.contains(expect) || text.contains("\"error\":") || text.contains("<fault>") {
+/// An answer holds what it must, no error envelope, and a list holds 1000 rows; a
+/// gRPC-Web answer starts with a data frame.
+fn check_answer(protocol: Protocol, op: Op, expect: &str, body: &[u8]) -> anyhow::Result<()> {
+    let text = String::from_utf8_lossy(body);
+    let framed = protocol != Protocol::GrpcWeb || body.first() == Some(&0);
+    if !framed || !text.contains(expect) || text.contains("\"error\":") || text.contains("<fault>")
+    {
         return Err(anyhow::anyhow!(
             "unexpected answer from {}: {}",
             protocol.name(),

@@ -9,6 +9,9 @@
 //!   acknowledged, as [`Fields`].
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
+//! - [`wire`]: each protocol's requests as they go on the wire, for any HTTP
+//!   transport: `Client` sends them with reqwest, the shootout over connections that
+//!   count their bytes.
 //!
 //! A call either returns what the server acknowledged, or a [`Failure`] that says
 //! whether the server answered with an error in its protocol's own form (and which
@@ -17,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod grpc;
+pub mod wire;
 pub mod ws;
 
 use std::collections::BTreeMap;
@@ -274,13 +278,12 @@ impl Client {
                     "day": fields.day, "weekday": weekday_name(fields.weekday),
                     "month": month_name(fields.month), "year": fields.year,
                 });
-                let answer = match proto {
-                    Proto::Rest => {
-                        rest(http.post(format!("{base}/api/rest/dummies")).json(&body)).await?
-                    }
-                    Proto::JsonRpc => jsonrpc(http, base, "dummies.create", json!([body])).await?,
-                    _ => xmlrpc(http, base, "dummies.create", vec![xml_fields(&body)]).await?,
+                let call = match proto {
+                    Proto::Rest => wire::rest::create(&body),
+                    Proto::JsonRpc => wire::jsonrpc::call("dummies.create", &json!([body])),
+                    _ => wire::xmlrpc::call("dummies.create", vec![xml_fields(&body)]),
                 };
+                let answer = send(*proto, call.on(http, base)).await?;
                 Fields::from_json(&answer).ok_or_else(|| unexpected(&answer))
             }
             Client::Grpc(client) => {
@@ -305,22 +308,12 @@ impl Client {
                     "weekday": weekday_name(patch.weekday),
                     "month": month_name(patch.month),
                 });
-                let answer = match proto {
-                    Proto::Rest => {
-                        rest(
-                            http.patch(format!("{base}/api/rest/dummies/{id}"))
-                                .json(&body),
-                        )
-                        .await?
-                    }
-                    Proto::JsonRpc => {
-                        jsonrpc(http, base, "dummies.patch", json!([id, body])).await?
-                    }
-                    _ => {
-                        let params = vec![xml_int(id), xml_fields(&body)];
-                        xmlrpc(http, base, "dummies.patch", params).await?
-                    }
+                let call = match proto {
+                    Proto::Rest => wire::rest::patch(id, &body),
+                    Proto::JsonRpc => wire::jsonrpc::call("dummies.patch", &json!([id, body])),
+                    _ => wire::xmlrpc::call("dummies.patch", vec![xml_int(id), xml_fields(&body)]),
                 };
+                let answer = send(*proto, call.on(http, base)).await?;
                 Fields::from_json(&answer)
                     .map(|(_, f)| f)
                     .ok_or_else(|| unexpected(&answer))
@@ -352,31 +345,20 @@ impl Client {
     /// See [`Failure`].
     pub async fn delete(&self, id: i64) -> Outcome<()> {
         match self {
-            Client::Http { proto, base, http } => match proto {
-                Proto::Rest => {
-                    let response = http
-                        .delete(format!("{base}/api/rest/dummies/{id}"))
-                        .send()
-                        .await
-                        .map_err(transport)?;
-                    if response.status() == reqwest::StatusCode::NO_CONTENT {
-                        Ok(())
-                    } else {
-                        Err(Failure::Answered(format!(
-                            "HTTP {}",
-                            response.status().as_u16()
-                        )))
-                    }
+            Client::Http { proto, base, http } => {
+                let call = match proto {
+                    Proto::Rest => wire::rest::delete(id),
+                    Proto::JsonRpc => wire::jsonrpc::call("dummies.delete", &json!([id])),
+                    _ => wire::xmlrpc::call("dummies.delete", vec![xml_int(id)]),
+                };
+                let answer = send(*proto, call.on(http, base)).await?;
+                // REST answers 204 with no body (`send` reads it as null); the RPCs answer `true`.
+                match proto {
+                    Proto::Rest if answer.is_null() => Ok(()),
+                    Proto::Rest => Err(unexpected(&answer)),
+                    _ => expect_true(&answer),
                 }
-                Proto::JsonRpc => {
-                    let answer = jsonrpc(http, base, "dummies.delete", json!([id])).await?;
-                    expect_true(&answer)
-                }
-                _ => {
-                    let answer = xmlrpc(http, base, "dummies.delete", vec![xml_int(id)]).await?;
-                    expect_true(&answer)
-                }
-            },
+            }
             Client::Grpc(client) => client
                 .clone()
                 .delete_dummy(DeleteDummyRequest { id })
@@ -393,11 +375,12 @@ impl Client {
     pub async fn get(&self, id: i64) -> Outcome<Fields> {
         match self {
             Client::Http { proto, base, http } => {
-                let answer = match proto {
-                    Proto::Rest => rest(http.get(format!("{base}/api/rest/dummies/{id}"))).await?,
-                    Proto::JsonRpc => jsonrpc(http, base, "dummies.get", json!([id])).await?,
-                    _ => xmlrpc(http, base, "dummies.get", vec![xml_int(id)]).await?,
+                let call = match proto {
+                    Proto::Rest => wire::rest::get(id),
+                    Proto::JsonRpc => wire::jsonrpc::call("dummies.get", &json!([id])),
+                    _ => wire::xmlrpc::call("dummies.get", vec![xml_int(id)]),
                 };
+                let answer = send(*proto, call.on(http, base)).await?;
                 Fields::from_json(&answer)
                     .map(|(_, f)| f)
                     .ok_or_else(|| unexpected(&answer))
@@ -442,42 +425,52 @@ fn expect_true(answer: &Value) -> Outcome<()> {
     }
 }
 
-/// Sends a REST request; a 2xx JSON body is the answer, anything else an [`Failure`].
-async fn rest(request: reqwest::RequestBuilder) -> Outcome<Value> {
+/// Sends one request and reads the answer in `proto`'s form: the JSON body (REST),
+/// the `result` (JSON-RPC) or the returned value as JSON (XML-RPC). An error in the
+/// protocol's own form is a [`Failure::Answered`].
+async fn send(proto: Proto, request: reqwest::RequestBuilder) -> Outcome<Value> {
     let response = request.send().await.map_err(transport)?;
     let status = response.status();
-    if !status.is_success() {
-        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+    match proto {
+        Proto::Rest => {
+            if !status.is_success() {
+                return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+            }
+            if status == reqwest::StatusCode::NO_CONTENT {
+                return Ok(Value::Null);
+            }
+            response.json().await.map_err(transport)
+        }
+        Proto::JsonRpc => {
+            let mut answer: Value = response.json().await.map_err(transport)?;
+            if let Some(code) = answer.pointer("/error/code") {
+                return Err(Failure::Answered(format!("JSON-RPC error {code}")));
+            }
+            if !status.is_success() {
+                return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+            }
+            answer
+                .get_mut("result")
+                .map(Value::take)
+                .ok_or_else(|| unexpected(&answer))
+        }
+        Proto::XmlRpc | Proto::Grpc => {
+            let text = response.text().await.map_err(transport)?;
+            if let Ok(fault) = dxr::FaultResponse::from_xml(&text) {
+                return Err(Failure::Answered(format!(
+                    "XML-RPC fault {}",
+                    fault.fault.code()
+                )));
+            }
+            if !status.is_success() {
+                return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
+            }
+            let value = dxr::MethodResponse::from_xml(&text)
+                .map_err(|_| Failure::Answered(format!("not an XML-RPC response: {text:.200}")))?
+                .value;
+            Ok(xml_to_json(&value))
+        }
     }
-    response.json().await.map_err(transport)
-}
-
-/// One JSON-RPC call; the `result` is the answer, an `error` object an [`Failure`].
-async fn jsonrpc(
-    http: &reqwest::Client,
-    base: &str,
-    method: &str,
-    params: Value,
-) -> Outcome<Value> {
-    let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1});
-    let response = http
-        .post(format!("{base}/api/rpc/json"))
-        .json(&body)
-        .send()
-        .await
-        .map_err(transport)?;
-    let status = response.status();
-    let mut answer: Value = response.json().await.map_err(transport)?;
-    if let Some(code) = answer.pointer("/error/code") {
-        return Err(Failure::Answered(format!("JSON-RPC error {code}")));
-    }
-    if !status.is_success() {
-        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
-    }
-    answer
-        .get_mut("result")
-        .map(Value::take)
-        .ok_or_else(|| unexpected(&answer))
 }
 
 fn xml_int(id: i64) -> dxr::Value {
@@ -494,42 +487,6 @@ fn xml_fields(body: &Value) -> dxr::Value {
         members.insert(key.clone(), value);
     }
     dxr::Value::Struct(members)
-}
-
-/// One XML-RPC call; the returned value (as JSON) is the answer, a `<fault>` an [`Failure`].
-async fn xmlrpc(
-    http: &reqwest::Client,
-    base: &str,
-    method: &str,
-    params: Vec<dxr::Value>,
-) -> Outcome<Value> {
-    let call = dxr::MethodCall {
-        name: method.into(),
-        params,
-    };
-    let body = call.to_xml().expect("a call of plain values");
-    let response = http
-        .post(format!("{base}/api/rpc/xml"))
-        .header("content-type", "text/xml")
-        .body(body)
-        .send()
-        .await
-        .map_err(transport)?;
-    let status = response.status();
-    let text = response.text().await.map_err(transport)?;
-    if let Ok(fault) = dxr::FaultResponse::from_xml(&text) {
-        return Err(Failure::Answered(format!(
-            "XML-RPC fault {}",
-            fault.fault.code()
-        )));
-    }
-    if !status.is_success() {
-        return Err(Failure::Answered(format!("HTTP {}", status.as_u16())));
-    }
-    let value = dxr::MethodResponse::from_xml(&text)
-        .map_err(|_| Failure::Answered(format!("not an XML-RPC response: {text:.200}")))?
-        .value;
-    Ok(xml_to_json(&value))
 }
 
 fn xml_to_json(value: &dxr::Value) -> Value {

@@ -29,6 +29,19 @@ pub async fn connect(url: &str) -> Result<Socket, tungstenite::Error> {
     Ok(socket)
 }
 
+/// The same handshake over a connection the caller opened: the hook for a transport
+/// of its own, such as the shootout's connections that count their bytes.
+///
+/// # Errors
+/// When the handshake fails or the answer is not 101.
+pub async fn connect_over<S>(url: &str, stream: S) -> Result<WebSocketStream<S>, tungstenite::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (socket, _response) = tokio_tungstenite::client_async(url, stream).await?;
+    Ok(socket)
+}
+
 /// Sends `value` as one text frame.
 ///
 /// # Errors

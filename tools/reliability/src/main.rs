@@ -88,16 +88,7 @@ async fn main() -> ExitCode {
             _ => flood::run(&suite).await,
         };
         for row in &found {
-            println!(
-                "{} / {}: {} cases, {} failures, {} panics, {} lost writes {}",
-                row.scenario,
-                row.protocol,
-                row.cases,
-                row.failures.len(),
-                row.panics,
-                row.lost_writes,
-                row.note
-            );
+            println!("{row}");
         }
         println!("({name} took {:.1} s)", at.elapsed().as_secs_f64());
         rows.extend(found);

@@ -26,6 +26,23 @@ pub struct Row {
     pub note: String,
 }
 
+/// The line printed as each row comes in.
+impl std::fmt::Display for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} / {}: {} cases, {} failures, {} panics, {} lost writes {}",
+            self.scenario,
+            self.protocol,
+            self.cases,
+            self.failures.len(),
+            self.panics,
+            self.lost_writes,
+            self.note
+        )
+    }
+}
+
 impl Row {
     /// An empty row for `scenario` and `protocol`.
     pub fn new(scenario: &'static str, protocol: impl Into<String>) -> Row {
