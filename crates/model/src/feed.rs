@@ -56,6 +56,8 @@ pub const CHANNEL: &str = "dummy_changes";
 pub const MAX_PAYLOAD: usize = 7_900;
 /// How long [`Feed::subscribe`] and [`Feed::channel`] wait for the listener.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the listener waits for a connection before it counts the attempt as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection with no traffic for this long is asked whether it is still alive.
 const KEEPALIVE: Duration = Duration::from_secs(5);
 
@@ -298,16 +300,21 @@ async fn listen(feed: Weak<Inner>, mut requests: mpsc::UnboundedReceiver<String>
         let Some(inner) = feed.upgrade() else { break };
         let url = inner.url.expose().to_owned();
         drop(inner);
-        let (client, mut connection) =
-            match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-                Ok(connected) => connected,
-                Err(error) => {
-                    failures.failed(&error);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    continue;
-                }
-            };
+        let connecting = tokio_postgres::connect(&url, tokio_postgres::NoTls);
+        let connected = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Ok(Ok(connected)) => Ok(connected),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no connection within {CONNECT_TIMEOUT:?}")),
+        };
+        let (client, mut connection) = match connected {
+            Ok(connected) => connected,
+            Err(reason) => {
+                failures.failed(&reason);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
         failures.succeeded();
         // The connection's messages, notifications among them, as a stream: polling it
         // also drives the client's queries.
@@ -327,7 +334,7 @@ async fn listen(feed: Weak<Inner>, mut requests: mpsc::UnboundedReceiver<String>
             }
             Ok(())
         });
-        let lost = serve(&feed, &client, &mut incoming, &mut requests).await;
+        let lost = relay(&feed, &client, &mut incoming, &mut requests).await;
         if let Some(inner) = feed.upgrade() {
             inner.live.send_replace(false);
             inner.listening.send_replace(BTreeSet::new());
@@ -351,7 +358,7 @@ async fn listen(feed: Weak<Inner>, mut requests: mpsc::UnboundedReceiver<String>
 /// One connection's life: LISTEN, then forward notifications and LISTEN on channels
 /// named meanwhile. `None` when the feed was dropped, the error when the connection
 /// failed.
-async fn serve(
+async fn relay(
     feed: &Weak<Inner>,
     client: &tokio_postgres::Client,
     incoming: &mut mpsc::UnboundedReceiver<tokio_postgres::Notification>,
