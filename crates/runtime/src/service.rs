@@ -8,7 +8,7 @@
 //! variable and its default, is declared once, in the crate of the service it belongs
 //! to, and reads the same in `rest-svc --help` and in `protocols serve --help`.
 //!
-//! Flags are named after their variable (`--rest-addr` for `REST_ADDR`), which keeps
+//! A service's flags start with its name (`--rest-addr` for `REST_ADDR`), which keeps
 //! them apart when the four are flattened into `serve`.
 //!
 //! What [`main`] does, in order: reads `./.env`, parses the command line (the service's
