@@ -375,7 +375,7 @@ async fn relay(
             .collect()
     };
     for name in &names {
-        if let Err(error) = client.batch_execute(&format!("LISTEN \"{name}\"")).await {
+        if let Err(error) = client.batch_execute(&listen_statement(name)).await {
             return Some(format!("cannot LISTEN: {error}"));
         }
     }
@@ -398,7 +398,7 @@ async fn relay(
                 forward(&inner, notification.channel(), notification.payload());
             }
             Some(name) = requests.recv() => {
-                if let Err(error) = client.batch_execute(&format!("LISTEN \"{name}\"")).await {
+                if let Err(error) = client.batch_execute(&listen_statement(&name)).await {
                     return Some(format!("cannot LISTEN: {error}"));
                 }
                 let inner = feed.upgrade()?;
@@ -424,6 +424,12 @@ async fn relay(
     }
 }
 
+/// `LISTEN "name"`, the name quoted as an SQL identifier (a `"` in it doubled), so any
+/// channel name is one identifier and never more SQL.
+fn listen_statement(name: &str) -> String {
+    format!("LISTEN \"{}\"", name.replace('"', "\"\""))
+}
+
 /// Hands one notification to the subscribers of its channel.
 fn forward(inner: &Inner, channel: &str, payload: &str) {
     if channel == CHANNEL {
@@ -445,6 +451,18 @@ fn forward(inner: &Inner, channel: &str, payload: &str) {
 mod tests {
     use super::*;
     use crate::dummy::DummyId;
+
+    #[test]
+    fn a_channel_name_is_always_one_quoted_identifier() {
+        assert_eq!(
+            listen_statement("chat_messages"),
+            r#"LISTEN "chat_messages""#
+        );
+        assert_eq!(
+            listen_statement(r#"x"; DROP TABLE dummies; --"#),
+            r#"LISTEN "x""; DROP TABLE dummies; --""#
+        );
+    }
 
     #[test]
     fn trigger_payloads_become_events() {

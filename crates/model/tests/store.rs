@@ -247,9 +247,38 @@ mod feed {
         );
     }
 
+    /// A named channel carries text from one store to another (two processes, on
+    /// PostgreSQL; the same process on SQLite), whatever its name holds: a quote and a
+    /// space stay part of one channel name. A payload over the limit is refused.
+    async fn a_named_channel_carries_payloads_between_stores(backend: Backend) {
+        let db = TestDb::new(backend);
+        let listener = db.migrated_store().await;
+        let sender = match backend {
+            Backend::Postgres => Store::open(&db.url, &model::PoolOptions::default()),
+            Backend::Sqlite => listener.clone(),
+        };
+        let name = r#"odd "name" here"#;
+        let mut rx = listener.feed().channel(name).await.unwrap();
+        let mut other = listener.feed().channel("another").await.unwrap();
+        sender.notify(name, "hello".to_owned()).await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a payload within 10 s")
+            .unwrap();
+        assert_eq!(got, "hello");
+        assert!(other.try_recv().is_err(), "another channel heard it");
+        let too_big = "x".repeat(model::feed::MAX_PAYLOAD + 1);
+        assert!(matches!(
+            sender.notify(name, too_big).await,
+            Err(model::Error::Invalid(_))
+        ));
+    }
+
     test_support::tests! {
         tokio: postgres_writes_from_another_process_reach_subscribers;
-        backends(std::future::ready): every_write_is_announced_once_in_order;
+        backends(std::future::ready):
+            every_write_is_announced_once_in_order,
+            a_named_channel_carries_payloads_between_stores;
     }
 }
 
