@@ -79,10 +79,9 @@ impl Day {
     }
 }
 
-/// Day of the week, Monday first.
-///
-/// Its English name is the stored and the wire form: strum writes it (`Display`) and
-/// reads it back (`FromStr`, an exact, case-sensitive match).
+/// Day of the week, Monday first. Its English name is the stored and the wire form,
+/// read back by an exact, case-sensitive match.
+// strum writes the name (`Display`) and reads it back (`FromStr`).
 #[derive(
     Debug,
     Clone,
@@ -97,6 +96,7 @@ impl Day {
     strum::IntoStaticStr,
     strum::VariantArray,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub enum Weekday {
     Monday,
@@ -108,7 +108,8 @@ pub enum Weekday {
     Sunday,
 }
 
-/// Month of the year, stored and sent by its English name as [`Weekday`] is.
+/// Month of the year, January first. Its English name is the stored and the wire form,
+/// read back by an exact, case-sensitive match.
 #[derive(
     Debug,
     Clone,
@@ -123,6 +124,7 @@ pub enum Weekday {
     strum::IntoStaticStr,
     strum::VariantArray,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub enum Month {
     January,

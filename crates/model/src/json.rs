@@ -18,14 +18,18 @@ use crate::dummy::Dummy;
 
 /// A Dummy as JSON.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Dummy))]
 pub struct DummyJson {
     /// Primary key.
     pub id: i64,
     /// 1..=31.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31))]
     pub day: u8,
     /// English name, e.g. "Monday".
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Weekday))]
     pub weekday: &'static str,
     /// English name, e.g. "January".
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::Month))]
     pub month: &'static str,
     /// The year.
     pub year: i32,

@@ -18,7 +18,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 
 /// An error on its way to the client. Domain errors wrap [`model::Error`]; the other
 /// variants are HTTP's own (bad body, wrong content type, unknown route...).
@@ -52,21 +56,64 @@ pub enum ApiError {
     UnsupportedMediaType(String),
 }
 
-fn detail(message: impl Into<String>) -> Value {
-    json!({ "detail": message.into() })
+/// The body of an error answer: messages per field, or one `detail`.
+#[derive(Debug, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ErrorBody {
+    /// A write that broke the model's rules.
+    Fields(FieldErrors),
+    /// Anything else.
+    Detail(Detail),
+}
+
+/// `{"detail": "Not found."}`: the body of every error that is not about fields.
+#[derive(Debug, PartialEq, Serialize, ToSchema)]
+pub struct Detail {
+    /// What went wrong, for a person to read.
+    pub detail: String,
+}
+
+/// `{"day": ["Ensure this value is less than or equal to 31."]}`: a list of messages
+/// per field, fields in the order the model checks them.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct FieldErrors(Map<String, Value>);
+
+impl utoipa::PartialSchema for FieldErrors {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "Messages per field name, e.g. {\"day\": [\"Ensure this value is less than or equal to 31.\"]}.",
+            ))
+            .additional_properties(Some(
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for FieldErrors {}
+
+fn detail(message: impl Into<String>) -> ErrorBody {
+    ErrorBody::Detail(Detail {
+        detail: message.into(),
+    })
 }
 
 impl ApiError {
     /// The status and JSON body for this error. The whole mapping is this one `match`.
-    fn status_and_body(&self) -> (StatusCode, Value) {
+    fn status_and_body(&self) -> (StatusCode, ErrorBody) {
         use model::Error as M;
         match self {
             ApiError::Model(M::Invalid(errors)) => {
-                let mut body = Map::new();
-                for (field, messages) in errors.by_field() {
-                    body.insert(field.to_owned(), json!(messages));
-                }
-                (StatusCode::BAD_REQUEST, Value::Object(body))
+                let body = errors
+                    .by_field()
+                    .into_iter()
+                    .map(|(field, messages)| (field.to_owned(), Value::from(messages)))
+                    .collect();
+                (
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::Fields(FieldErrors(body)),
+                )
             }
             ApiError::Model(M::NotFound { .. }) | ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, detail("Not found."))
@@ -133,6 +180,8 @@ impl ResponseError for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn status(err: ApiError) -> u16 {
@@ -180,13 +229,16 @@ mod tests {
         errors.push("day", "a");
         errors.push("day", "b");
         let (_, body) = ApiError::from(model::Error::Invalid(errors)).status_and_body();
-        assert_eq!(body, json!({"day": ["a", "b"]}));
+        assert_eq!(
+            serde_json::to_value(body).unwrap(),
+            json!({"day": ["a", "b"]})
+        );
     }
 
     #[test]
     fn internal_details_never_reach_the_body() {
         let (_, body) =
             ApiError::from(model::Error::internal("password=hunter2")).status_and_body();
-        assert!(!body.to_string().contains("hunter2"));
+        assert!(!format!("{body:?}").contains("hunter2"));
     }
 }

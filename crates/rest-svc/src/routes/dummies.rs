@@ -44,12 +44,31 @@ use model::{DummyData, DummyId, DummyJson, DummyPatch, ListQuery, NewDummy, Stor
 
 use super::AppState;
 use crate::body::{read_body, read_fields};
-use crate::error::ApiError;
+use crate::dto::{DummyCreate, DummyPatch as PatchBody, DummyReplace};
+use crate::error::{ApiError, Detail, ErrorBody, FieldErrors};
+
+/// A write's 400: field errors from validation, or `{"detail": …}` for a body that does
+/// not parse (malformed JSON, a broken multipart form), as the original API answers.
+const BAD_BODY: &str = "Field errors (one list of messages per field), or `{\"detail\": …}` for a body that does not parse.";
 
 /// Rows per page when the whole table is streamed.
 pub const STREAM_PAGE: i64 = 1_000;
 
-/// `GET /api/rest/dummies`
+/// Dummies in id order: all of them (streamed), some ids, or one page.
+#[utoipa::path(get, path = "/api/rest/dummies", operation_id = "listDummies",
+    params(
+        ("id" = Option<Vec<i64>>, Query, style = Form, explode, max_items = 1000,
+         description = "Only these ids; repeat the parameter. Missing ids are skipped."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 10000,
+         description = "Page size. A full page carries a Link rel=\"next\" header."),
+        ("after" = Option<i64>, Query, description = "Keyset pagination: only ids greater than this."),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Skip this many rows."),
+    ),
+    responses(
+        (status = 200, description = "The Dummies.", body = [DummyJson]),
+        (status = 400, description = "A query parameter is not a valid number or is out of range.",
+         body = FieldErrors),
+    ))]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let query = parse_list_query(req.query_string())?;
     if query == ListQuery::default() {
@@ -65,7 +84,18 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     Ok(response.json(page.iter().map(DummyJson::from).collect::<Vec<_>>()))
 }
 
-/// `POST /api/rest/dummie` (and `/api/rest/dummies`): 201 with the new record.
+/// Create a Dummy.
+///
+/// Served at `/api/rest/dummie` (the original's path) and `/api/rest/dummies` alike.
+#[utoipa::path(post, path = "/api/rest/dummie", operation_id = "createDummy",
+    request_body(description = "All four fields, and optionally `pre_seeded`. A request without a body is answered 400 with each field reported missing.",
+        content((DummyCreate = "application/json"), (DummyCreate = "application/x-www-form-urlencoded"), (DummyCreate = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Created.", body = DummyJson, headers(("Location" = String))),
+        (status = 400, description = BAD_BODY, body = inline(ErrorBody)),
+        (status = 413, description = "Body over the limit.", body = Detail),
+        (status = 415, description = "Unsupported content type.", body = Detail),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -78,7 +108,12 @@ pub async fn create(
         .json(DummyJson::from(&created)))
 }
 
-/// `GET /api/rest/dummie/{id}`
+/// One Dummy by id.
+#[utoipa::path(get, path = "/api/rest/dummie/{id}", operation_id = "getDummy",
+    responses(
+        (status = 200, description = "The Dummy.", body = DummyJson),
+        (status = 404, description = "No Dummy has this id.", body = Detail),
+    ))]
 pub async fn read(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -87,9 +122,19 @@ pub async fn read(
     Ok(HttpResponse::Ok().json(DummyJson::from(&dummy)))
 }
 
-/// `PUT /api/rest/dummie/{id}`: all four fields required.
+/// Full update: all four fields are required.
 ///
 /// As in the original, a missing id is reported (404) before the body is validated.
+#[utoipa::path(put, path = "/api/rest/dummie/{id}", operation_id = "replaceDummy",
+    request_body(description = "All four fields. A request without a body is answered 400 with each field reported missing.",
+        content((DummyReplace = "application/json"), (DummyReplace = "application/x-www-form-urlencoded"), (DummyReplace = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "The Dummy.", body = DummyJson),
+        (status = 400, description = BAD_BODY, body = inline(ErrorBody)),
+        (status = 404, description = "No Dummy has this id.", body = Detail),
+        (status = 413, description = "Body over the limit.", body = Detail),
+        (status = 415, description = "Unsupported content type.", body = Detail),
+    ))]
 pub async fn replace(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -103,11 +148,21 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(DummyJson::from(&updated)))
 }
 
-/// `PATCH /api/rest/dummie/{id}`: any subset of the fields.
+/// Partial update: any subset of the fields.
 ///
 /// `{}` (or an empty form) changes nothing but `updated_at`. A request with no body at
 /// all is refused: a partial update must say what it changes, and an absent body is
 /// more likely a client's mistake than a wish to touch the record.
+#[utoipa::path(patch, path = "/api/rest/dummie/{id}", operation_id = "patchDummy",
+    request_body(description = "The fields to change; `{}` changes none. A request without a body is answered 400 (`non_field_errors`).",
+        content((PatchBody = "application/json"), (PatchBody = "application/x-www-form-urlencoded"), (PatchBody = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "The Dummy.", body = DummyJson),
+        (status = 400, description = BAD_BODY, body = inline(ErrorBody)),
+        (status = 404, description = "No Dummy has this id.", body = Detail),
+        (status = 413, description = "Body over the limit.", body = Detail),
+        (status = 415, description = "Unsupported content type.", body = Detail),
+    ))]
 pub async fn patch(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -123,7 +178,12 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(DummyJson::from(&updated)))
 }
 
-/// `DELETE /api/rest/dummie/{id}`: 204, no body.
+/// Delete one Dummy.
+#[utoipa::path(delete, path = "/api/rest/dummie/{id}", operation_id = "deleteDummy",
+    responses(
+        (status = 204, description = "Deleted; no body."),
+        (status = 404, description = "No Dummy has this id.", body = Detail),
+    ))]
 pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
