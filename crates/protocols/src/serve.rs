@@ -49,19 +49,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_grace: args.runtime.shutdown_grace(),
     };
     let listening = |var: &'static str, addr| move || format!("cannot listen on {addr} ({var})");
-    let (rest_args, rpc_args) = (&args.rest, &args.rpc);
+    let (rest_listen, rpc_listen, ws_listen) = (args.rest.listen, args.rpc.listen, args.ws.listen);
     let rest = rest_svc::startup::build(
-        &settings(rest_args.addr, rest_args.workers),
-        rest_args.body_limit,
+        &settings(rest_listen.addr, rest_listen.workers),
+        args.rest.body_limit,
         store.clone(),
     )
-    .with_context(listening("REST_ADDR", rest_args.addr))?;
+    .with_context(listening("REST_ADDR", rest_listen.addr))?;
     let rpc = rpc_svc::startup::build(
-        &settings(rpc_args.addr, rpc_args.workers),
-        rpc_args.body_limit,
+        &settings(rpc_listen.addr, rpc_listen.workers),
+        args.rpc.body_limit,
         store.clone(),
     )
-    .with_context(listening("RPC_ADDR", rpc_args.addr))?;
+    .with_context(listening("RPC_ADDR", rpc_listen.addr))?;
     // One chat hub for the process: rooms joined on 8003 and on 8080 are the same rooms.
     let ws_state = ws_svc::startup::state(
         store.clone(),
@@ -69,8 +69,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.ws.origins(),
         shutdown.clone(),
     );
-    let ws = ws_svc::startup::build(&settings(args.ws.addr, args.ws.workers), ws_state.clone())
-        .with_context(listening("WS_ADDR", args.ws.addr))?;
+    let ws = ws_svc::startup::build(
+        &settings(ws_listen.addr, ws_listen.workers),
+        ws_state.clone(),
+    )
+    .with_context(listening("WS_ADDR", ws_listen.addr))?;
     let grpc_settings = args
         .grpc
         .settings(args.runtime.shutdown_grace())

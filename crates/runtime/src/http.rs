@@ -32,6 +32,7 @@
 //! two). Each answer's body carries a guard that counts it until the body is finished or
 //! dropped, so by the time actix stops nothing is in flight.
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -326,15 +327,18 @@ async fn track(
 /// answers `healthcheck` with `GET /healthz`, and runs by building its server, logging
 /// where it listens and serving until the shutdown signal.
 pub trait HttpService: clap::Args + Sized {
-    /// The binary's name, in `--help` and in the log (`rest-svc`).
+    /// The binary's name, in `--help` and in the log (`rest-svc`). Without `-svc`, it
+    /// names the service's settings: `--rest-addr`, `REST_ADDR`.
     const NAME: &'static str;
     /// One line for `--help`.
     const ABOUT: &'static str;
     /// The crate's version, for `--version`.
     const VERSION: &'static str;
+    /// Where it listens unless told otherwise (`127.0.0.1:8001`).
+    const DEFAULT_ADDR: &'static str;
 
-    /// Where it listens, and its worker threads if they are set (0 or unset: one per core).
-    fn listen(&self) -> (SocketAddr, Option<usize>);
+    /// Its [`Listen`] settings, flattened into its `Args`.
+    fn listen(&self) -> &Listen<Self>;
 
     /// Binds the server on `settings` around an opened store; long-lived connections
     /// end when `shutdown` is cancelled.
@@ -355,7 +359,7 @@ impl<S: HttpService> crate::service::Service for S {
     const VERSION: &'static str = S::VERSION;
 
     async fn healthcheck(&self) -> std::process::ExitCode {
-        healthcheck(self.listen().0.port())
+        healthcheck(self.listen().addr.port())
     }
 
     async fn run(
@@ -364,7 +368,7 @@ impl<S: HttpService> crate::service::Service for S {
         shutdown: CancellationToken,
         grace: Duration,
     ) -> std::process::ExitCode {
-        let (addr, workers) = self.listen();
+        let Listen { addr, workers, .. } = *self.listen();
         let settings = ServerSettings {
             addr,
             workers: workers.unwrap_or(0),
@@ -388,6 +392,104 @@ impl<S: HttpService> crate::service::Service for S {
                 std::process::ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// The two settings every HTTP service has, named after it ([`HttpService::NAME`]
+/// without `-svc`): for rest-svc, `--rest-addr` (`REST_ADDR`) and `--rest-workers`
+/// (`REST_WORKERS`). Each service's `Args` flattens one (`#[command(flatten)]`), so
+/// the four services can share one command line in `protocols serve`.
+pub struct Listen<S> {
+    /// Where it listens; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Its HTTP worker threads, if set (0: one per CPU core).
+    pub workers: Option<usize>,
+    service: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for Listen<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Listen<S> {}
+
+impl<S> std::fmt::Debug for Listen<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listen")
+            .field("addr", &self.addr)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+impl<S: HttpService> Listen<S> {
+    /// `rest` for rest-svc: the settings' prefix.
+    fn prefix() -> &'static str {
+        S::NAME.strip_suffix("-svc").unwrap_or(S::NAME)
+    }
+
+    /// The clap id, flag and variable of one setting: `rest_addr`, `--rest-addr`, `REST_ADDR`.
+    fn names(setting: &str) -> (String, String, String) {
+        let prefix = Self::prefix();
+        (
+            format!("{prefix}_{setting}"),
+            format!("{prefix}-{setting}"),
+            format!("{prefix}_{setting}").to_uppercase(),
+        )
+    }
+}
+
+impl<S: HttpService> clap::FromArgMatches for Listen<S> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let (addr, _, _) = Self::names("addr");
+        let (workers, _, _) = Self::names("workers");
+        Ok(Listen {
+            addr: *matches
+                .get_one::<SocketAddr>(&addr)
+                .expect("the address has a default"),
+            workers: matches.get_one::<usize>(&workers).copied(),
+            service: PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl<S: HttpService> clap::Args for Listen<S> {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        let (addr_id, addr_flag, addr_env) = Self::names("addr");
+        let (workers_id, workers_flag, workers_env) = Self::names("workers");
+        command
+            .arg(
+                clap::Arg::new(addr_id)
+                    .long(addr_flag)
+                    .env(addr_env)
+                    .default_value(S::DEFAULT_ADDR)
+                    .value_parser(crate::settings::listen_addr)
+                    .help(format!(
+                        "Where {} listens (port 0 picks a free port)",
+                        S::NAME
+                    )),
+            )
+            .arg(
+                clap::Arg::new(workers_id)
+                    .long(workers_flag)
+                    .env(workers_env)
+                    .value_parser(clap::value_parser!(usize))
+                    .help(format!(
+                        "HTTP worker threads of {} (0: one per CPU core; unset under `protocols serve`: its HTTP_WORKERS)",
+                        S::NAME
+                    )),
+            )
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
     }
 }
 

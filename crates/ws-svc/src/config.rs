@@ -1,11 +1,10 @@
 //! `ws-svc`'s settings, read once from flags or the environment (`ws-svc --help`),
 //! and how the binary runs with them. `protocols serve` flattens the same [`Args`].
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use model::Store;
-use runtime::http::{HttpApp, HttpService, ServerSettings};
+use runtime::http::{HttpApp, HttpService, Listen, ServerSettings};
 use tokio_util::sync::CancellationToken;
 
 use crate::close::Limits;
@@ -16,19 +15,9 @@ use crate::startup;
 #[derive(Debug, Clone, clap::Args)]
 #[group(id = "ws-svc")]
 pub struct Args {
-    /// Where the WebSocket service listens (port 0 picks a free port).
-    #[arg(
-        id = "ws_addr",
-        long = "ws-addr",
-        env = "WS_ADDR",
-        default_value = "127.0.0.1:8003",
-        value_parser = runtime::settings::listen_addr
-    )]
-    pub addr: SocketAddr,
-
-    /// HTTP worker threads of the WebSocket server (0: one per CPU core; unset under `protocols serve`: its HTTP_WORKERS).
-    #[arg(id = "ws_workers", long = "ws-workers", env = "WS_WORKERS")]
-    pub workers: Option<usize>,
+    /// `--ws-addr`, `--ws-workers`.
+    #[command(flatten)]
+    pub listen: Listen<Args>,
 
     /// Seconds between the server's pings.
     #[arg(long, env = "WS_HEARTBEAT_SECS", default_value_t = 5)]
@@ -73,9 +62,10 @@ impl HttpService for Args {
     const NAME: &'static str = "ws-svc";
     const ABOUT: &'static str = "WebSocket echo, chat rooms and a live Dummy feed (actix-ws)";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DEFAULT_ADDR: &'static str = "127.0.0.1:8003";
 
-    fn listen(&self) -> (SocketAddr, Option<usize>) {
-        (self.addr, self.workers)
+    fn listen(&self) -> &Listen<Self> {
+        &self.listen
     }
 
     /// Starts this process's chat hub, then the server around it.
