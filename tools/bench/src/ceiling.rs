@@ -3,10 +3,11 @@
 //! protocol's figure can be read as a share of what its framework can do at all.
 //!
 //! - `GET /dummy`: a fixed Dummy as JSON (actix-web and serde only);
-//! - `GET /dummy/{id}`: the same handler doing the same indexed read through `model::Store`;
+//! - `GET /dummy/{id}`: the same handler doing the same indexed read with the driver
+//!   alone ([`crate::driver`]: the thread's own connection, a prepared statement);
 //! - `GET /ws`: an actix-ws echo of each text frame, nothing else;
 //! - `dummy.v1.DummyService/GetDummy`: a tonic handler answering a fixed Dummy for id 0,
-//!   and doing the same indexed read through `model::Store` for any other id.
+//!   and doing the same indexed read with the driver alone for any other id.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,10 +16,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use grpc_pb::dummy::dummy_service_server::{DummyService, DummyServiceServer};
 use grpc_pb::dummy::{self as pb};
-use model::{DummyId, Store};
+use model::DatabaseUrl;
 use runtime::http::{HttpApp, ServerSettings};
-use serde_json::json;
 use tonic::{Request, Response, Status};
+
+use crate::driver;
 
 const FIXED: &str = r#"{"id":1,"day":1,"weekday":"Monday","month":"January","year":1984,"pre_seeded":true,"created_at":"2026-11-29T10:11:52.123456Z","updated_at":"2026-11-29T10:11:52.123456Z"}"#;
 
@@ -28,14 +30,13 @@ async fn fixed() -> HttpResponse {
         .body(FIXED)
 }
 
-async fn read(store: web::Data<Store>, id: web::Path<i64>) -> HttpResponse {
-    match store.get(DummyId(*id)).await {
-        Ok(d) => HttpResponse::Ok().json(json!({
-            "id": d.id.0, "day": d.day.get(), "weekday": d.weekday.as_str(), "month": d.month.as_str(),
-            "year": d.year, "pre_seeded": d.pre_seeded,
-            "created_at": d.created_at.to_rfc3339(), "updated_at": d.updated_at.to_rfc3339(),
-        })),
-        Err(_) => HttpResponse::NotFound().finish(),
+async fn read(id: web::Path<i64>) -> HttpResponse {
+    match driver::read(*id).await {
+        Ok(Some(row)) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(driver::to_json(&row)),
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(error) => HttpResponse::InternalServerError().body(error),
     }
 }
 
@@ -52,11 +53,10 @@ async fn echo(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpRes
     Ok(response)
 }
 
-/// The bare tonic service: GetDummy answers a fixed Dummy for id 0, else reads the store.
+/// The bare tonic service: GetDummy answers a fixed Dummy for id 0, else reads with
+/// the driver alone.
 #[derive(Debug)]
-struct Bare {
-    store: Store,
-}
+struct Bare;
 
 type Nothing<T> = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Status>> + Send>>;
 
@@ -68,18 +68,17 @@ impl DummyService for Bare {
     ) -> Result<Response<pb::Dummy>, Status> {
         let id = request.into_inner().id;
         if id != 0 {
-            let d = self
-                .store
-                .get(DummyId(id))
+            let (id, day, _, _, year, pre_seeded, _, _) = driver::read(id)
                 .await
-                .map_err(|e| Status::not_found(e.to_string()))?;
+                .map_err(Status::internal)?
+                .ok_or_else(|| Status::not_found("no such dummy"))?;
             return Ok(Response::new(pb::Dummy {
-                id: d.id.0,
-                day: Some(i32::from(d.day.get())),
+                id,
+                day: Some(day),
                 weekday: pb::Weekday::Monday as i32,
                 month: pb::Month::January as i32,
-                year: Some(d.year),
-                pre_seeded: d.pre_seeded,
+                year: Some(year),
+                pre_seeded,
                 created_at: Some(prost_types_timestamp()),
                 updated_at: Some(prost_types_timestamp()),
             }));
@@ -146,21 +145,19 @@ fn prost_types_timestamp() -> prost_types::Timestamp {
 pub async fn serve(
     http: SocketAddr,
     grpc: SocketAddr,
-    store: Store,
+    url: DatabaseUrl,
     workers: usize,
 ) -> anyhow::Result<()> {
+    driver::init(url);
     let shutdown = runtime::shutdown_on_signal();
     let settings = ServerSettings {
         addr: http,
         workers,
         shutdown_grace: Duration::from_secs(1),
     };
-    let bare = Bare {
-        store: store.clone(),
-    };
+    let bare = Bare;
     let app = HttpApp::build(&settings, move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(store.clone()))
-            .route("/dummy", web::get().to(fixed))
+        cfg.route("/dummy", web::get().to(fixed))
             .route("/dummy/{id}", web::get().to(read))
             .route("/ws", web::get().to(echo));
     })?;

@@ -39,14 +39,16 @@ pub enum Protocol {
     WebSocket,
     /// Ceiling: a bare actix-web handler returning a fixed Dummy JSON.
     BareActix,
-    /// Ceiling: the same handler doing the same indexed SQLite read through the store.
+    /// Ceiling: the same handler doing the same indexed read with the driver alone.
     BareActixDb,
     /// Ceiling: a bare tonic unary handler.
     BareTonic,
-    /// Ceiling: the same tonic handler doing the same indexed SQLite read through the store.
+    /// Ceiling: the same tonic handler doing the same indexed read with the driver alone.
     BareTonicDb,
     /// Ceiling: a bare actix-ws echo.
     BareWs,
+    /// Ceiling: PostgreSQL's own load generator, `pgbench` ([`crate::pgbench`]).
+    Pgbench,
 }
 
 impl Protocol {
@@ -60,10 +62,11 @@ impl Protocol {
             Protocol::GrpcWeb => "gRPC-Web",
             Protocol::WebSocket => "WebSocket",
             Protocol::BareActix => "bare actix-web",
-            Protocol::BareActixDb => "bare actix-web + SQLite",
+            Protocol::BareActixDb => "bare actix-web + driver",
             Protocol::BareTonic => "bare tonic",
-            Protocol::BareTonicDb => "bare tonic + SQLite",
+            Protocol::BareTonicDb => "bare tonic + driver",
             Protocol::BareWs => "bare actix-ws",
+            Protocol::Pgbench => "pgbench",
         }
     }
 
@@ -71,7 +74,12 @@ impl Protocol {
     pub fn is_ceiling(self) -> bool {
         matches!(
             self,
-            Protocol::BareActix | Protocol::BareActixDb | Protocol::BareTonic | Protocol::BareWs
+            Protocol::BareActix
+                | Protocol::BareActixDb
+                | Protocol::BareTonic
+                | Protocol::BareTonicDb
+                | Protocol::BareWs
+                | Protocol::Pgbench
         )
     }
 }
@@ -112,6 +120,7 @@ pub const CELLS: &[(Op, Protocol)] = &[
     (Op::Get, Protocol::BareActixDb),
     (Op::Get, Protocol::BareTonic),
     (Op::Get, Protocol::BareTonicDb),
+    (Op::Get, Protocol::Pgbench),
     (Op::Echo, Protocol::JsonRpc),
     (Op::Echo, Protocol::XmlRpc),
     (Op::Echo, Protocol::Grpc),
@@ -120,6 +129,7 @@ pub const CELLS: &[(Op, Protocol)] = &[
     (Op::Create, Protocol::Rest),
     (Op::Create, Protocol::JsonRpc),
     (Op::Create, Protocol::Grpc),
+    (Op::Create, Protocol::Pgbench),
     (Op::List, Protocol::Rest),
     (Op::List, Protocol::JsonRpc),
     (Op::List, Protocol::Grpc),
@@ -168,6 +178,7 @@ fn target(protocol: Protocol, targets: &Targets) -> anyhow::Result<String> {
         Protocol::BareTonic | Protocol::BareTonicDb => {
             targets.bare_grpc.clone().ok_or_else(missing)?
         }
+        Protocol::Pgbench => anyhow::bail!("pgbench is run as a process, not called"),
     })
 }
 

@@ -21,7 +21,9 @@
 mod ceiling;
 mod clients;
 mod counting;
+mod driver;
 mod extras;
+mod pgbench;
 mod report;
 mod run;
 
@@ -33,7 +35,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use test_support::process::{self, Process};
 
-use crate::clients::{CELLS, Targets};
+use crate::clients::{CELLS, Protocol, Targets};
 use crate::run::Window;
 
 /// The protocol shootout: the same operations over every protocol.
@@ -47,13 +49,18 @@ struct Cli {
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<usize>,
 
-    /// Seconds of warm-up per cell.
-    #[arg(long, default_value_t = 3.0)]
+    /// Seconds of warm-up per cell and round.
+    #[arg(long, default_value_t = 2.0)]
     warmup: f64,
 
-    /// Seconds measured per cell.
-    #[arg(long, default_value_t = 10.0)]
+    /// Seconds measured per cell and round.
+    #[arg(long, default_value_t = 5.0)]
     duration: f64,
+
+    /// Rounds: each runs every cell once, ours and the ceilings in turn, so load from
+    /// elsewhere falls on both; a cell's figure is the median round, with the spread.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
 
     /// A fraction of a second per cell and no extras: proves every cell works (CI).
     #[arg(long)]
@@ -126,8 +133,7 @@ fn main() -> ExitCode {
     }) = &cli.command
     {
         let url = model::DatabaseUrl::parse(database_url).expect("a database URL");
-        let store = model::Store::open(&url, &model::PoolOptions::default());
-        return match runtime.block_on(ceiling::serve(*http, *grpc, store, 0)) {
+        return match runtime.block_on(ceiling::serve(*http, *grpc, url, 0)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("ceilings failed: {e:#}");
@@ -261,19 +267,51 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
     let wanted = |name: &str, filter: &[String]| {
         filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(name))
     };
-    let mut results = Vec::new();
-    println!("{}", report::header());
+    // pgbench, when the bench database is PostgreSQL and pgbench is installed.
+    let pgbench = match &cli.database_url {
+        Some(url) if url.starts_with("postgres") && !cli.smoke && cli.target_rest.is_none() => {
+            match pgbench::prepare(url, temp.path()) {
+                Ok(()) => Some(url.clone()),
+                Err(error) => {
+                    println!("without pgbench: {error:#}");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut cells = Vec::new();
     for &concurrency in &cli.concurrency {
         for &(op, protocol) in CELLS {
-            if !wanted(op.name(), &cli.ops) || !wanted(protocol.name(), &cli.protocols) {
-                continue;
+            let available = match protocol {
+                Protocol::Pgbench => pgbench.is_some(),
+                _ => !(protocol.is_ceiling() && targets.bare_http.is_none()),
+            };
+            if wanted(op.name(), &cli.ops) && wanted(protocol.name(), &cli.protocols) && available {
+                cells.push((op, protocol, concurrency));
             }
-            if protocol.is_ceiling() && targets.bare_http.is_none() {
-                continue;
-            }
-            let result = run::cell(op, protocol, concurrency, window, &targets, ROWS).await?;
+        }
+    }
+    let rounds = if cli.smoke { 1 } else { cli.rounds };
+    let mut runs: Vec<Vec<run::CellResult>> = vec![Vec::new(); cells.len()];
+    for round in 1..=rounds {
+        println!("round {round} of {rounds}\n{}", report::header());
+        for (&(op, protocol, concurrency), runs) in cells.iter().zip(&mut runs) {
+            let result = match (&pgbench, protocol) {
+                (Some(url), Protocol::Pgbench) => {
+                    pgbench::cell(op, concurrency, window, url, temp.path())?
+                }
+                _ => run::cell(op, protocol, concurrency, window, &targets, ROWS).await?,
+            };
             println!("{}", report::row(&result));
-            results.push(result);
+            runs.push(result);
+        }
+    }
+    let results: Vec<_> = runs.into_iter().map(run::median).collect();
+    if rounds > 1 {
+        println!("\nmedian of {rounds} rounds\n{}", report::header());
+        for result in &results {
+            println!("{}", report::row(result));
         }
     }
     let extras = if cli.smoke {

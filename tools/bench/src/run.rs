@@ -19,8 +19,10 @@ pub struct CellResult {
     pub concurrency: usize,
     /// Calls completed in the measured window.
     pub calls: u64,
-    /// Calls per second.
+    /// Calls per second: the median of the rounds.
     pub rps: f64,
+    /// Calls per second in each round, in the order they ran.
+    pub rounds: Vec<f64>,
     /// Latency percentiles, microseconds.
     pub p50_us: u64,
     /// 90th percentile.
@@ -112,6 +114,7 @@ pub async fn cell(
         concurrency,
         calls,
         rps: calls as f64 / measured,
+        rounds: vec![calls as f64 / measured],
         p50_us: pct(0.50),
         p90_us: pct(0.90),
         p99_us: pct(0.99),
@@ -119,4 +122,69 @@ pub async fn cell(
         received_per_call: (received1 - received0) as f64 / calls as f64,
         setup_bytes_per_connection: (setup_sent + setup_received) as f64 / concurrency as f64,
     })
+}
+
+impl CellResult {
+    /// Half the distance between the fastest and the slowest round, as a share of the
+    /// median: how far one round's figure can be trusted on this machine.
+    pub fn spread(&self) -> f64 {
+        let (min, max) = self
+            .rounds
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        if self.rounds.len() < 2 || self.rps == 0.0 {
+            0.0
+        } else {
+            (max - min) / 2.0 / self.rps
+        }
+    }
+}
+
+/// One cell's rounds as one result: the round with the median throughput (its
+/// latencies and bytes too), carrying every round's throughput.
+///
+/// # Panics
+/// When `rounds` is empty.
+pub fn median(mut rounds: Vec<CellResult>) -> CellResult {
+    let every: Vec<f64> = rounds.iter().map(|r| r.rps).collect();
+    rounds.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let mut middle = rounds.swap_remove(rounds.len() / 2);
+    middle.rounds = every;
+    middle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(rps: f64, p50_us: u64) -> CellResult {
+        CellResult {
+            op: Op::Get,
+            protocol: Protocol::Rest,
+            concurrency: 1,
+            calls: 1,
+            rps,
+            rounds: vec![rps],
+            p50_us,
+            p90_us: 0,
+            p99_us: 0,
+            sent_per_call: 0.0,
+            received_per_call: 0.0,
+            setup_bytes_per_connection: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_median_round_speaks_for_the_cell() {
+        let cell = median(vec![result(90.0, 1), result(110.0, 2), result(100.0, 3)]);
+        assert_eq!(cell.rps, 100.0);
+        assert_eq!(cell.p50_us, 3, "the median round's latencies");
+        assert_eq!(
+            cell.rounds,
+            vec![90.0, 110.0, 100.0],
+            "in the order they ran"
+        );
+        assert!((cell.spread() - 0.10).abs() < 1e-9, "{}", cell.spread());
+        assert_eq!(median(vec![result(5.0, 1)]).spread(), 0.0);
+    }
 }
