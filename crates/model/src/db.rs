@@ -375,8 +375,6 @@ pub struct Manager {
     url: DatabaseUrl,
     statement_timeout: Duration,
     failures: Arc<ConnectFailures>,
-    /// SQLite readers: `query_only`, and busy at once rather than after a wait.
-    reader: bool,
 }
 
 impl Manager {
@@ -387,23 +385,15 @@ impl Manager {
             url,
             statement_timeout,
             failures: Arc::new(ConnectFailures::new("pool")),
-            reader: false,
         }
     }
 
     fn open(&self) -> Result<AnyConnection, r2d2::Error> {
         let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-        match &mut conn {
-            AnyConnection::Postgres(c) => {
-                let millis = self.statement_timeout.as_millis();
-                c.batch_execute(&format!("SET statement_timeout = {millis}"))
-                    .map_err(r2d2::Error::QueryError)?;
-            }
-            AnyConnection::Sqlite(c) if self.reader => {
-                c.batch_execute(SQLITE_READER_PRAGMAS)
-                    .map_err(r2d2::Error::QueryError)?;
-            }
-            AnyConnection::Sqlite(_) => {}
+        if let AnyConnection::Postgres(c) = &mut conn {
+            let millis = self.statement_timeout.as_millis();
+            c.batch_execute(&format!("SET statement_timeout = {millis}"))
+                .map_err(r2d2::Error::QueryError)?;
         }
         Ok(conn)
     }
@@ -506,11 +496,6 @@ pub(crate) fn one_line(error: &dyn fmt::Display) -> String {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
-/// What makes a connection of the SQLite readers' pool ([`sqlite_readers`]) different:
-/// it cannot write, and a lock it cannot take fails at once (`SQLITE_BUSY`), since it
-/// runs on an async worker thread that must not wait.
-const SQLITE_READER_PRAGMAS: &str = "PRAGMA busy_timeout = 0; PRAGMA query_only = 1;";
-
 /// Opens one connection, without a pool (used by the pool and by migrations).
 pub fn establish(url: &DatabaseUrl) -> ConnectionResult<AnyConnection> {
     match url.backend() {
@@ -599,23 +584,6 @@ pub(crate) fn pool_and_failures(
         .error_handler(Box::new(TracingErrorHandler))
         .build_unchecked(manager);
     (pool, failures)
-}
-
-/// The SQLite readers: connections a short read runs on inline, on the caller's own
-/// thread, without the hop to the blocking pool (see `Store::read`). A WAL database
-/// lets them read while a write is in progress, and a primary-key read takes
-/// microseconds, less than the two thread hand-offs it saves. r2d2 keeps `max_size` of
-/// them open, opening them in its own threads (never the caller's), and retries in
-/// the background while it cannot; until one is idle, reads take the blocking path.
-pub(crate) fn sqlite_readers(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
-    let mut manager = Manager::new(url.clone(), options.statement_timeout);
-    manager.reader = true;
-    r2d2::Pool::builder()
-        .max_size(options.max_size.max(1))
-        .min_idle(None)
-        .test_on_check_out(false)
-        .error_handler(Box::new(TracingErrorHandler))
-        .build_unchecked(manager)
 }
 
 #[cfg(test)]

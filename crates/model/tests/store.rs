@@ -173,58 +173,6 @@ async fn an_unreachable_database_is_unavailable(backend: Backend) {
     assert!(matches!(store.migrate().await, Err(Error::Unavailable(_))));
 }
 
-/// On SQLite a short read runs on an idle reader, which fails at once on a lock it
-/// cannot take; the read then waits on the blocking pool (its connections have a busy
-/// timeout) and succeeds once the lock is gone, instead of failing or stalling the
-/// caller's thread.
-async fn a_read_the_readers_cannot_take_waits_on_the_blocking_pool() {
-    use diesel::{Connection, RunQueryDsl};
-    use std::time::{Duration, Instant};
-
-    let (store, db) = fresh(Backend::Sqlite).await;
-    let created = store.create(new(4, 1999)).await.unwrap();
-    // The readers open in the background: wait for a read that runs on one.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let before = store.counts();
-        store.get(created.id).await.unwrap();
-        if (store.counts() - before).hand_offs == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no reader within 10 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Another connection takes the file for itself: even WAL readers are shut out.
-    let path = db.url.expose().to_owned();
-    let mut locker = diesel::SqliteConnection::establish(&path).unwrap();
-    diesel::sql_query("PRAGMA locking_mode = EXCLUSIVE")
-        .execute(&mut locker)
-        .unwrap();
-    diesel::sql_query("BEGIN EXCLUSIVE")
-        .execute(&mut locker)
-        .unwrap();
-    diesel::sql_query("UPDATE dummies SET year = year")
-        .execute(&mut locker)
-        .unwrap();
-    let before = store.counts();
-    let read = tokio::spawn({
-        let store = store.clone();
-        async move { store.get(created.id).await }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!read.is_finished(), "the read did not wait for the lock");
-    diesel::sql_query("COMMIT").execute(&mut locker).unwrap();
-    drop(locker);
-    let got = tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .expect("the read ends once the lock is gone")
-        .unwrap()
-        .unwrap();
-    assert_eq!(got, created);
-    let cost = store.counts() - before;
-    assert_eq!(cost.hand_offs, 1, "{cost:?}");
-}
-
 mod feed {
     use std::time::Duration;
 
@@ -335,7 +283,6 @@ mod feed {
 }
 
 test_support::tests! {
-    tokio: a_read_the_readers_cannot_take_waits_on_the_blocking_pool;
     backends(std::future::ready):
         migrations_are_idempotent_and_safe_to_run_concurrently,
         crud_round_trip_keeps_values_and_moves_updated_at,

@@ -6,7 +6,6 @@ mod helpers;
 mod bad_input;
 mod conformance;
 mod crud;
-mod data_path;
 mod health;
 mod list;
 mod openapi;
@@ -16,7 +15,6 @@ fn main() {
         bad_input::trials(),
         conformance::trials(),
         crud::trials(),
-        data_path::trials(),
         health::trials(),
         list::trials(),
         openapi::trials(),
