@@ -20,6 +20,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -369,12 +370,42 @@ impl Default for PoolOptions {
 /// The r2d2 pool of [`AnyConnection`]s.
 pub type Pool = r2d2::Pool<Manager>;
 
+/// A pooled connection, and when the database last answered on it.
+pub struct Pooled {
+    /// The connection.
+    pub conn: AnyConnection,
+    /// When a statement last came back from the database (see [`Pooled::answered`]).
+    answered: Instant,
+}
+
+impl Pooled {
+    /// Records that the database just answered on this connection: the pool hands it
+    /// out again without a ping for [`ALIVE_WINDOW`].
+    pub fn answered(&mut self) {
+        self.answered = Instant::now();
+    }
+}
+
+/// How long after an answer a connection counts as alive without a ping. The pool
+/// checks each connection before lending it (`SELECT 1`), so that one dropped while
+/// it sat idle (the database restarted, a proxy cut it) is replaced instead of
+/// failing the next request. On PostgreSQL that check is a network round trip per
+/// request, doubling a primary-key read; a connection that answered a moment ago is
+/// very likely still alive. HikariCP skips its check the same way (its
+/// `aliveBypassWindowMs`, also 500 ms). One that died within the window fails its
+/// request as unavailable, and the pool then drops it as broken.
+pub const ALIVE_WINDOW: Duration = Duration::from_millis(500);
+
 /// Opens connections for the pool, choosing the driver from the URL's backend.
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
     statement_timeout: Duration,
     failures: Arc<ConnectFailures>,
+    /// SQLite readers: `query_only`, and busy at once rather than after a wait.
+    reader: bool,
+    /// Pings sent to check a connection before lending it (see [`ALIVE_WINDOW`]).
+    pub(crate) pings: Arc<AtomicU64>,
 }
 
 impl Manager {
@@ -385,15 +416,24 @@ impl Manager {
             url,
             statement_timeout,
             failures: Arc::new(ConnectFailures::new("pool")),
+            reader: false,
+            pings: Arc::default(),
         }
     }
 
     fn open(&self) -> Result<AnyConnection, r2d2::Error> {
         let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-        if let AnyConnection::Postgres(c) = &mut conn {
-            let millis = self.statement_timeout.as_millis();
-            c.batch_execute(&format!("SET statement_timeout = {millis}"))
-                .map_err(r2d2::Error::QueryError)?;
+        match &mut conn {
+            AnyConnection::Postgres(c) => {
+                let millis = self.statement_timeout.as_millis();
+                c.batch_execute(&format!("SET statement_timeout = {millis}"))
+                    .map_err(r2d2::Error::QueryError)?;
+            }
+            AnyConnection::Sqlite(c) if self.reader => {
+                c.batch_execute(SQLITE_READER_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+            }
+            AnyConnection::Sqlite(_) => {}
         }
         Ok(conn)
     }
@@ -496,6 +536,11 @@ pub(crate) fn one_line(error: &dyn fmt::Display) -> String {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// What makes a connection of the SQLite readers' pool ([`sqlite_readers`]) different:
+/// it cannot write, and a lock it cannot take fails at once (`SQLITE_BUSY`), since it
+/// runs on an async worker thread that must not wait.
+const SQLITE_READER_PRAGMAS: &str = "PRAGMA busy_timeout = 0; PRAGMA query_only = 1;";
+
 /// Opens one connection, without a pool (used by the pool and by migrations).
 pub fn establish(url: &DatabaseUrl) -> ConnectionResult<AnyConnection> {
     match url.backend() {
@@ -522,28 +567,37 @@ pub fn establish(url: &DatabaseUrl) -> ConnectionResult<AnyConnection> {
 }
 
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
         let opened = self.open();
         match &opened {
             Ok(_) => self.failures.succeeded(),
             Err(error) => self.failures.failed(error),
         }
-        opened
+        opened.map(|conn| Pooled {
+            conn,
+            answered: Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        let ping = match conn {
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        if pooled.answered.elapsed() < ALIVE_WINDOW {
+            return Ok(());
+        }
+        self.pings.fetch_add(1, Ordering::Relaxed);
+        let ping = match &mut pooled.conn {
             AnyConnection::Postgres(c) => c.ping(),
             AnyConnection::Sqlite(c) => c.ping(),
         };
-        ping.map_err(r2d2::Error::QueryError)
+        ping.map_err(r2d2::Error::QueryError)?;
+        pooled.answered();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        match conn {
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        match &mut pooled.conn {
             AnyConnection::Postgres(c) => c.is_broken(),
             AnyConnection::Sqlite(c) => c.is_broken(),
         }
@@ -568,14 +622,14 @@ pub fn pool(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     pool_and_failures(url, options).0
 }
 
+/// The pool's failed connection attempts, and its pings ([`ALIVE_WINDOW`]).
+pub(crate) type PoolRecords = (Arc<ConnectFailures>, Arc<AtomicU64>);
+
 /// [`pool`], and the record of its failed connection attempts (for the reason a
 /// timed-out caller reports: see [`crate::error::from_pool`]).
-pub(crate) fn pool_and_failures(
-    url: &DatabaseUrl,
-    options: &PoolOptions,
-) -> (Pool, Arc<ConnectFailures>) {
+pub(crate) fn pool_and_failures(url: &DatabaseUrl, options: &PoolOptions) -> (Pool, PoolRecords) {
     let manager = Manager::new(url.clone(), options.statement_timeout);
-    let failures = manager.failures.clone();
+    let records = (manager.failures.clone(), manager.pings.clone());
     let pool = r2d2::Pool::builder()
         .max_size(options.max_size.max(1))
         .min_idle(Some(0))
@@ -583,7 +637,24 @@ pub(crate) fn pool_and_failures(
         .test_on_check_out(true)
         .error_handler(Box::new(TracingErrorHandler))
         .build_unchecked(manager);
-    (pool, failures)
+    (pool, records)
+}
+
+/// The SQLite readers: connections a short read runs on inline, on the caller's own
+/// thread, without the hop to the blocking pool (see `Store::read`). A WAL database
+/// lets them read while a write is in progress, and a primary-key read takes
+/// microseconds, less than the two thread hand-offs it saves. r2d2 keeps `max_size` of
+/// them open, opening them in its own threads (never the caller's), and retries in
+/// the background while it cannot; until one is idle, reads take the blocking path.
+pub(crate) fn sqlite_readers(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
+    let mut manager = Manager::new(url.clone(), options.statement_timeout);
+    manager.reader = true;
+    r2d2::Pool::builder()
+        .max_size(options.max_size.max(1))
+        .min_idle(None)
+        .test_on_check_out(false)
+        .error_handler(Box::new(TracingErrorHandler))
+        .build_unchecked(manager)
 }
 
 #[cfg(test)]
@@ -767,7 +838,7 @@ mod tests {
             connection_timeout: Duration::from_millis(600),
             ..PoolOptions::default()
         };
-        let (pool, failures) = pool_and_failures(&url, &options);
+        let (pool, (failures, _)) = pool_and_failures(&url, &options);
         for _ in 0..2 {
             let Err(error) = pool.get() else {
                 panic!("port 1 answered");

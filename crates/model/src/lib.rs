@@ -44,4 +44,4 @@ pub use dummy::{
 pub use error::{Error, FieldErrors};
 pub use feed::{ChangeEvent, ChangeKind, Feed};
 pub use json::DummyJson;
-pub use store::{ListQuery, MAX_IDS, MAX_PAGE, Store};
+pub use store::{Counts, ListQuery, MAX_IDS, MAX_PAGE, Store};

@@ -1,14 +1,24 @@
 //! [`Store`]: the only async entry point to the database.
 //!
-//! diesel is synchronous, so every method borrows a pooled connection and runs its
-//! query on tokio's blocking thread pool (`spawn_blocking`), taking the caller's
-//! tracing span along. An async worker thread never waits on the database.
+//! diesel is synchronous, so a method borrows a pooled connection and runs its query
+//! on tokio's blocking thread pool (`spawn_blocking`), taking the caller's tracing span
+//! along: an async worker thread never waits on the database. Writes, lists and every
+//! PostgreSQL query go that way.
+//!
+//! One exception, where the hop costs more than the work: on SQLite a GET by id runs
+//! right on the caller's thread, on an idle connection of a small pool of readers that
+//! cannot write and never wait for a lock (`Store::read`). A WAL database lets them
+//! read while a write goes on, and a primary-key read takes microseconds, less than
+//! the two thread hand-offs it saves. When no reader is idle, or a read fails there,
+//! it takes the blocking pool as everything else does. [`Store::counts`] counts both
+//! paths, and a test pins what a GET costs.
 //!
 //! A GET by id is one primary-key lookup on a pooled connection; lists use keyset
 //! pagination (`WHERE id > $after ORDER BY id LIMIT $n`) so that a page costs the same
 //! wherever it starts.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -74,6 +84,38 @@ impl ListQuery {
     }
 }
 
+/// What the data path did ([`Store::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Connections taken from a pool.
+    pub checkouts: u64,
+    /// Trips to tokio's blocking thread pool and back (two thread hand-offs each).
+    pub hand_offs: u64,
+    /// Statements sent only to check a connection before lending it
+    /// ([`crate::db::ALIVE_WINDOW`]).
+    pub pings: u64,
+}
+
+impl std::ops::Sub for Counts {
+    type Output = Counts;
+
+    fn sub(self, earlier: Counts) -> Counts {
+        Counts {
+            checkouts: self.checkouts - earlier.checkouts,
+            hand_offs: self.hand_offs - earlier.hand_offs,
+            pings: self.pings - earlier.pings,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    checkouts: AtomicU64,
+    hand_offs: AtomicU64,
+    /// Shared with the pool's manager, which sends them.
+    pings: Arc<AtomicU64>,
+}
+
 /// A handle on the database and its change feed; cheap to clone and share between services.
 #[derive(Clone)]
 pub struct Store {
@@ -82,6 +124,10 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
+    /// SQLite only: connections for short reads on the caller's thread ([`Store::read`]).
+    readers: Option<Pool>,
+    /// What the data path did, counted as it did it ([`Store::counts`]).
+    counts: Counters,
     /// The pool's failed connection attempts, for the reason an "unavailable" gives.
     failures: Arc<db::ConnectFailures>,
     backend: Backend,
@@ -233,10 +279,16 @@ fn now() -> DateTime<Utc> {
 impl Store {
     /// Opens a store on this URL. No connection is made yet: see [`db::pool`].
     pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Store {
-        let (pool, failures) = db::pool_and_failures(url, options);
+        let (pool, (failures, pings)) = db::pool_and_failures(url, options);
+        let readers = (url.backend() == Backend::Sqlite).then(|| db::sqlite_readers(url, options));
         Store {
             inner: Arc::new(Inner {
                 pool,
+                readers,
+                counts: Counters {
+                    pings,
+                    ..Counters::default()
+                },
                 failures,
                 backend: url.backend(),
                 feed: Feed::new(url),
@@ -247,6 +299,17 @@ impl Store {
     /// Which database this store talks to.
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    /// What the data path has done so far, counted by the code that does it: a test
+    /// reads the counts before and after one request to see what the request cost.
+    pub fn counts(&self) -> Counts {
+        let counts = &self.inner.counts;
+        Counts {
+            checkouts: counts.checkouts.load(Ordering::Relaxed),
+            hand_offs: counts.hand_offs.load(Ordering::Relaxed),
+            pings: counts.pings.load(Ordering::Relaxed),
+        }
     }
 
     /// The change feed of this store's database (see [`crate::feed`]).
@@ -296,6 +359,26 @@ impl Store {
         self.inner.feed.announce(kind, dummy);
     }
 
+    /// Runs a short read. On SQLite, on an idle reader right here, on the caller's
+    /// thread: no hand-off to the blocking pool and back. Otherwise (PostgreSQL, no idle
+    /// reader, or a read that failed for another reason than a missing row, such as a
+    /// lock it could not take at once) as [`Store::run`] does, whose connections wait
+    /// for locks and report an unreachable database as unavailable.
+    async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: Fn(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
+    {
+        if let Some(mut conn) = self.inner.readers.as_ref().and_then(|r| r.try_get()) {
+            self.inner.counts.checkouts.fetch_add(1, Ordering::Relaxed);
+            match f(&mut conn.conn) {
+                done @ (Ok(_) | Err(Error::NotFound { .. })) => return done,
+                Err(error) => tracing::debug!(%error, "inline read failed; on the blocking pool"),
+            }
+        }
+        self.run(f).await
+    }
+
     /// Runs `f` with a pooled connection on the blocking thread pool.
     async fn run<T, F>(&self, f: F) -> Result<T, Error>
     where
@@ -305,12 +388,19 @@ impl Store {
         let pool = self.inner.pool.clone();
         let failures = self.inner.failures.clone();
         let span = Span::current();
+        let store = self.clone();
+        store.inner.counts.hand_offs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool
                 .get()
                 .map_err(|e| from_pool(e, failures.last_reason()))?;
-            f(&mut conn)
+            store.inner.counts.checkouts.fetch_add(1, Ordering::Relaxed);
+            let result = f(&mut conn.conn);
+            if !matches!(result, Err(Error::Unavailable(_) | Error::Internal(_))) {
+                conn.answered();
+            }
+            result
         })
         .in_current_span()
         .await
@@ -380,7 +470,7 @@ impl Store {
     /// [`Error::NotFound`] when no row has this id.
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn get(&self, id: DummyId) -> Result<Dummy, Error> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             with_backend!(conn, |c, dummies| dummies::table
                 .find(id.0)
                 .first::<DummyRow>(c))

@@ -173,6 +173,57 @@ async fn an_unreachable_database_is_unavailable(backend: Backend) {
     assert!(matches!(store.migrate().await, Err(Error::Unavailable(_))));
 }
 
+/// On SQLite a short read runs on an idle reader, on the caller's thread; a read that
+/// fails there for another reason than a missing row (here the table is gone, which
+/// the model reports as unavailable, as before the migrations have run) is run
+/// again on the blocking pool, whose answer is the one returned. (Readers fail at once
+/// on a lock, `busy_timeout = 0`; WAL lets them read through a writer's lock, which
+/// the reliability suite's "sqlite locked" scenario checks on the running services.)
+async fn a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool() {
+    use diesel::{Connection, RunQueryDsl};
+    use std::time::{Duration, Instant};
+
+    let (store, db) = fresh(Backend::Sqlite).await;
+    let created = store.create(new(4, 1999)).await.unwrap();
+    // The readers open in the background: wait for a read that runs on one.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let before = store.counts();
+        store.get(created.id).await.unwrap();
+        let cost = store.counts() - before;
+        if (cost.checkouts, cost.hand_offs) == (1, 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no reader within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut other = diesel::SqliteConnection::establish(db.url.expose()).unwrap();
+    let rename = |other: &mut diesel::SqliteConnection, from: &str, to: &str| {
+        diesel::sql_query(format!("ALTER TABLE {from} RENAME TO {to}"))
+            .execute(other)
+            .unwrap();
+    };
+    rename(&mut other, "dummies", "elsewhere");
+    let before = store.counts();
+    let gone = store.get(created.id).await;
+    assert!(matches!(gone, Err(Error::Unavailable(_))), "{gone:?}");
+    let cost = store.counts() - before;
+    assert_eq!(
+        (cost.checkouts, cost.hand_offs),
+        (2, 1),
+        "tried on a reader, then on the blocking pool: {cost:?}"
+    );
+    // A missing row is an answer: no second try.
+    rename(&mut other, "elsewhere", "dummies");
+    let before = store.counts();
+    assert!(matches!(
+        store.get(DummyId(999_999)).await,
+        Err(Error::NotFound { .. })
+    ));
+    let cost = store.counts() - before;
+    assert_eq!((cost.checkouts, cost.hand_offs), (1, 0), "{cost:?}");
+}
+
 mod feed {
     use std::time::Duration;
 
@@ -283,6 +334,7 @@ mod feed {
 }
 
 test_support::tests! {
+    tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool;
     backends(std::future::ready):
         migrations_are_idempotent_and_safe_to_run_concurrently,
         crud_round_trip_keeps_values_and_moves_updated_at,

@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod conformance;
 mod crud;
+mod data_path;
 mod health;
 mod list;
 mod openapi;
@@ -15,6 +16,7 @@ fn main() {
         bad_input::trials(),
         conformance::trials(),
         crud::trials(),
+        data_path::trials(),
         health::trials(),
         list::trials(),
         openapi::trials(),
