@@ -533,7 +533,11 @@ pub(crate) fn one_line(error: &dyn fmt::Display) -> String {
 /// - WAL lets readers run while one writer writes;
 /// - `busy_timeout` makes a second writer wait instead of failing at once;
 /// - `synchronous = NORMAL` is safe with WAL and much faster than FULL.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+///
+/// The busy timeout comes first: switching to WAL needs a lock, and a connection
+/// opened while another one writes (the migrations at start-up) then waits for it
+/// instead of failing with "database is locked".
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// What makes a connection of the SQLite readers' pool ([`sqlite_readers`]) different:
@@ -573,6 +577,11 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<Pooled, r2d2::Error> {
         let opened = self.open();
         match &opened {
+            // A reader that cannot open yet costs nothing (reads take the blocking
+            // pool), and the main pool reports the database's state: no WARN lines.
+            Err(error) if self.reader => {
+                tracing::debug!(reason = %one_line(error), "SQLite reader cannot open yet");
+            }
             Ok(_) => self.failures.succeeded(),
             Err(error) => self.failures.failed(error),
         }
@@ -643,15 +652,16 @@ pub(crate) fn pool_and_failures(url: &DatabaseUrl, options: &PoolOptions) -> (Po
 /// The SQLite readers: connections a short read runs on inline, on the caller's own
 /// thread, without the hop to the blocking pool (see `Store::read`). A WAL database
 /// lets them read while a write is in progress, and a primary-key read takes
-/// microseconds, less than the two thread hand-offs it saves. r2d2 keeps `max_size` of
-/// them open, opening them in its own threads (never the caller's), and retries in
-/// the background while it cannot; until one is idle, reads take the blocking path.
+/// microseconds, less than the two thread hand-offs it saves. r2d2 keeps one idle
+/// reader ready and opens more as reads take them, up to `max_size`, in its own
+/// threads (never the caller's), retrying in the background while it cannot; until
+/// one is idle, reads take the blocking path.
 pub(crate) fn sqlite_readers(url: &DatabaseUrl, options: &PoolOptions) -> Pool {
     let mut manager = Manager::new(url.clone(), options.statement_timeout);
     manager.reader = true;
     r2d2::Pool::builder()
         .max_size(options.max_size.max(1))
-        .min_idle(None)
+        .min_idle(Some(1))
         .test_on_check_out(false)
         .error_handler(Box::new(TracingErrorHandler))
         .build_unchecked(manager)
