@@ -15,6 +15,8 @@
 //! - [`db`]: `DATABASE_URL` parsing, the start-up check of an SQLite path
 //!   ([`DatabaseUrl::prepare`], [`ConfigError`]), the two-backend connection enum and the pool.
 //! - [`store`]: [`Store`], the only async entry point to the database.
+//! - [`writer`]: SQLite's one writer thread, which commits waiting writes together.
+//! - `pg_reader`: PostgreSQL's GET by id on shared, pipelined async connections.
 //! - [`feed`]: the change feed of committed writes and named channels between replicas
 //!   (PostgreSQL LISTEN/NOTIFY through an async listener, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
@@ -34,8 +36,10 @@ pub mod error;
 pub mod feed;
 pub mod json;
 mod migrate;
+mod pg_reader;
 pub mod schema;
 pub mod store;
+pub mod writer;
 
 pub use db::{Backend, ConfigError, DatabaseUrl, PoolOptions};
 pub use dummy::{

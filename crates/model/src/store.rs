@@ -2,8 +2,8 @@
 //!
 //! diesel is synchronous, so a method borrows a pooled connection and runs its query
 //! on tokio's blocking thread pool (`spawn_blocking`), taking the caller's tracing span
-//! along: an async worker thread never waits on the database. Writes, lists and every
-//! PostgreSQL query go that way.
+//! along: an async worker thread never waits on the database. Lists, seeding and the
+//! PostgreSQL writes go that way.
 //!
 //! One exception, where the hop costs more than the work: on SQLite a GET by id runs
 //! right on the caller's thread, on an idle connection of a small pool of readers that
@@ -12,6 +12,15 @@
 //! the two thread hand-offs it saves. When no reader is idle, or a read fails there,
 //! it takes the blocking pool as everything else does. [`Store::counts`] counts both
 //! paths, and a test pins what a GET costs.
+//!
+//! On PostgreSQL a GET by id takes no thread either: it is sent on one of a few
+//! shared async connections, pipelined with the other reads in flight
+//! ([`crate::pg_reader`]); when it cannot run there, it takes the blocking pool.
+//!
+//! Another, for writes of one row on SQLite (create, update, delete): they go to one
+//! writer thread, which commits the writes waiting at the same moment in one
+//! transaction (group commit, [`crate::writer`]) instead of letting them queue, one
+//! commit each, on SQLite's single write lock.
 //!
 //! A GET by id is one primary-key lookup on a pooled connection; lists use keyset
 //! pagination (`WHERE id > $after ORDER BY id LIMIT $n`) so that a page costs the same
@@ -29,7 +38,9 @@ use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
 use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy, not_a_choice};
 use crate::error::{Error, from_diesel, from_pool};
 use crate::feed::{self, ChangeKind, Feed};
+use crate::pg_reader::{PgReaders, Read};
 use crate::with_backend;
+use crate::writer::Writer;
 
 /// How many ids one `?id=` filter may name.
 pub const MAX_IDS: usize = 1000;
@@ -94,6 +105,9 @@ pub struct Counts {
     /// Statements sent only to check a connection before lending it
     /// ([`crate::db::ALIVE_WINDOW`]).
     pub pings: u64,
+    /// Transactions the SQLite writer committed, each holding one or more writes
+    /// ([`crate::writer`]).
+    pub commits: u64,
 }
 
 impl std::ops::Sub for Counts {
@@ -104,16 +118,18 @@ impl std::ops::Sub for Counts {
             checkouts: self.checkouts - earlier.checkouts,
             hand_offs: self.hand_offs - earlier.hand_offs,
             pings: self.pings - earlier.pings,
+            commits: self.commits - earlier.commits,
         }
     }
 }
 
 #[derive(Debug, Default)]
-struct Counters {
-    checkouts: AtomicU64,
-    hand_offs: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) checkouts: AtomicU64,
+    pub(crate) hand_offs: AtomicU64,
     /// Shared with the pool's manager, which sends them.
     pings: Arc<AtomicU64>,
+    pub(crate) commits: AtomicU64,
 }
 
 /// A handle on the database and its change feed; cheap to clone and share between services.
@@ -126,8 +142,12 @@ struct Inner {
     pool: Pool,
     /// SQLite only: connections for short reads on the caller's thread ([`Store::read`]).
     readers: Option<Pool>,
+    /// SQLite only: the one thread that writes, committing waiting writes together.
+    writer: Option<Writer>,
+    /// PostgreSQL only: shared async connections for a GET by id ([`crate::pg_reader`]).
+    pg_readers: Option<PgReaders>,
     /// What the data path did, counted as it did it ([`Store::counts`]).
-    counts: Counters,
+    counts: Arc<Counters>,
     /// The pool's failed connection attempts, for the reason an "unavailable" gives.
     failures: Arc<db::ConnectFailures>,
     backend: Backend,
@@ -227,19 +247,20 @@ impl Paging {
     }
 }
 
-/// One row as diesel reads it, or as the PostgreSQL trigger writes it into a change
-/// notification ([`crate::feed`]), before the enums are parsed. Both turn into a
+/// One row as diesel reads it, as the pipelined PostgreSQL read gets it
+/// ([`crate::pg_reader`]), or as the PostgreSQL trigger writes it into a change
+/// notification ([`crate::feed`]), before the enums are parsed. All turn into a
 /// [`Dummy`] through the one `TryFrom` below, so a bad row is reported the same way.
 #[derive(Queryable, serde::Deserialize)]
 pub(crate) struct DummyRow {
-    id: i64,
-    day: i32,
-    weekday: String,
-    month: String,
-    year: i32,
-    pre_seeded: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(crate) id: i64,
+    pub(crate) day: i32,
+    pub(crate) weekday: String,
+    pub(crate) month: String,
+    pub(crate) year: i32,
+    pub(crate) pre_seeded: bool,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 impl TryFrom<DummyRow> for Dummy {
@@ -280,15 +301,20 @@ impl Store {
     /// Opens a store on this URL. No connection is made yet: see [`db::pool`].
     pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Store {
         let (pool, (failures, pings)) = db::pool_and_failures(url, options);
-        let readers = (url.backend() == Backend::Sqlite).then(|| db::sqlite_readers(url, options));
+        let sqlite = url.backend() == Backend::Sqlite;
+        let readers = sqlite.then(|| db::sqlite_readers(url, options));
+        let counts = Arc::new(Counters {
+            pings,
+            ..Counters::default()
+        });
+        let writer = sqlite.then(|| Writer::start(pool.clone(), failures.clone(), counts.clone()));
         Store {
             inner: Arc::new(Inner {
                 pool,
                 readers,
-                counts: Counters {
-                    pings,
-                    ..Counters::default()
-                },
+                writer,
+                pg_readers: (!sqlite).then(|| PgReaders::new(url, options)),
+                counts,
                 failures,
                 backend: url.backend(),
                 feed: Feed::new(url),
@@ -309,6 +335,7 @@ impl Store {
             checkouts: counts.checkouts.load(Ordering::Relaxed),
             hand_offs: counts.hand_offs.load(Ordering::Relaxed),
             pings: counts.pings.load(Ordering::Relaxed),
+            commits: counts.commits.load(Ordering::Relaxed),
         }
     }
 
@@ -377,6 +404,23 @@ impl Store {
             }
         }
         self.run(f).await
+    }
+
+    /// Runs a write of one row: on SQLite through the writer thread, which commits it
+    /// together with the writes waiting beside it ([`crate::writer`]); on PostgreSQL as
+    /// [`Store::run`] does. Either way the answer comes once the write is committed.
+    async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
+    {
+        match &self.inner.writer {
+            Some(writer) => {
+                self.inner.counts.hand_offs.fetch_add(1, Ordering::Relaxed);
+                writer.write(f).await
+            }
+            None => self.run(f).await,
+        }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -470,10 +514,20 @@ impl Store {
     /// [`Error::NotFound`] when no row has this id.
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn get(&self, id: DummyId) -> Result<Dummy, Error> {
+        if let Some(readers) = &self.inner.pg_readers {
+            self.inner.counts.checkouts.fetch_add(1, Ordering::Relaxed);
+            if let Read::Done(answer) = readers.get(id).await {
+                return answer;
+            }
+        }
         self.read(move |conn| {
+            // `get_result`, not `first`: `first` adds `LIMIT ?`, and SQLite plans a bound
+            // LIMIT by its value, so it prepares the statement again whenever the value is
+            // bound anew, on every call: a third of a GET's time, while the statement cache
+            // keeps this one prepared. The id is the primary key; one row at most comes back.
             with_backend!(conn, |c, dummies| dummies::table
                 .find(id.0)
-                .first::<DummyRow>(c))
+                .get_result::<DummyRow>(c))
             .map_err(|e| from_diesel(e, Some(id)))?
             .try_into()
         })
@@ -557,7 +611,7 @@ impl Store {
     /// [`Error::Unavailable`] when the database can't be reached.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, new: NewDummy) -> Result<Dummy, Error> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let at = now();
             let d = new.data;
             with_backend!(conn, |c, dummies| diesel::insert_into(dummies::table)
@@ -592,7 +646,7 @@ impl Store {
     /// [`Error::NotFound`] when no row has this id.
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn patch(&self, id: DummyId, patch: DummyPatch) -> Result<Dummy, Error> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             with_backend!(conn, |c, dummies| diesel::update(dummies::table.find(id.0))
                 .set((
                     patch.day.map(|d| dummies::day.eq(i32::from(d.get()))),
@@ -617,7 +671,7 @@ impl Store {
     pub async fn delete(&self, id: DummyId) -> Result<(), Error> {
         // RETURNING the row, so the change feed can say what was deleted.
         let deleted: Dummy = self
-            .run(move |conn| {
+            .write(move |conn| {
                 with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
                     .get_result::<DummyRow>(c))
                 .map_err(|e| from_diesel(e, Some(id)))?

@@ -224,6 +224,72 @@ async fn a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool() {
     assert_eq!((cost.checkouts, cost.hand_offs), (1, 0), "{cost:?}");
 }
 
+/// On SQLite, single-row writes go to one writer thread that commits the writes
+/// waiting together (`model::writer`). Here a second connection holds the write lock
+/// while 40 creates and two writes bound to fail are queued: none is answered while
+/// the lock is held (nothing is acknowledged before it is committed), then they commit
+/// in at most two transactions, each caller gets its own row, and the failed writes
+/// leave the others of their batch alone.
+async fn waiting_writes_are_committed_together_each_answered_with_its_own_row() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    use std::time::{Duration, Instant};
+
+    let (store, db) = fresh(Backend::Sqlite).await;
+    let mut holder = diesel::SqliteConnection::establish(db.url.expose()).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let before = store.counts();
+    let mut creates = Vec::new();
+    for year in 2000..2040 {
+        let store = store.clone();
+        creates.push(tokio::spawn(
+            async move { store.create(new(7, year)).await },
+        ));
+    }
+    let missing = DummyId(999_999);
+    let patch = tokio::spawn({
+        let store = store.clone();
+        async move { store.patch(missing, DummyPatch::from(data(1, 1))).await }
+    });
+    let delete = tokio::spawn({
+        let store = store.clone();
+        async move { store.delete(missing).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (store.counts() - before).hand_offs < 42 {
+        assert!(
+            Instant::now() < deadline,
+            "the writes were not queued within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        creates.iter().all(|c| !c.is_finished()),
+        "a write was answered while the database was locked"
+    );
+    assert_eq!((store.counts() - before).commits, 0);
+    holder.batch_execute("COMMIT").unwrap();
+
+    let mut ids = std::collections::BTreeSet::new();
+    for (create, year) in creates.into_iter().zip(2000..) {
+        let created = create.await.unwrap().expect("the create is committed");
+        assert_eq!(created.year, year, "each caller gets its own row");
+        assert_eq!(store.get(created.id).await.unwrap(), created);
+        ids.insert(created.id);
+    }
+    assert_eq!(ids.len(), 40);
+    assert!(matches!(patch.await.unwrap(), Err(Error::NotFound { .. })));
+    assert!(matches!(delete.await.unwrap(), Err(Error::NotFound { .. })));
+    assert_eq!(store.count().await.unwrap(), 40);
+    let cost = store.counts() - before;
+    assert!(
+        (1..=2).contains(&cost.commits),
+        "42 waiting writes took {} commits",
+        cost.commits
+    );
+}
+
 mod feed {
     use std::time::Duration;
 
@@ -334,7 +400,8 @@ mod feed {
 }
 
 test_support::tests! {
-    tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool;
+    tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool,
+        waiting_writes_are_committed_together_each_answered_with_its_own_row;
     backends(std::future::ready):
         migrations_are_idempotent_and_safe_to_run_concurrently,
         crud_round_trip_keeps_values_and_moves_updated_at,

@@ -47,7 +47,9 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::web::Bytes;
 use actix_web::{App, HttpServer, web};
 use tokio_util::sync::CancellationToken;
-use tracing_actix_web::TracingLogger;
+use tracing::Span;
+use tracing::level_filters::LevelFilter;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 /// Server settings that do not come from the database.
 #[derive(Debug, Clone)]
@@ -161,6 +163,29 @@ impl Drop for RequestLog {
     }
 }
 
+/// Each request's span: tracing-actix-web's, with the method, the route matched and
+/// the status. Building it matches the path against the routes a second time (for the
+/// `http.route` field), even when no subscriber would record the span. So it is built
+/// only when INFO lines can be shown at all: with `RUST_LOG=warn` (the bench) the
+/// request runs without a span and its routing is done once.
+struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        if LevelFilter::current() < LevelFilter::INFO {
+            return Span::none();
+        }
+        DefaultRootSpanBuilder::on_request_start(request)
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 impl HttpApp {
     /// Binds `settings.addr` and builds a server whose every worker mounts `configure`.
     ///
@@ -178,7 +203,7 @@ impl HttpApp {
             let state = state.clone();
             App::new()
                 .wrap(from_fn(move |req, next| track(state.clone(), req, next)))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(configure.clone())
         })
         .disable_signals()

@@ -5,7 +5,8 @@
 //!
 //! - SQLite: diesel on the thread's own connection (diesel keeps the prepared
 //!   statement of `dummies.find(id)` in the connection's cache), called inline: a
-//!   primary-key read from a WAL database takes microseconds.
+//!   primary-key read from a WAL database takes microseconds. With no `LIMIT ?`, which
+//!   would make SQLite prepare the statement again on every call (see `Store::get`).
 //! - PostgreSQL: tokio-postgres, one client per thread with its statement prepared.
 //!
 //! The answer is the same JSON the REST service writes, so the bytes are the same.
@@ -79,7 +80,7 @@ fn read_sqlite(id: i64) -> Result<Option<Row>, String> {
         let conn = slot.as_mut().expect("opened above");
         dummies::table
             .find(id)
-            .first::<Row>(conn)
+            .get_result::<Row>(conn)
             .optional()
             .map_err(|e| e.to_string())
     })
