@@ -15,10 +15,11 @@
 //!    error. Nobody is answered before the commit that holds their write has returned;
 //!    if that commit fails, every write of the batch fails with it, and none is kept.
 //!
-//! A commit in WAL mode with `synchronous = NORMAL` is an append to the `-wal` file,
-//! which survives the process being killed at any point (the reliability suite's
-//! SIGKILL check). Batching shares that append, and the lock, among every write that
-//! was waiting, instead of queueing them on the lock one by one.
+//! A commit in WAL mode with `synchronous = FULL` is an append to the `-wal` file and
+//! a sync of it to disk: what makes an acknowledged write survive a power cut, and what
+//! costs most in a commit. Batching shares that sync, and the lock, among every write
+//! that was waiting, instead of queueing them on the lock one by one, each with a sync
+//! of its own.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
