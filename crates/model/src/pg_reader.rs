@@ -20,8 +20,10 @@
 //! below is the same `SELECT` diesel writes for `dummies.find(id)`, and the row
 //! becomes a [`Dummy`] through the one conversion that diesel's rows take. A read that
 //! cannot run here (no connection, a connection that broke, the table not migrated
-//! yet) is run again on diesel's pool, whose answer, and error, is the one returned;
-//! a read with no answer within the statement timeout is unavailable at once.
+//! yet) is run again on diesel's pool, whose answer, and error, is the one returned.
+//! A read that waited for a lock until the statement timeout cancelled it, or that got
+//! no answer at all in that time, is unavailable at once: running it again would only
+//! make the caller wait twice.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -90,9 +92,17 @@ impl PgReaders {
         };
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&id.0];
         let query = reader.client.query_opt(&reader.by_id, &params);
-        match tokio::time::timeout(self.statement_timeout, query).await {
+        // The server cancels the statement at `statement_timeout`; the margin lets its
+        // answer arrive before this side gives up on a connection that may be cut.
+        let patience = self.statement_timeout + Duration::from_secs(1);
+        match tokio::time::timeout(patience, query).await {
             Ok(Ok(Some(row))) => Read::Done(to_dummy(&row)),
             Ok(Ok(None)) => Read::Done(Err(Error::NotFound { id })),
+            // Stuck behind a lock until the statement timeout cancelled it: running it
+            // again elsewhere would only wait as long once more.
+            Ok(Err(error)) if is_cancelled(&error) => {
+                Read::Done(Err(Error::Unavailable(error.into())))
+            }
             Ok(Err(error)) => {
                 tracing::debug!(%error, "pipelined read failed; on the blocking pool");
                 if reader.client.is_closed() {
@@ -110,11 +120,7 @@ impl PgReaders {
                     .unwrap_or_else(|e| e.into_inner())
                     .take();
                 Read::Done(Err(Error::Unavailable(
-                    format!(
-                        "no answer from the database within {:?}",
-                        self.statement_timeout
-                    )
-                    .into(),
+                    format!("no answer from the database within {patience:?}").into(),
                 )))
             }
         }
@@ -170,6 +176,14 @@ impl PgReaders {
         let by_id = client.prepare(BY_ID).await?;
         Ok(Reader { client, by_id })
     }
+}
+
+/// The statement was cancelled (its timeout) or could not get its lock.
+fn is_cancelled(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        *code == SqlState::QUERY_CANCELED || *code == SqlState::LOCK_NOT_AVAILABLE
+    })
 }
 
 fn to_dummy(row: &tokio_postgres::Row) -> Result<Dummy, Error> {

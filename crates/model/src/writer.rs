@@ -14,6 +14,8 @@
 //! 3. It commits the batch, then answers each caller with its own row or its own
 //!    error. Nobody is answered before the commit that holds their write has returned;
 //!    if that commit fails, every write of the batch fails with it, and none is kept.
+//!    So do the writes that queued while a failed batch waited (for another process's
+//!    lock, up to `busy_timeout`): they would only wait as long again.
 //!
 //! A commit in WAL mode with `synchronous = FULL` is an append to the `-wal` file and
 //! a sync of it to disk: what makes an acknowledged write survive a power cut, and what
@@ -75,9 +77,8 @@ where
 
     fn answer(self: Box<Self>, committed: Result<(), &Error>) {
         let result = match (self.result, committed) {
-            (Some(Ok(_)), Err(error)) => Err(Error::Unavailable(error.to_string().into())),
+            (Some(Ok(_)) | None, Err(error)) => Err(shared(error)),
             (Some(result), _) => result,
-            (None, Err(error)) => Err(Error::Unavailable(error.to_string().into())),
             (None, Ok(())) => Err(Error::internal("the write was not run")),
         };
         // The caller may have gone (a cancelled request): its write stands all the same.
@@ -153,9 +154,26 @@ fn write_batches(
             }
             Err(error) => Err(from_pool(error, failures.last_reason())),
         };
+        if let Err(error) = &committed {
+            // The writes that queued while this batch waited (for a lock, say) would
+            // wait as long again one batch later: they get the same answer now.
+            batch.extend(queue.try_iter());
+            tracing::debug!(%error, writes = batch.len(), "a batch of writes failed");
+        }
         for job in batch {
             job.answer(committed.as_ref().map(|_| ()));
         }
+    }
+}
+
+/// The answer for a write that a failed batch took down with it: the batch's error,
+/// with its reason.
+fn shared(error: &Error) -> Error {
+    let reason = |source: &crate::error::BoxError| source.to_string();
+    match error {
+        Error::Internal(source) => Error::internal(reason(source)),
+        Error::Unavailable(source) => Error::Unavailable(reason(source).into()),
+        other => Error::Unavailable(other.to_string().into()),
     }
 }
 

@@ -290,6 +290,40 @@ async fn waiting_writes_are_committed_together_each_answered_with_its_own_row() 
     );
 }
 
+/// Another process holds SQLite's write lock: the writer waits `busy_timeout` (5 s)
+/// for it and fails. The writes that queued behind it meanwhile fail with it, at the
+/// same moment, instead of waiting 5 s more each, one batch after the other.
+async fn writes_queued_behind_a_lock_fail_together_within_the_busy_timeout() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    use std::time::{Duration, Instant};
+
+    let (store, db) = fresh(Backend::Sqlite).await;
+    let mut holder = diesel::SqliteConnection::establish(db.url.expose()).unwrap();
+    holder.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let at = Instant::now();
+    let writes: Vec<_> = (0..3)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100 * i)).await;
+                store.create(new(3, 2000)).await
+            })
+        })
+        .collect();
+    for write in writes {
+        let answer = write.await.unwrap();
+        assert!(matches!(answer, Err(Error::Unavailable(_))), "{answer:?}");
+    }
+    let took = at.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "three writes behind one lock took {took:?}"
+    );
+    holder.batch_execute("ROLLBACK").unwrap();
+    store.create(new(3, 2000)).await.expect("writes work again");
+}
+
 mod feed {
     use std::time::Duration;
 
@@ -401,7 +435,8 @@ mod feed {
 
 test_support::tests! {
     tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool,
-        waiting_writes_are_committed_together_each_answered_with_its_own_row;
+        waiting_writes_are_committed_together_each_answered_with_its_own_row,
+        writes_queued_behind_a_lock_fail_together_within_the_busy_timeout;
     backends(std::future::ready):
         migrations_are_idempotent_and_safe_to_run_concurrently,
         crud_round_trip_keeps_values_and_moves_updated_at,
