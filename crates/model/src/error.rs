@@ -137,6 +137,16 @@ pub(crate) fn from_diesel(err: DieselError, id: Option<DummyId>) -> Error {
     }
 }
 
+/// A statement PostgreSQL cancelled (its `statement_timeout`) or that could not get
+/// its lock, as tokio-postgres reports it (the pipelined reads, [`crate::pg_reader`]):
+/// the database is there but busy, so "unavailable".
+pub(crate) fn is_cancelled(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        *code == SqlState::QUERY_CANCELED || *code == SqlState::LOCK_NOT_AVAILABLE
+    })
+}
+
 /// Messages that mean "try again later" rather than "this is a bug".
 pub(crate) fn is_transient(message: &str) -> bool {
     const TRANSIENT: &[&str] = &[

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::{DatabaseUrl, PoolOptions};
 use crate::dummy::{Dummy, DummyId};
-use crate::error::Error;
+use crate::error::{Error, is_cancelled};
 use crate::store::DummyRow;
 
 /// The read, in the column order of [`DummyRow`].
@@ -176,14 +176,6 @@ impl PgReaders {
         let by_id = client.prepare(BY_ID).await?;
         Ok(Reader { client, by_id })
     }
-}
-
-/// The statement was cancelled (its timeout) or could not get its lock.
-fn is_cancelled(error: &tokio_postgres::Error) -> bool {
-    use tokio_postgres::error::SqlState;
-    error.code().is_some_and(|code| {
-        *code == SqlState::QUERY_CANCELED || *code == SqlState::LOCK_NOT_AVAILABLE
-    })
 }
 
 fn to_dummy(row: &tokio_postgres::Row) -> Result<Dummy, Error> {

@@ -206,10 +206,13 @@ fn write_batch(conn: &mut AnyConnection, batch: &mut [Box<dyn Job>]) -> Result<(
             return abandon(conn, from_diesel(error, None));
         }
     }
-    let AnyConnection::Sqlite(c) = conn else {
+    let AnyConnection::Sqlite(c) = &mut *conn else {
         unreachable!("the writer is SQLite's")
     };
-    AnsiTransactionManager::commit_transaction(c).map_err(|e| abandon_error(c, e))
+    match AnsiTransactionManager::commit_transaction(c) {
+        Ok(()) => Ok(()),
+        Err(error) => abandon(conn, from_diesel(error, None)),
+    }
 }
 
 /// Rolls the whole batch back after a failure of the transaction itself.
@@ -227,9 +230,4 @@ fn abandon(conn: &mut AnyConnection, error: Error) -> Result<(), Error> {
         }
     }
     Err(error)
-}
-
-fn abandon_error(c: &mut diesel::SqliteConnection, error: diesel::result::Error) -> Error {
-    let _ = AnsiTransactionManager::rollback_transaction(c);
-    from_diesel(error, None)
 }
