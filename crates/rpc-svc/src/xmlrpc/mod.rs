@@ -51,7 +51,7 @@ pub async fn respond(store: &Store, body: &[u8]) -> String {
         Err(err) => Err(err),
     };
     match outcome {
-        Ok(value) => codec::encode_response(value),
+        Ok(value) => codec::encode_response(&value),
         Err(err) => codec::encode_fault(&err),
     }
 }
