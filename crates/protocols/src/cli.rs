@@ -66,6 +66,9 @@ pub struct ServeArgs {
     pub grpc: grpc_svc::Args,
 
     #[command(flatten)]
+    pub graphql: graphql_svc::Args,
+
+    #[command(flatten)]
     pub database: DatabaseArgs,
 
     #[command(flatten)]

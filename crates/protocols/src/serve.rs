@@ -5,8 +5,9 @@
 //! :8001  ───▶ │ rest-svc                                                           │
 //! :8002  ───▶ │ rpc-svc                                                            │ ──▶ one Store
 //! :8003  ───▶ │ ws-svc                                                             │
+//! :8004  ───▶ │ graphql-svc                                                        │
 //! :50051 ───▶ │ grpc-svc (gRPC over HTTP/2, gRPC-Web over HTTP/1.1)                │
-//! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /api/ws/…  /rpc  /grpc  /healthz  /       │     (SQLite file
+//! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /api/ws/…  /api/graphql  /rpc  /grpc  /  │     (SQLite file
 //!             │ /{package.Service}/{Method} (gRPC-Web) ──▶ forwarded to :50051     │      or PostgreSQL)
 //!             └────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -49,7 +50,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_grace: args.runtime.shutdown_grace(),
     };
     let listening = |var: &'static str, addr| move || format!("cannot listen on {addr} ({var})");
-    let (rest_listen, rpc_listen, ws_listen) = (args.rest.listen, args.rpc.listen, args.ws.listen);
+    let (rest_listen, rpc_listen, ws_listen, graphql_listen) = (
+        args.rest.listen,
+        args.rpc.listen,
+        args.ws.listen,
+        args.graphql.listen,
+    );
     let rest = rest_svc::startup::build(
         &settings(rest_listen.addr, rest_listen.workers),
         args.rest.body_limit,
@@ -74,6 +80,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ws_state.clone(),
     )
     .with_context(listening("WS_ADDR", ws_listen.addr))?;
+    let graphql = graphql_svc::startup::build(
+        &settings(graphql_listen.addr, graphql_listen.workers),
+        args.graphql.limits(),
+        store.clone(),
+        shutdown.clone(),
+    )
+    .with_context(listening("GRAPHQL_ADDR", graphql_listen.addr))?;
     let grpc_settings = args
         .grpc
         .settings(args.runtime.shutdown_grace())
@@ -89,6 +102,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         &args,
         store,
         ws_state,
+        shutdown.clone(),
         grpc_upstream,
     )
     .with_context(listening("HTTP_ADDR", args.http_addr))?;
@@ -125,6 +139,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ws.local_addr()
         ),
         format!(
+            "  GraphQL          http://{}/api/graphql   (SDL: /api/graphql/schema.graphql)",
+            graphql.local_addr()
+        ),
+        format!(
             "  gRPC             {}   e.g. grpcurl -plaintext {} list   (gRPC-Web page: http://{all}/grpc)",
             grpc.local_addr(),
             grpc.local_addr()
@@ -137,7 +155,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = std::io::Write::flush(&mut stdout);
 
     let mut servers = JoinSet::new();
-    for (name, app) in [("rest", rest), ("rpc", rpc), ("ws", ws), ("http", http)] {
+    for (name, app) in [
+        ("rest", rest),
+        ("rpc", rpc),
+        ("ws", ws),
+        ("graphql", graphql),
+        ("http", http),
+    ] {
         let token = shutdown.clone();
         servers.spawn(async move {
             (
@@ -194,6 +218,7 @@ fn composed(
     args: &ServeArgs,
     store: Store,
     ws: ws_svc::state::WsState,
+    shutdown: tokio_util::sync::CancellationToken,
     grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
     let rest = rest_svc::routes::AppState {
@@ -201,10 +226,17 @@ fn composed(
         body_limit: args.rest.body_limit,
     };
     let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc.body_limit);
+    let limits = args.graphql.limits();
+    let graphql = graphql_svc::http::GraphqlState {
+        schema: graphql_svc::schema::build(store.clone(), &limits),
+        limits,
+        shutdown,
+    };
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(rest_svc::routes::api(rest.clone()))
             .configure(rpc_svc::routes::api(rpc.clone()))
             .configure(ws_svc::routes::api(ws.clone()))
+            .configure(graphql_svc::routes::api(graphql.clone()))
             .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
             .route("/grpc", web::get().to(grpc_page))

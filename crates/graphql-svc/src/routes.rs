@@ -1,0 +1,30 @@
+//! The URL map of the GraphQL service.
+//!
+//! | Method | Path | Answer |
+//! |---|---|---|
+//! | POST | `/api/graphql` | a query or a mutation, or a batch of them ([`crate::http::post`]) |
+//! | GET | `/api/graphql?query=…` | a query ([`crate::http::get`]); a mutation is `405` |
+//! | GET | `/api/graphql/schema.graphql` | the schema, in GraphQL's SDL |
+//! | GET | `/healthz` | 200, or 503 while the database is down |
+
+use actix_web::{HttpResponse, web};
+
+use crate::http::{self, GraphqlState};
+
+/// Mounts `/api/graphql`. Used by `graphql-svc` alone (and later by `protocols serve`).
+pub fn api(state: GraphqlState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::scope("/api/graphql")
+                .app_data(web::Data::new(state))
+                .service(web::resource(["", "/"]).get(http::get).post(http::post))
+                .route("/schema.graphql", web::get().to(sdl)),
+        );
+    }
+}
+
+async fn sdl(state: web::Data<GraphqlState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(state.schema.sdl())
+}

@@ -1,0 +1,157 @@
+//! `dummyChanged` over WebSocket (tokio-tungstenite as the client): the
+//! `graphql-transport-ws` exchange, a write from HTTP seen live on both backends, and
+//! each way a session can be refused.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use test_support::Backend;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::TestApp;
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, protocol: &str) -> Ws {
+    let mut request = format!("ws://{}/api/graphql", app.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    socket
+}
+
+async fn send(socket: &mut Ws, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap();
+}
+
+/// The next text message as JSON, or the close frame's code; fails after 10 s.
+async fn next(socket: &mut Ws) -> Result<Value, u16> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("no message within 10 s")
+            .expect("the socket ended without a close frame")
+            .unwrap();
+        match message {
+            Message::Text(text) => return Ok(serde_json::from_str(&text).unwrap()),
+            Message::Close(frame) => return Err(frame.map_or(1005, |f| u16::from(f.code))),
+            _ => {}
+        }
+    }
+}
+
+const SUBSCRIPTION: &str = "subscription($kinds: [ChangeKind!]) { dummyChanged(kinds: $kinds) { __typename ... on DummyChanged { kind dummy { id day } } } }";
+
+async fn a_write_over_http_arrives_as_a_subscription_event(app: TestApp) {
+    let mut socket = connect(&app, "graphql-transport-ws").await;
+    send(&mut socket, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        next(&mut socket).await,
+        Ok(json!({"type": "connection_ack"}))
+    );
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"kinds": ["DELETED"]}}}),
+    )
+    .await;
+    // The subscription goes live some time after the server reads it (on PostgreSQL
+    // its LISTEN must be in place), and the protocol does not say when: write until
+    // an event arrives. A create is not among the kinds asked for; a delete is.
+    let mut deleted = Vec::new();
+    let event = loop {
+        let created = app.create(6).await;
+        app.data(
+            "mutation($id: ID!) { deleteDummy(id: $id) }",
+            json!({"id": created["id"]}),
+        )
+        .await;
+        deleted.push(created["id"].clone());
+        match tokio::time::timeout(Duration::from_millis(300), next(&mut socket)).await {
+            Ok(event) => break event.expect("a message, not a close"),
+            Err(_) => assert!(
+                deleted.len() < 30,
+                "no event after {} deletes",
+                deleted.len()
+            ),
+        }
+    };
+    let id = event["payload"]["data"]["dummyChanged"]["dummy"]["id"].clone();
+    assert!(deleted.contains(&id), "{event}");
+    assert_eq!(
+        event,
+        json!({"id": "1", "type": "next", "payload": {"data": {"dummyChanged": {
+            "__typename": "DummyChanged",
+            "kind": "DELETED",
+            "dummy": {"id": id, "day": 6},
+        }}}})
+    );
+    send(&mut socket, json!({"id": "1", "type": "complete"})).await;
+    send(&mut socket, json!({"type": "ping"})).await;
+    // After `complete` the server sends nothing more for "1"; the ping still works.
+    let after = next(&mut socket).await.unwrap();
+    assert!(
+        after == json!({"type": "pong"}) || after == json!({"id": "1", "type": "complete"}),
+        "{after}"
+    );
+}
+
+/// `graphql-transport-ws`: a `subscribe` before `connection_init` closes with `4401`.
+async fn a_subscription_without_connection_init_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut socket = connect(&app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}),
+    )
+    .await;
+    assert_eq!(next(&mut socket).await, Err(4401));
+}
+
+/// A message over the size limit closes with `1009 Message Too Big`; a handshake
+/// without a sub-protocol the server speaks is `400`.
+async fn oversized_messages_and_unknown_protocols_are_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut socket = connect(&app, "graphql-transport-ws").await;
+    send(&mut socket, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        next(&mut socket).await,
+        Ok(json!({"type": "connection_ack"}))
+    );
+    let huge = json!({"id": "1", "type": "subscribe", "payload": {"query": " ".repeat(100_000)}});
+    send(&mut socket, huge).await;
+    assert_eq!(next(&mut socket).await, Err(u16::from(CloseCode::Size)));
+
+    let request = format!("ws://{}/api/graphql", app.addr)
+        .into_client_request()
+        .unwrap();
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400);
+        }
+        other => panic!("a handshake without a sub-protocol was not refused: {other:?}"),
+    }
+    // The server is still up.
+    assert_eq!(
+        app.data("{ dummiesCount }", json!({})).await["dummiesCount"],
+        0
+    );
+}
+
+test_support::tests! {
+    tokio:
+        a_subscription_without_connection_init_is_refused,
+        oversized_messages_and_unknown_protocols_are_refused;
+    backends(TestApp::spawn):
+        a_write_over_http_arrives_as_a_subscription_event;
+}
