@@ -110,18 +110,18 @@ schemathesis *args:
 
 # The protocol shootout: every protocol, same operations; writes bench-results/shootout.{json,svg}.
 bench *args:
-    cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p bench
+    cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p graphql-svc -p bench
     PROTOCOLS_TEST_POSTGRES_URL="${PROTOCOLS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" "${CARGO_TARGET_DIR:-target}/release/bench" {{args}}
 
 # Build stand-ins for debian, postgres and nginx from Debian's packages, for a machine with no registry (root; `--with-rust`, `--force`).
 offline-images *args:
     scripts/offline-images.sh {{args}}
 
-# Build the four service binaries on the host into deploy/prebuilt/, for docker-compose.offline.yml.
+# Build the five service binaries on the host into deploy/prebuilt/, for docker-compose.offline.yml.
 offline-binaries:
-    cargo build --release --locked -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc
+    cargo build --release --locked -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p graphql-svc
     mkdir -p deploy/prebuilt
-    for bin in rest-svc rpc-svc grpc-svc ws-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
+    for bin in rest-svc rpc-svc grpc-svc ws-svc graphql-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
 
 # Start the Compose stack on a machine with no registry: stand-in base images, host-built binaries.
 up-offline: _compose-check offline-binaries

@@ -166,7 +166,7 @@ pub struct Served {
 
 /// Starts `protocols serve` on the database `url` and waits until every port listens.
 pub async fn serve(url: &str) -> anyhow::Result<Served> {
-    let [rest, rpc, grpc, ws, http] = [(); 5].map(|()| process::free_addr());
+    let [rest, rpc, grpc, ws, graphql, http] = [(); 6].map(|()| process::free_addr());
     let mut command = Command::new(process::binary("protocols"));
     command.arg("serve");
     for (flag, addr) in [
@@ -174,6 +174,7 @@ pub async fn serve(url: &str) -> anyhow::Result<Served> {
         ("--rpc-addr", rpc),
         ("--grpc-addr", grpc),
         ("--ws-addr", ws),
+        ("--graphql-addr", graphql),
         ("--http-addr", http),
     ] {
         command.arg(flag).arg(addr.to_string());

@@ -158,7 +158,7 @@ impl Service {
         if launch.kind == Kind::Serve {
             command.arg("serve");
             // Its other ports: each service's own, which the suite does not use.
-            for var in ["REST_ADDR", "RPC_ADDR", "WS_ADDR"] {
+            for var in ["REST_ADDR", "RPC_ADDR", "WS_ADDR", "GRAPHQL_ADDR"] {
                 command.env(var, "127.0.0.1:0");
             }
             command

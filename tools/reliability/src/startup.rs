@@ -275,7 +275,14 @@ async fn run_bad(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // Every service on a free port unless the case says otherwise.
-    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
+    for var in [
+        "REST_ADDR",
+        "RPC_ADDR",
+        "GRPC_ADDR",
+        "WS_ADDR",
+        "GRAPHQL_ADDR",
+        "HTTP_ADDR",
+    ] {
         command.env(var, "127.0.0.1:0");
     }
     for (key, value) in &case.env {

@@ -12,6 +12,7 @@ use grpc_pb::dummy::dummy_service_client::DummyServiceClient;
 use prost::Message as _;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// The README walkthrough's command lines (between its markers): `curl …`, and
 /// `id=$(curl … | jq .id)`, which keeps the id of the record it creates for the lines
@@ -267,6 +268,101 @@ pub async fn check_gateway(through: &str, grpc: &str) {
     }
 
     check_ws_paths(through).await;
+    check_graphql(through).await;
+}
+
+/// GraphQL through the gateway: a query over POST and over GET, and a subscription
+/// over the WebSocket upgrade (`graphql-transport-ws`) that sees a mutation's write.
+async fn check_graphql(through: &str) {
+    let http = reqwest::Client::new();
+    let url = format!("http://{through}/api/graphql");
+    let post: Value = http
+        .post(&url)
+        .json(&json!({"query": "{ dummiesCount }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let count = post["data"]["dummiesCount"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{post}"));
+    assert!(count >= 10, "{post}");
+    let get: Value = http
+        .get(&url)
+        .query(&[("query", "{ dummies(first: 2) { edges { node { id } } } }")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        get["data"]["dummies"]["edges"].as_array().map(Vec::len),
+        Some(2),
+        "{get}"
+    );
+
+    let mut request = format!("ws://{through}/api/graphql")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .unwrap_or_else(|e| panic!("a GraphQL WebSocket through the gateway: {e}"));
+    let send = |message: Value| Message::text(message.to_string());
+    socket
+        .send(send(json!({"type": "connection_init"})))
+        .await
+        .unwrap();
+    assert_eq!(graphql_message(&mut socket).await["type"], "connection_ack");
+    socket
+        .send(send(json!({"id": "g", "type": "subscribe", "payload": {
+            "query": "subscription { dummyChanged(kinds: [CREATED]) { ... on DummyChanged { dummy { day year } } } }",
+        }})))
+        .await
+        .unwrap();
+    // The subscription goes live a moment after the server reads it: write until seen.
+    let create = json!({"query": "mutation { createDummy(input: {day: 17, weekday: MONDAY, month: MAY, year: 1917}) { id } }"});
+    let event = 'seen: {
+        for _ in 0..30 {
+            http.post(&url).json(&create).send().await.unwrap();
+            if let Ok(event) =
+                tokio::time::timeout(Duration::from_millis(300), graphql_message(&mut socket)).await
+            {
+                break 'seen event;
+            }
+        }
+        panic!("no subscription event through the gateway");
+    };
+    assert_eq!(
+        event["payload"]["data"]["dummyChanged"]["dummy"],
+        json!({"day": 17, "year": 1917}),
+        "{event}"
+    );
+}
+
+/// The next text message of a GraphQL WebSocket, as JSON.
+async fn graphql_message(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a GraphQL message within 10 s")
+            .expect("the GraphQL WebSocket ended")
+            .unwrap()
+        {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            _ => continue,
+        }
+    }
 }
 
 /// ws-svc's paths through the gateway as the original's clients write them, without

@@ -23,6 +23,7 @@ fn every_binary() -> Vec<(&'static str, Command)> {
         ("rpc-svc", service("rpc-svc")),
         ("grpc-svc", service("grpc-svc")),
         ("ws-svc", service("ws-svc")),
+        ("graphql-svc", service("graphql-svc")),
         ("protocols serve", serve),
     ]
 }
@@ -30,7 +31,14 @@ fn every_binary() -> Vec<(&'static str, Command)> {
 /// Runs `command` on free ports with this `DATABASE_URL`; its exit code and stderr.
 /// A process still running after 10 s (listening, as it used to) fails the test.
 fn run_with(mut command: Command, database: &str) -> (Option<i32>, String) {
-    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
+    for var in [
+        "REST_ADDR",
+        "RPC_ADDR",
+        "GRPC_ADDR",
+        "WS_ADDR",
+        "GRAPHQL_ADDR",
+        "HTTP_ADDR",
+    ] {
         command.env(var, "127.0.0.1:0");
     }
     command.env("DATABASE_URL", database);

@@ -22,7 +22,14 @@ fn stderr_while_down(mut command: Command) -> (String, Duration) {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    for var in ["REST_ADDR", "RPC_ADDR", "GRPC_ADDR", "WS_ADDR", "HTTP_ADDR"] {
+    for var in [
+        "REST_ADDR",
+        "RPC_ADDR",
+        "GRPC_ADDR",
+        "WS_ADDR",
+        "GRAPHQL_ADDR",
+        "HTTP_ADDR",
+    ] {
         command.env(var, "127.0.0.1:0");
     }
     let started = Instant::now();

@@ -93,7 +93,8 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     seed(&db.url, 10); // also applies the migrations before the services race to
 
     let mut processes = Processes::default();
-    let [rest, rpc, grpc, ws_a, ws_b, gateway, gateway_grpc] = [(); 7].map(|()| free_port());
+    let [rest, rpc, grpc, ws_a, ws_b, graphql, gateway, gateway_grpc] =
+        [(); 8].map(|()| free_port());
     let addr = |port: u16| format!("127.0.0.1:{port}");
     for (binary, flag, port) in [
         ("rest-svc", "--rest-addr", rest),
@@ -101,10 +102,14 @@ fn the_gateway_serves_every_protocol_from_one_address() {
         ("grpc-svc", "--grpc-addr", grpc),
         ("ws-svc", "--ws-addr", ws_a),
         ("ws-svc", "--ws-addr", ws_b),
+        ("graphql-svc", "--graphql-addr", graphql),
     ] {
         start(&mut processes, binary, &[flag.into(), addr(port)], &url);
     }
-    for (process, port) in processes.iter_mut().zip([rest, rpc, grpc, ws_a, ws_b]) {
+    for (process, port) in processes
+        .iter_mut()
+        .zip([rest, rpc, grpc, ws_a, ws_b, graphql])
+    {
         listening(process, port);
     }
 
@@ -125,6 +130,7 @@ fn the_gateway_serves_every_protocol_from_one_address() {
                 format!("{}; server {}", addr(ws_a), addr(ws_b)),
             ),
             ("GRPC_UPSTREAM", addr(grpc)),
+            ("GRAPHQL_UPSTREAM", addr(graphql)),
             ("WEB_ROOT", web_root.display().to_string()),
             ("GATEWAY_PORT", addr(gateway)),
             ("GATEWAY_GRPC_PORT", addr(gateway_grpc)),

@@ -9,12 +9,13 @@ use test_support::process::Process;
 
 use crate::helpers::{free_port, service};
 
-/// The four service binaries and the variable that sets each one's address.
-const SERVICES: [(&str, &str); 4] = [
+/// The five service binaries and the variable that sets each one's address.
+const SERVICES: [(&str, &str); 5] = [
     ("rest-svc", "REST_ADDR"),
     ("rpc-svc", "RPC_ADDR"),
     ("ws-svc", "WS_ADDR"),
     ("grpc-svc", "GRPC_ADDR"),
+    ("graphql-svc", "GRAPHQL_ADDR"),
 ];
 
 fn healthcheck(name: &str, var: &str, addr: &str) -> bool {

@@ -84,6 +84,7 @@ impl Served {
             "--rpc-addr",
             "--grpc-addr",
             "--ws-addr",
+            "--graphql-addr",
         ] {
             command.arg(option).arg(format!("{host}:0"));
         }

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::helpers::{protocols, service};
 
 /// The binaries this workspace ships besides `protocols`.
-const SERVICES: [&str; 4] = ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc"];
+const SERVICES: [&str; 5] = ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc", "graphql-svc"];
 
 /// The `[env: NAME=…]` variables a `--help` text names.
 fn variables(help: &str) -> Vec<String> {

@@ -179,14 +179,14 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
     eprintln!("images built in {:.1?}", started.elapsed());
     let healthy = stack.wait_healthy(false, &[]);
     eprintln!("every container healthy {healthy:.1?} after `up`");
-    for service in ["db", "rest", "rpc", "ws", "grpc", "gateway"] {
+    for service in ["db", "rest", "rpc", "ws", "grpc", "graphql", "gateway"] {
         assert_eq!(
             stack.inspect(service, "{{.State.Health.Status}}"),
             "healthy",
             "{service}"
         );
     }
-    for service in ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc"] {
+    for service in ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc", "graphql-svc"] {
         let size: u64 = docker(&[
             "image",
             "inspect",
