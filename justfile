@@ -80,7 +80,7 @@ down: _compose-check
 logs: _compose-check
     docker compose logs -f
 
-# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc or all (optionally keep the pcapng in FILE).
+# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc, graphql or all (optionally keep the pcapng in FILE).
 capture what="all" seconds="10" file="":
     scripts/capture.sh {{what}} {{seconds}} {{file}}
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records one protocol's traffic with tshark and prints it decoded.
 #
-#   scripts/capture.sh <rest|rpc|ws|grpc|all> [seconds] [file.pcapng]
+#   scripts/capture.sh <rest|rpc|ws|grpc|graphql|all> [seconds] [file.pcapng]
 #
 # Listens on the Compose bridge (br-protocols) when the stack runs, on loopback
 # otherwise (`protocols serve`). Decoders are set for this project: HTTP on the HTTP
@@ -19,8 +19,9 @@ case "$what" in
     rpc) ports="8002 8080" ;;
     ws) ports="8003 8080" ;;
     grpc) ports="50051 8081" ;;
-    all) ports="8001 8002 8003 8080 8081 50051" ;;
-    *) echo "usage: $0 <rest|rpc|ws|grpc|all> [seconds] [file]" >&2; exit 2 ;;
+    graphql) ports="8004 8080" ;;
+    all) ports="8001 8002 8003 8004 8080 8081 50051" ;;
+    *) echo "usage: $0 <rest|rpc|ws|grpc|graphql|all> [seconds] [file]" >&2; exit 2 ;;
 esac
 ports="${CAPTURE_PORTS:-$ports}"
 grpc_ports="${CAPTURE_GRPC_PORTS:-50051 8081}"

@@ -37,6 +37,8 @@ pub enum Protocol {
     GrpcWeb,
     /// ws-svc
     WebSocket,
+    /// graphql-svc, GraphQL over HTTP
+    Graphql,
     /// Ceiling: a bare actix-web handler returning a fixed Dummy JSON.
     BareActix,
     /// Ceiling: the same handler doing the same indexed read with the driver alone.
@@ -61,6 +63,7 @@ impl Protocol {
             Protocol::Grpc => "gRPC",
             Protocol::GrpcWeb => "gRPC-Web",
             Protocol::WebSocket => "WebSocket",
+            Protocol::Graphql => "GraphQL",
             Protocol::BareActix => "bare actix-web",
             Protocol::BareActixDb => "bare actix-web + driver",
             Protocol::BareTonic => "bare tonic",
@@ -116,6 +119,7 @@ pub const CELLS: &[(Op, Protocol)] = &[
     (Op::Get, Protocol::XmlRpc),
     (Op::Get, Protocol::Grpc),
     (Op::Get, Protocol::GrpcWeb),
+    (Op::Get, Protocol::Graphql),
     (Op::Get, Protocol::BareActix),
     (Op::Get, Protocol::BareActixDb),
     (Op::Get, Protocol::BareTonic),
@@ -129,10 +133,12 @@ pub const CELLS: &[(Op, Protocol)] = &[
     (Op::Create, Protocol::Rest),
     (Op::Create, Protocol::JsonRpc),
     (Op::Create, Protocol::Grpc),
+    (Op::Create, Protocol::Graphql),
     (Op::Create, Protocol::Pgbench),
     (Op::List, Protocol::Rest),
     (Op::List, Protocol::JsonRpc),
     (Op::List, Protocol::Grpc),
+    (Op::List, Protocol::Graphql),
 ];
 
 /// Where each server listens (host:port).
@@ -146,6 +152,8 @@ pub struct Targets {
     pub grpc: String,
     /// ws-svc.
     pub ws: String,
+    /// graphql-svc; `None` for a stack without it (its cells are left out).
+    pub graphql: Option<String>,
     /// The ceilings' HTTP server (actix-web and actix-ws).
     pub bare_http: Option<String>,
     /// The ceilings' tonic server.
@@ -172,6 +180,7 @@ fn target(protocol: Protocol, targets: &Targets) -> anyhow::Result<String> {
         Protocol::JsonRpc | Protocol::XmlRpc => targets.rpc.clone(),
         Protocol::Grpc | Protocol::GrpcWeb => targets.grpc.clone(),
         Protocol::WebSocket => targets.ws.clone(),
+        Protocol::Graphql => targets.graphql.clone().ok_or_else(missing)?,
         Protocol::BareActix | Protocol::BareActixDb | Protocol::BareWs => {
             targets.bare_http.clone().ok_or_else(missing)?
         }
@@ -317,6 +326,15 @@ fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<(HttpCall, u1
             200,
             "grpc-status:0".into(),
         ),
+        (Protocol::Graphql, Op::Get) => (wire::graphql::get(id), 200, format!("\"id\":\"{id}\",")),
+        (Protocol::Graphql, Op::Create) => (
+            wire::graphql::create(
+                &json!({"day": 2, "weekday": "TUESDAY", "month": "FEBRUARY", "year": 1985}),
+            ),
+            200,
+            "\"year\":1985".into(),
+        ),
+        (Protocol::Graphql, Op::List) => (wire::graphql::list(1000), 200, "\"edges\":".into()),
         (Protocol::BareActix, Op::Get) => (HttpCall::get("/dummy"), 200, "\"id\":".into()),
         (Protocol::BareActixDb, Op::Get) => (
             HttpCall::get(&format!("/dummy/{id}")),
@@ -338,7 +356,11 @@ fn exchange(protocol: Protocol, op: Op, id: i64) -> anyhow::Result<(HttpCall, u1
 fn check_answer(protocol: Protocol, op: Op, expect: &str, body: &[u8]) -> anyhow::Result<()> {
     let text = String::from_utf8_lossy(body);
     let framed = protocol != Protocol::GrpcWeb || body.first() == Some(&0);
-    if !framed || !text.contains(expect) || text.contains("\"error\":") || text.contains("<fault>")
+    if !framed
+        || !text.contains(expect)
+        || text.contains("\"error\":")
+        || text.contains("\"errors\":")
+        || text.contains("<fault>")
     {
         return Err(anyhow::anyhow!(
             "unexpected answer from {}: {}",

@@ -98,6 +98,9 @@ struct Cli {
     /// WebSocket host:port.
     #[arg(long)]
     target_ws: Option<String>,
+    /// GraphQL host:port (without it, a running stack's GraphQL cells are left out).
+    #[arg(long)]
+    target_graphql: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +165,8 @@ pub struct Served {
     pub grpc: String,
     /// WebSocket's own port.
     pub ws: String,
+    /// GraphQL's own port.
+    pub graphql: String,
 }
 
 /// Starts `protocols serve` on the database `url` and waits until every port listens.
@@ -190,8 +195,9 @@ pub async fn serve(url: &str) -> anyhow::Result<Served> {
         rpc: rpc.to_string(),
         grpc: grpc.to_string(),
         ws: ws.to_string(),
+        graphql: graphql.to_string(),
     };
-    for addr in [rest, rpc, grpc, ws, http] {
+    for addr in [rest, rpc, grpc, ws, graphql, http] {
         served
             .process
             .wait_listening(addr, LISTEN_TIMEOUT)
@@ -213,6 +219,7 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
             rpc: cli.target_rpc.clone().unwrap_or_default(),
             grpc: cli.target_grpc.clone().unwrap_or_default(),
             ws: cli.target_ws.clone().unwrap_or_default(),
+            graphql: cli.target_graphql.clone(),
             bare_http: None,
             bare_grpc: None,
         },
@@ -246,6 +253,7 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
                 rpc: served.rpc.clone(),
                 grpc: served.grpc.clone(),
                 ws: served.ws.clone(),
+                graphql: Some(served.graphql.clone()),
                 bare_http: Some(bare_http.to_string()),
                 bare_grpc: Some(bare_grpc.to_string()),
             };
@@ -286,6 +294,7 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
         for &(op, protocol) in CELLS {
             let available = match protocol {
                 Protocol::Pgbench => pgbench.is_some(),
+                Protocol::Graphql => targets.graphql.is_some(),
                 _ => !(protocol.is_ceiling() && targets.bare_http.is_none()),
             };
             if wanted(op.name(), &cli.ops) && wanted(protocol.name(), &cli.protocols) && available {

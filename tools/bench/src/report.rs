@@ -152,6 +152,7 @@ fn color(protocol: Protocol) -> &'static str {
         Protocol::Grpc => "#54a24b",
         Protocol::GrpcWeb => "#88d27a",
         Protocol::WebSocket => "#b279a2",
+        Protocol::Graphql => "#e535ab",
         _ => "#bab0ac",
     }
 }

@@ -32,8 +32,16 @@ fn every_cell_of_the_shootout_produces_figures() {
         serde_json::from_str(&std::fs::read_to_string(out.path().join("shootout.json")).unwrap())
             .unwrap();
     let cells = json["cells"].as_array().unwrap();
-    // 20 (operation, protocol) cells at each of the two concurrencies.
-    assert_eq!(cells.len(), 20 * 2, "{stdout}");
+    // 23 (operation, protocol) cells at each of the two concurrencies.
+    assert_eq!(cells.len(), 23 * 2, "{stdout}");
+    for op in ["Get", "Create", "List"] {
+        assert!(
+            cells
+                .iter()
+                .any(|c| c["protocol"] == "Graphql" && c["op"] == op),
+            "no GraphQL {op} cell: {stdout}"
+        );
+    }
     for cell in cells {
         assert!(cell["calls"].as_u64().unwrap() > 0, "{cell}");
         assert!(cell["rps"].as_f64().unwrap() > 0.0, "{cell}");

@@ -7,6 +7,8 @@
 //!   (reqwest), JSON-RPC, XML-RPC (dxr builds and reads the XML) and gRPC (the
 //!   generated client of `grpc-pb`), each answering with the row the server
 //!   acknowledged, as [`Fields`].
+//! - [`graphql::GraphqlClient`]: the same four calls over GraphQL (one document per
+//!   call, the row read back from `data`), and any other document.
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
 //! - [`wire`]: each protocol's requests as they go on the wire, for any HTTP
@@ -19,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod graphql;
 pub mod grpc;
 pub mod wire;
 pub mod ws;
@@ -222,6 +225,8 @@ impl fmt::Display for Failure {
     }
 }
 
+impl std::error::Error for Failure {}
+
 /// What a call returns.
 pub type Outcome<T> = Result<T, Failure>;
 
@@ -399,11 +404,11 @@ impl Client {
     }
 }
 
-fn transport(error: reqwest::Error) -> Failure {
+pub(crate) fn transport(error: reqwest::Error) -> Failure {
     Failure::Transport(error.without_url().to_string())
 }
 
-fn unexpected(answer: &impl fmt::Debug) -> Failure {
+pub(crate) fn unexpected(answer: &impl fmt::Debug) -> Failure {
     Failure::Answered(format!("an unexpected answer: {answer:?}"))
 }
 

@@ -7,6 +7,7 @@
 //! JSON-RPC  POST /api/rpc/json  application/json         {"jsonrpc":"2.0","method":"dummies.get","params":[7],"id":1}
 //! XML-RPC   POST /api/rpc/xml   text/xml                 <methodCall><methodName>dummies.get</methodName><params>…
 //! gRPC-Web  POST /dummy.v1.DummyService/GetDummy  application/grpc-web+proto   0x00, length (4 bytes), protobuf
+//! GraphQL   POST /api/graphql   application/json         {"query":"query($id: ID!) { dummy(id: $id) { id day … } }","variables":{"id":"7"}}
 //! ```
 
 use serde_json::{Value, json};
@@ -120,6 +121,67 @@ pub mod xmlrpc {
         };
         let xml = call.to_xml().expect("a call of plain values");
         HttpCall::new("POST", "/api/rpc/xml".into()).with_body("text/xml", xml.into_bytes())
+    }
+}
+
+/// GraphQL over HTTP: a document and its variables, POSTed as JSON to `/api/graphql`.
+pub mod graphql {
+    use super::{HttpCall, Value, json};
+
+    /// Every field of a Dummy, as a selection.
+    pub const DUMMY_FIELDS: &str = "id day weekday month year preSeeded createdAt updatedAt";
+
+    /// A request for `query` with `variables`.
+    pub fn call(query: &str, variables: &Value) -> HttpCall {
+        let body = json!({"query": query, "variables": variables});
+        HttpCall::new("POST", "/api/graphql".into())
+            .with_body("application/json", body.to_string().into_bytes())
+    }
+
+    /// `dummy(id:)` with every field.
+    pub fn get(id: i64) -> HttpCall {
+        call(
+            &format!("query($id: ID!) {{ dummy(id: $id) {{ {DUMMY_FIELDS} }} }}"),
+            &json!({"id": id.to_string()}),
+        )
+    }
+
+    /// `dummies(first:)`: the first `first` rows, every field.
+    pub fn list(first: usize) -> HttpCall {
+        call(
+            &format!(
+                "query($first: Int) {{ dummies(first: $first) {{ edges {{ node {{ {DUMMY_FIELDS} }} }} }} }}"
+            ),
+            &json!({"first": first}),
+        )
+    }
+
+    /// `patchDummy(id:)` with the fields to change, as `DummyPatchInput`.
+    pub fn patch(id: i64, input: &Value) -> HttpCall {
+        call(
+            &format!(
+                "mutation($id: ID!, $input: DummyPatchInput!) {{ patchDummy(id: $id, input: $input) {{ {DUMMY_FIELDS} }} }}"
+            ),
+            &json!({"id": id.to_string(), "input": input}),
+        )
+    }
+
+    /// `deleteDummy(id:)`, which answers the deleted id.
+    pub fn delete(id: i64) -> HttpCall {
+        call(
+            "mutation($id: ID!) { deleteDummy(id: $id) }",
+            &json!({"id": id.to_string()}),
+        )
+    }
+
+    /// `createDummy`, with `input` as GraphQL's `DummyInput` (enums in capitals).
+    pub fn create(input: &Value) -> HttpCall {
+        call(
+            &format!(
+                "mutation($input: DummyInput!) {{ createDummy(input: $input) {{ {DUMMY_FIELDS} }} }}"
+            ),
+            &json!({"input": input}),
+        )
     }
 }
 

@@ -570,3 +570,68 @@ pub async fn check_ws_pages(base: &str) {
 
     browser.close().await;
 }
+
+// ---- /graphql ----
+
+/// `/graphql` at `base`: the page subscribes to `dummyChanged` over its WebSocket, sends
+/// a mutation as a POST and sees the write arrive live, sends a query as a GET, and
+/// shows a syntax error's `400`, each exchange with its bytes.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_graphql_page(base: &str) {
+    let browser = Browser::launch(&[]).await;
+    let page = open_ready(&browser, &format!("{base}/graphql")).await;
+
+    // A mutation over POST: its answer, and the same write on the live panel.
+    page.select("#example", "create").await;
+    page.click("#send-post").await;
+    page.wait_for(Target::from(
+        "#received[data-status=\"200\"][data-method=\"POST\"]",
+    ))
+    .await;
+    let received = page.text("#received").await;
+    let body = received
+        .split_once("\n\n")
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("no body in {received}"));
+    let answer: Value = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("the answer shown is JSON ({e}): {received}"));
+    let id = answer["data"]["createDummy"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a created id in {answer}"))
+        .to_owned();
+    assert!(
+        page.text("#sent")
+            .await
+            .contains("\"query\":\"mutation Create"),
+        "the request body is shown"
+    );
+    page.wait_for(Target::from(
+        format!("#events li[data-kind=\"CREATED\"][data-id=\"{id}\"]").as_str(),
+    ))
+    .await;
+    assert!(
+        page.text("#frames").await.contains("connection_ack"),
+        "the WebSocket frames are shown"
+    );
+
+    // A query over GET: the document travels in the URL.
+    page.select("#example", "count").await;
+    page.click("#send-get").await;
+    page.wait_for(Target::from("#received[data-method=\"GET\"]"))
+        .await;
+    assert!(
+        page.text("#sent")
+            .await
+            .starts_with("GET /api/graphql?query=")
+    );
+    assert!(page.text("#received").await.contains("\"dummiesCount\""));
+
+    // A document that does not parse: 400, as application/graphql-response+json has it.
+    page.select("#example", "a syntax error").await;
+    page.click("#send-post").await;
+    page.wait_for(Target::from("#received[data-status=\"400\"]"))
+        .await;
+    browser.close().await;
+}

@@ -156,9 +156,36 @@ async fn optional_fields_behave_as_in_rest(app: TestApp) {
     );
 }
 
+/// The project's typed client (`clients::graphql`) does the four calls the other
+/// protocols' clients do, and reads a missing row as `NOT_FOUND`.
+async fn the_typed_client_creates_reads_patches_and_deletes(app: TestApp) {
+    let client = clients::graphql::GraphqlClient::new(app.addr);
+    let fields = clients::Fields {
+        day: 9,
+        weekday: 5,
+        month: 7,
+        year: 1999,
+    };
+    let (id, created) = client.create(fields).await.unwrap();
+    assert_eq!(created, fields);
+    assert_eq!(client.get(id).await.unwrap(), fields);
+    let patch = clients::Patch {
+        day: 1,
+        weekday: 1,
+        month: 1,
+    };
+    assert_eq!(client.patch(id, patch).await.unwrap(), patch.apply(fields));
+    client.delete(id).await.unwrap();
+    assert_eq!(
+        client.get(id).await.unwrap_err(),
+        clients::Failure::Answered("GraphQL error NOT_FOUND".into())
+    );
+}
+
 test_support::tests! {
     backends(TestApp::spawn):
         create_read_update_patch_delete,
+        the_typed_client_creates_reads_patches_and_deletes,
         the_connection_pages_through_every_row,
         optional_fields_behave_as_in_rest;
 }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod browser;
 mod crud;
 mod limits;
 mod python;
@@ -15,6 +16,7 @@ mod transport;
 fn main() {
     test_support::harness::main([
         bad_input::trials(),
+        browser::trials(),
         crud::trials(),
         limits::trials(),
         python::trials(),

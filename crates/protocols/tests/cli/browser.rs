@@ -1,7 +1,7 @@
 //! The pages `protocols serve` hosts, in a real browser (Debian's headless Chromium,
 //! driven over WebDriver by `test_support::browser`): the gRPC-Web page against the gRPC
-//! port, and the WebSocket pages (echo, two pages in one room, the live feed) on the
-//! composed port. The checks are in `test_support::pages`, shared so that other
+//! port, and the WebSocket pages (echo, two pages in one room, the live feed) and the
+//! GraphQL page on the composed port. The checks are in `test_support::pages`, shared so that other
 //! addresses (a gateway, say) can be checked the same way.
 
 use test_support::{TestDb, browser, pages};
@@ -26,6 +26,13 @@ async fn the_websocket_pages_echo_chat_and_show_the_live_feed() {
     // The composed port serves /api/ws/* and /api/rest/* from one process.
     let served = Served::start(&db.url);
     pages::check_ws_pages(&format!("http://{}", served.http)).await;
+}
+
+async fn the_graphql_page_works_on_the_composed_port() {
+    browser::require("browser tests");
+    let db = TestDb::sqlite();
+    let served = Served::start(&db.url);
+    pages::check_graphql_page(&format!("http://{}", served.http)).await;
 }
 
 /// Serves `html` for every request on a free port of 127.0.0.1; returns its URL.
@@ -91,5 +98,6 @@ test_support::tests! {
     tokio:
         the_grpc_web_page_calls_every_kind_of_rpc_and_shows_the_frames,
         the_websocket_pages_echo_chat_and_show_the_live_feed,
+        the_graphql_page_works_on_the_composed_port,
         close_fails_on_a_foreign_request_a_foreign_socket_and_an_uncaught_error;
 }

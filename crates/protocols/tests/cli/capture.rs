@@ -1,5 +1,6 @@
 //! `just capture` (scripts/capture.sh, Debian's tshark) on loopback records a REST
-//! request, a WebSocket handshake and a gRPC message decoded field by field.
+//! request, a GraphQL query, a WebSocket handshake and a gRPC message decoded field by
+//! field.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -23,8 +24,9 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
     let dir = tempfile::tempdir().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/capture.sh");
     let ports = format!(
-        "{} {} {}",
+        "{} {} {} {}",
         port(&served.rest),
+        port(&served.http),
         port(&served.ws),
         port(&served.grpc)
     );
@@ -71,6 +73,13 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
             .await
             .unwrap();
         assert_eq!(list.status(), 200);
+        let graphql = reqwest::Client::new()
+            .post(format!("http://{}/api/graphql", served.http))
+            .json(&serde_json::json!({"query": "{ dummiesCount }"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(graphql.status(), 200);
         let (mut ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{}/api/ws/echo/", served.ws))
                 .await
@@ -99,6 +108,7 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
     );
     for expected in [
         "GET /api/rest/dummies",
+        "POST /api/graphql",
         "101 Switching Protocols",
         "WebSocket Text",
         "app.HelloRequest",
