@@ -42,9 +42,27 @@ pub struct Args {
     #[arg(
         long = "graphql-timeout-ms",
         env = "GRAPHQL_TIMEOUT_MS",
-        default_value_t = 5_000
+        default_value_t = 10_000
     )]
     pub timeout_ms: u64,
+
+    /// Milliseconds a WebSocket may wait for its `connection_init` to be acknowledged;
+    /// then it is closed with 4408.
+    #[arg(
+        long = "graphql-init-timeout-ms",
+        env = "GRAPHQL_INIT_TIMEOUT_MS",
+        default_value_t = 3_000
+    )]
+    pub init_timeout_ms: u64,
+
+    /// Seconds between the server's pings on a WebSocket; a client silent for twice as
+    /// long is closed with 1001.
+    #[arg(
+        long = "graphql-heartbeat-secs",
+        env = "GRAPHQL_HEARTBEAT_SECS",
+        default_value_t = 5
+    )]
+    pub heartbeat_secs: u64,
 
     /// Answer introspection (`__schema`, `__type`): on, as befits a learning tool.
     #[arg(long = "graphql-introspection", env = "GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -62,6 +80,8 @@ impl Args {
             max_aliases: self.max_aliases,
             timeout: Duration::from_millis(self.timeout_ms),
             introspection: self.introspection,
+            init_timeout: Duration::from_millis(self.init_timeout_ms),
+            heartbeat: Duration::from_secs(self.heartbeat_secs.max(1)),
         }
     }
 }

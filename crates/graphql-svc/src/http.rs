@@ -59,9 +59,35 @@ pub struct GraphqlState {
 
 /// The media type of the answer, from `Accept`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
+pub enum Media {
+    /// `application/graphql-response+json`: request errors are `400`.
     GraphqlResponse,
+    /// `application/json`: every answer GraphQL wrote is `200`.
     Json,
+}
+
+/// An answer before it becomes an HTTP response: its status and its JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body: `{"data":…,"errors":[…]}`, or an array of them for a batch.
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    fn errors(status: StatusCode, code: &str, message: &str) -> Answer {
+        Answer {
+            status,
+            body: json!({"errors": [{"message": message, "extensions": {"code": code}}]}),
+        }
+    }
+
+    fn into_response(self, media: Media) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .content_type(media.content_type())
+            .json(self.body)
+    }
 }
 
 impl Media {
@@ -100,9 +126,7 @@ impl Media {
 
 /// An answer made only of errors, for a request refused before GraphQL saw it.
 fn refused(status: StatusCode, media: Media, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(media.content_type())
-        .json(json!({"errors": [{"message": message, "extensions": {"code": code}}]}))
+    Answer::errors(status, code, message).into_response(media)
 }
 
 /// `POST /api/graphql`
@@ -157,20 +181,25 @@ pub async fn post(
         }
         Err(_) => return too_large(),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    respond(&state, media, &body).await.into_response(media)
+}
+
+/// The body of a `POST`, read in full and of the right media type, answered: one
+/// request or a batch. The fuzz target `graphql_request` calls this directly.
+pub async fn respond(state: &GraphqlState, media: Media, body: &[u8]) -> Answer {
+    let batch: BatchRequest = match serde_json::from_slice(body) {
         Ok(batch) => batch,
         Err(error) => {
-            return refused(
+            return Answer::errors(
                 StatusCode::BAD_REQUEST,
-                media,
                 "BAD_REQUEST",
                 &format!("the body is not a GraphQL request: {error}"),
             );
         }
     };
     match batch {
-        BatchRequest::Single(request) => execute(&state, media, request).await,
-        BatchRequest::Batch(requests) => execute_batch(&state, media, requests).await,
+        BatchRequest::Single(request) => execute(state, media, request).await,
+        BatchRequest::Batch(requests) => execute_batch(state, media, requests).await,
     }
 }
 
@@ -219,7 +248,7 @@ pub async fn get(
                 "extensions": {"code": "METHOD_NOT_ALLOWED"},
             }]}));
     }
-    execute(&state, media, request).await
+    execute(&state, media, request).await.into_response(media)
 }
 
 /// Whether the operation a request would run is a mutation. A document that does not
@@ -239,30 +268,25 @@ fn is_mutation(request: &Request) -> bool {
     })
 }
 
-async fn execute(state: &GraphqlState, media: Media, request: Request) -> HttpResponse {
+async fn execute(state: &GraphqlState, media: Media, request: Request) -> Answer {
     if request.query.trim().is_empty() {
-        return no_query(media);
+        return no_query();
     }
-    let (status, body) = run(state, media, request).await;
-    HttpResponse::build(status)
-        .content_type(media.content_type())
-        .json(body)
+    run(state, media, request).await
 }
 
-async fn execute_batch(state: &GraphqlState, media: Media, requests: Vec<Request>) -> HttpResponse {
+async fn execute_batch(state: &GraphqlState, media: Media, requests: Vec<Request>) -> Answer {
     let max = state.limits.max_batch;
     if max == 0 {
-        return refused(
+        return Answer::errors(
             StatusCode::BAD_REQUEST,
-            media,
             "BATCH_OFF",
             "batching is switched off",
         );
     }
     if requests.len() > max {
-        return refused(
+        return Answer::errors(
             StatusCode::BAD_REQUEST,
-            media,
             "BATCH_TOO_LONG",
             &format!(
                 "a batch of {} operations; at most {max} are allowed",
@@ -274,24 +298,20 @@ async fn execute_batch(state: &GraphqlState, media: Media, requests: Vec<Request
         .iter()
         .any(|request| request.query.trim().is_empty())
     {
-        return no_query(media);
+        return no_query();
     }
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
-        let (_, body) = run(state, media, request).await;
-        answers.push(body);
+        answers.push(run(state, media, request).await.body);
     }
-    HttpResponse::Ok()
-        .content_type(media.content_type())
-        .json(answers)
+    Answer {
+        status: StatusCode::OK,
+        body: serde_json::Value::Array(answers),
+    }
 }
 
-/// Runs one request within the time limit: its status, and its body as JSON.
-async fn run(
-    state: &GraphqlState,
-    media: Media,
-    request: Request,
-) -> (StatusCode, serde_json::Value) {
+/// Runs one request within the time limit.
+async fn run(state: &GraphqlState, media: Media, request: Request) -> Answer {
     let response =
         match tokio::time::timeout(state.limits.timeout, state.schema.execute(request)).await {
             Ok(response) => response,
@@ -309,7 +329,10 @@ async fn run(
                     e.set("code", "TIMEOUT");
                     e
                 });
-                return (status, json!({"errors": [error]}));
+                return Answer {
+                    status,
+                    body: json!({"errors": [error]}),
+                };
             }
         };
     answer(media, &response)
@@ -317,7 +340,7 @@ async fn run(
 
 /// The status and body of an executed request. A request the engine refused before
 /// running any field (no `data`) is a "request error" in the spec's words.
-fn answer(media: Media, response: &Response) -> (StatusCode, serde_json::Value) {
+fn answer(media: Media, response: &Response) -> Answer {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -332,13 +355,12 @@ fn answer(media: Media, response: &Response) -> (StatusCode, serde_json::Value) 
     } else {
         StatusCode::OK
     };
-    (status, body)
+    Answer { status, body }
 }
 
-fn no_query(media: Media) -> HttpResponse {
-    refused(
+fn no_query() -> Answer {
+    Answer::errors(
         StatusCode::BAD_REQUEST,
-        media,
         "BAD_REQUEST",
         "a GraphQL request carries a document in `query`",
     )

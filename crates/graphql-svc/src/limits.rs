@@ -12,7 +12,13 @@
 //! | depth | 16 | async-graphql's validation | `400`, "Query is nested too deep." |
 //! | complexity (fields) | 1,000 | async-graphql's validation | `400`, "Query is too complex." |
 //! | aliases | 50 | [`AliasLimit`], after parsing | `400` |
-//! | time | 5 s | the HTTP layer, around execution | `504` |
+//! | time | 10 s | the HTTP layer, around execution | `504` |
+//! | `connection_init` wait | 3 s | [`crate::ws`] | close `4408` |
+//! | WebSocket silence | 2 × the 5 s heartbeat | [`crate::ws`] | close `1001` |
+//!
+//! The time limit is above the database's own waits (`DB_TIMEOUT_SECS` for a
+//! connection, SQLite's 5 s busy timeout): a request stuck on the database gets its
+//! clearer `UNAVAILABLE` first, and the time limit catches the rest.
 //!
 //! Depth 16 and complexity 1,000 leave room for the standard introspection query
 //! that tools such as GraphiQL and `gql` send.
@@ -41,6 +47,11 @@ pub struct Limits {
     pub timeout: Duration,
     /// Whether `__schema` and `__type` are answered.
     pub introspection: bool,
+    /// How long a WebSocket may stay open without `connection_init` being acknowledged.
+    pub init_timeout: Duration,
+    /// How often the server pings an open WebSocket; a client silent for twice this
+    /// long (no pong, no message) is closed.
+    pub heartbeat: Duration,
 }
 
 impl Default for Limits {
@@ -51,8 +62,10 @@ impl Default for Limits {
             max_depth: 16,
             max_complexity: 1_000,
             max_aliases: 50,
-            timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
             introspection: true,
+            init_timeout: Duration::from_secs(3),
+            heartbeat: Duration::from_secs(5),
         }
     }
 }

@@ -24,10 +24,19 @@
 //! ```
 //!
 //! async-graphql runs the protocol's state machine ([`async_graphql::http::WebSocket`]);
-//! this module carries its messages over actix-ws, answers WebSocket pings, enforces
-//! the message size limit (close `1009`), and closes with `1001` when the server stops.
-//! A `subscribe` before `connection_init` closes the socket with `4401 Unauthorized`,
-//! as `graphql-transport-ws` requires.
+//! this module carries its messages over actix-ws and keeps the rest to itself:
+//!
+//! | What | Close |
+//! |---|---|
+//! | a `subscribe` before `connection_init` | `4401 Unauthorized`, as `graphql-transport-ws` requires |
+//! | no `connection_init` acknowledged within 3 s (`GRAPHQL_INIT_TIMEOUT_MS`) | `4408 Connection initialisation timeout`, likewise |
+//! | a message over the size limit | `1009` |
+//! | nothing from the client (not even a pong) for twice the heartbeat | `1001` |
+//! | the server stops | `1001` |
+//!
+//! The heartbeat is a WebSocket ping every 5 s (`GRAPHQL_HEARTBEAT_SECS`), below the
+//! protocol: browsers and client libraries answer it by themselves, and it keeps
+//! proxies such as the gateway's nginx from closing a quiet subscription.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -96,36 +105,61 @@ async fn serve(
         protocol,
     ));
     let mut to_graphql = Some(to_graphql);
+    let init_deadline = tokio::time::sleep(state.limits.init_timeout);
+    tokio::pin!(init_deadline);
+    let mut acknowledged = false;
+    let beat = state.limits.heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = tokio::time::Instant::now();
     let reason = loop {
         tokio::select! {
             () = state.shutdown.cancelled() => {
                 break Some(close(CloseCode::Away, "server shutting down"));
             }
-            frame = incoming.next(), if to_graphql.is_some() => match frame {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    forward(&mut to_graphql, text.as_bytes().to_vec()).await;
+            () = &mut init_deadline, if !acknowledged => {
+                break Some(close(CloseCode::Other(4408), "Connection initialisation timeout"));
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > beat * 2 {
+                    break Some(close(CloseCode::Away, "no answer to the heartbeat"));
                 }
-                Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                    forward(&mut to_graphql, bytes.to_vec()).await;
+                if session.ping(b"").await.is_err() {
+                    return;
                 }
-                Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                    if session.pong(&bytes).await.is_err() {
-                        return;
+            }
+            frame = incoming.next(), if to_graphql.is_some() => {
+                if matches!(frame, Some(Ok(_))) {
+                    last_heard = tokio::time::Instant::now();
+                }
+                match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        forward(&mut to_graphql, text.as_bytes().to_vec()).await;
                     }
+                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
+                        forward(&mut to_graphql, bytes.to_vec()).await;
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    // The client closed, or went away: the state machine ends its streams.
+                    Some(Ok(AggregatedMessage::Close(_))) | None => to_graphql = None,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        break Some(close(
+                            CloseCode::Size,
+                            &format!("a message is larger than {} bytes", state.limits.max_bytes),
+                        ));
+                    }
+                    Some(Err(error)) => break Some(close(CloseCode::Protocol, &error.to_string())),
                 }
-                Some(Ok(AggregatedMessage::Pong(_))) => {}
-                // The client closed, or went away: the state machine ends its streams.
-                Some(Ok(AggregatedMessage::Close(_))) | None => to_graphql = None,
-                Some(Err(actix_ws::ProtocolError::Overflow)) => {
-                    break Some(close(
-                        CloseCode::Size,
-                        &format!("a message is larger than {} bytes", state.limits.max_bytes),
-                    ));
-                }
-                Some(Err(error)) => break Some(close(CloseCode::Protocol, &error.to_string())),
-            },
+            }
             out = graphql.next() => match out {
                 Some(WsMessage::Text(text)) => {
+                    // Both sub-protocols acknowledge `connection_init` with this message.
+                    acknowledged |= text.contains(r#""type":"connection_ack""#);
                     if session.text(text).await.is_err() {
                         return;
                     }

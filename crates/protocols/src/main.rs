@@ -18,16 +18,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     runtime::settings::load_env_file();
     let cli = cli::Cli::parse();
     runtime::init_tracing(cli.runtime());
-    let result = match cli.command {
-        cli::Command::Serve(args) => serve::run(*args).await,
-        cli::Command::Seed(args) => seed::run(args).await,
-        cli::Command::Migrate(args) => migrate(args).await,
-    };
+    let result = runtime::block_on(async move {
+        match cli.command {
+            cli::Command::Serve(args) => serve::run(*args).await,
+            cli::Command::Seed(args) => seed::run(args).await,
+            cli::Command::Migrate(args) => migrate(args).await,
+        }
+    })
+    .unwrap_or_else(|error| Err(anyhow::anyhow!("cannot start the async runtime: {error}")));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

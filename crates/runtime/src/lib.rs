@@ -121,6 +121,27 @@ async fn wait_for_signal() -> &'static str {
     "Ctrl-C"
 }
 
+/// How long a process that has stopped serving waits for blocking work still running
+/// (typically a wait for a database connection, up to `DB_TIMEOUT_SECS`) before it
+/// exits anyway. Every answer has been written or cut off by then; what is abandoned is
+/// work nobody is waiting for, and a database transaction cut off with the process is
+/// rolled back by the database.
+pub const EXIT_WAIT: Duration = Duration::from_millis(500);
+
+/// Runs a binary's `main` on a multi-thread tokio runtime, then shuts the runtime down
+/// waiting at most [`EXIT_WAIT`] for blocking tasks. (Dropping a runtime waits for
+/// every blocking task, however long: a service stopped while its database is down
+/// would linger until its migration attempt's wait for a connection ran out.)
+///
+/// # Errors
+/// When the runtime cannot be built.
+pub fn block_on<F: std::future::Future>(main: F) -> std::io::Result<F::Output> {
+    let tokio = tokio::runtime::Runtime::new()?;
+    let output = tokio.block_on(main);
+    tokio.shutdown_timeout(EXIT_WAIT);
+    Ok(output)
+}
+
 /// How many connections may wait in the kernel for `accept` (std's default is 128,
 /// too few for a burst of a thousand WebSocket clients; Linux caps it at `somaxconn`).
 pub const BACKLOG: i32 = 1024;

@@ -78,14 +78,7 @@ pub fn main<S: Service>() -> ExitCode {
         .version(S::VERSION);
     let config = Standalone::<S>::from_arg_matches(&command.get_matches())
         .unwrap_or_else(|error| error.exit());
-    let tokio = match tokio::runtime::Runtime::new() {
-        Ok(tokio) => tokio,
-        Err(error) => {
-            eprintln!("{}: cannot start the async runtime: {error}", S::NAME);
-            return ExitCode::FAILURE;
-        }
-    };
-    tokio.block_on(async move {
+    let served = crate::block_on(async move {
         if config.command == Some(ServiceCommand::Healthcheck) {
             return config.service.healthcheck().await;
         }
@@ -100,6 +93,10 @@ pub fn main<S: Service>() -> ExitCode {
         };
         let grace = config.runtime.shutdown_grace();
         config.service.run(store, shutdown, grace).await
+    });
+    served.unwrap_or_else(|error| {
+        eprintln!("{}: cannot start the async runtime: {error}", S::NAME);
+        ExitCode::FAILURE
     })
 }
 

@@ -1,6 +1,6 @@
 //! The figures beside the table: seeding against PostgreSQL's COPY, memory while the
-//! whole table streams, idle memory and size of each binary, and `wrk` as a check on
-//! the load generator.
+//! whole table streams, idle memory and size of each binary, `wrk` as a check on
+//! the load generator, and the live feeds' push latency ([`crate::feeds`]).
 
 use anyhow::Context;
 use std::fmt::Write as _;
@@ -27,6 +27,8 @@ pub struct Extras {
     pub binaries: Vec<(String, u64, u64)>,
     /// `wrk` against REST get with 32 connections, requests per second.
     pub wrk_rest_get_rps: Option<f64>,
+    /// Push latency of each live feed, from a write's acknowledgement to its event.
+    pub feeds: Vec<crate::feeds::FeedLatency>,
     /// Problems that kept a measurement from being made.
     pub notes: Vec<String>,
 }
@@ -56,6 +58,13 @@ impl Extras {
                 "{binary}: idle RSS {:.1} MiB, binary {:.1} MiB",
                 *rss as f64 / 1024.0,
                 *size as f64 / 1_048_576.0
+            );
+        }
+        for f in &self.feeds {
+            let _ = writeln!(
+                out,
+                "push latency, {}: event − acknowledgement p50 {} µs, p99 {} µs over {} writes (the write's round trip p50 {} µs)",
+                f.feed, f.p50_us, f.p99_us, f.events, f.write_p50_us
             );
         }
         if let Some(rps) = self.wrk_rest_get_rps {

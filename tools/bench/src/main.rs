@@ -13,8 +13,9 @@
 //! generator: throughput, latency percentiles and bytes on the wire per call, counted
 //! at the client's socket. Then the extras: seeding speed against PostgreSQL's COPY,
 //! peak memory while the whole table streams, binary sizes, and a cross-check of the
-//! generator against `wrk`. It prints a table and writes `shootout.json` and
-//! `shootout.svg` to `--out`.
+//! generator against `wrk`, and how soon each live feed (WebSocket, gRPC watch,
+//! GraphQL subscription) delivers a write's event (in `--smoke` too, over five
+//! writes). It prints a table and writes `shootout.json` and `shootout.svg` to `--out`.
 //!
 //! Every answer is checked; a wrong or failed response stops the run with an error.
 
@@ -23,6 +24,7 @@ mod clients;
 mod counting;
 mod driver;
 mod extras;
+mod feeds;
 mod pgbench;
 mod report;
 mod run;
@@ -121,6 +123,9 @@ enum Sub {
 
 /// Rows the bench database holds.
 const ROWS: i64 = 10_000;
+
+/// Writes measured for the push latency of the live feeds.
+const FEED_WRITES: usize = 300;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -324,11 +329,13 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
             println!("{}", report::row(result));
         }
     }
-    let extras = if cli.smoke {
+    let mut extras = if cli.smoke {
         extras::Extras::default()
     } else {
         extras::measure(cli, &targets).await
     };
+    let writes = if cli.smoke { 5 } else { FEED_WRITES };
+    extras.feeds = feeds::measure(&targets, writes).await?;
     report::write(&cli.out, &results, &extras, window)?;
     println!("{}", report::ratios(&results));
     println!("{}", extras.summary());

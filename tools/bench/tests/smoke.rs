@@ -47,6 +47,26 @@ fn every_cell_of_the_shootout_produces_figures() {
         assert!(cell["rps"].as_f64().unwrap() > 0.0, "{cell}");
         assert!(cell["received_per_call"].as_f64().unwrap() > 0.0, "{cell}");
     }
+    // The push latency of every live feed, measured over the same five writes.
+    let feeds = json["extras"]["feeds"].as_array().unwrap();
+    let names: Vec<&str> = feeds.iter().map(|f| f["feed"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "WebSocket feed",
+            "gRPC WatchDummies",
+            "GraphQL subscription"
+        ],
+        "{stdout}"
+    );
+    for feed in feeds {
+        assert_eq!(feed["events"], 5, "{feed}");
+        assert!(feed["write_p50_us"].as_i64().unwrap() > 0, "{feed}");
+        assert!(
+            feed["p99_us"].as_i64().unwrap() >= feed["p50_us"].as_i64().unwrap(),
+            "{feed}"
+        );
+    }
     assert!(json["machine"]["cores"].as_u64().unwrap() > 0);
     let svg = std::fs::read_to_string(out.path().join("shootout.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("requests per second"));

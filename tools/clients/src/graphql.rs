@@ -1,6 +1,7 @@
 //! A typed GraphQL client: the four calls on a Dummy the other protocols' [`Client`]
 //! makes, each one document POSTed to `/api/graphql` ([`wire::graphql`]), and
-//! [`GraphqlClient::execute`] for any other document.
+//! [`GraphqlClient::execute`] for any other document. [`subscribe`] opens a
+//! subscription over `graphql-transport-ws`, and [`next_event`] reads its events.
 //!
 //! GraphQL answers `200` with an `errors` list for most failures; the first error's
 //! `extensions.code` (`NOT_FOUND`, `INVALID`, `UNAVAILABLE`, …) becomes
@@ -10,8 +11,12 @@
 
 use std::net::SocketAddr;
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::ws::{Socket, WAIT, send_json};
 use crate::{
     CALL_TIMEOUT, Failure, Fields, Outcome, Patch, month_name, month_number, transport, unexpected,
     weekday_name, weekday_number, wire,
@@ -127,6 +132,86 @@ impl GraphqlClient {
             .get_mut("data")
             .map(Value::take)
             .ok_or_else(|| unexpected(&answer))
+    }
+}
+
+/// The sub-protocol of a GraphQL WebSocket, as the `graphql-ws` library names it.
+pub const TRANSPORT_WS: &str = "graphql-transport-ws";
+
+/// Opens `url` (`ws://host:port/api/graphql`) with the `graphql-transport-ws`
+/// sub-protocol, sends `connection_init`, waits for `connection_ack`, and subscribes
+/// to `query` with `variables` under the id `"1"`:
+///
+/// ```text
+/// → {"type":"connection_init"}
+/// ← {"type":"connection_ack"}
+/// → {"id":"1","type":"subscribe","payload":{"query":"subscription { … }","variables":{}}}
+/// ← {"id":"1","type":"next","payload":{"data":{…}}}      (one per event)
+/// ```
+///
+/// # Errors
+/// What went wrong, as text: the handshake, or an answer other than the ack.
+pub async fn subscribe(url: &str, query: &str, variables: &Value) -> Result<Socket, String> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| format!("not a WebSocket URL {url}: {e}"))?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        tokio_tungstenite::tungstenite::http::HeaderValue::from_static(TRANSPORT_WS),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| format!("the WebSocket handshake failed: {e}"))?;
+    let sent = |result: Result<(), _>| result.map_err(|e| format!("send: {e}"));
+    sent(send_json(&mut socket, &json!({"type": "connection_init"})).await)?;
+    let ack = crate::ws::next_json(&mut socket).await?;
+    if ack["type"] != "connection_ack" {
+        return Err(format!("expected connection_ack, got {ack}"));
+    }
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}});
+    sent(send_json(&mut socket, &subscribe).await)?;
+    Ok(socket)
+}
+
+/// The `data` of the subscription's next event, within [`WAIT`]. The protocol's own
+/// `ping` is answered with `pong` on the way.
+///
+/// # Errors
+/// What came instead: an `error` or `complete` message, a close frame, nothing in time.
+pub async fn next_event(socket: &mut Socket) -> Result<Value, String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .map_err(|_| format!("no event within {WAIT:?}"))?
+            .ok_or("the connection ended")?
+            .map_err(|e| format!("the connection failed: {e}"))?;
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(frame) => return Err(format!("closed: {frame:?}")),
+            _ => continue,
+        };
+        let mut value: Value =
+            serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+        match value["type"].as_str() {
+            Some("next") => {
+                if let Some(errors) = value.pointer("/payload/errors") {
+                    return Err(format!("an event with errors: {errors}"));
+                }
+                return Ok(value
+                    .pointer_mut("/payload/data")
+                    .map(Value::take)
+                    .unwrap_or_default());
+            }
+            Some("ping") => {
+                socket
+                    .send(Message::text(r#"{"type":"pong"}"#))
+                    .await
+                    .map_err(|e| format!("send pong: {e}"))?;
+            }
+            Some("pong") => {}
+            _ => return Err(format!("the subscription ended: {text}")),
+        }
     }
 }
 

@@ -4,11 +4,11 @@
 //! written once:
 //!
 //! - [`Client`]: the same four calls on a Dummy (create, patch, delete, get) over REST
-//!   (reqwest), JSON-RPC, XML-RPC (dxr builds and reads the XML) and gRPC (the
-//!   generated client of `grpc-pb`), each answering with the row the server
-//!   acknowledged, as [`Fields`].
-//! - [`graphql::GraphqlClient`]: the same four calls over GraphQL (one document per
-//!   call, the row read back from `data`), and any other document.
+//!   (reqwest), JSON-RPC, XML-RPC (dxr builds and reads the XML), gRPC (the
+//!   generated client of `grpc-pb`) and GraphQL ([`graphql::GraphqlClient`]), each
+//!   answering with the row the server acknowledged, as [`Fields`].
+//! - [`graphql::GraphqlClient`]: the four calls over GraphQL (one document per call,
+//!   the row read back from `data`), and any other document.
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
 //! - [`wire`]: each protocol's requests as they go on the wire, for any HTTP
@@ -76,11 +76,19 @@ pub enum Proto {
     XmlRpc,
     /// grpc-svc, `dummy.v1.DummyService`
     Grpc,
+    /// graphql-svc, `/api/graphql`
+    Graphql,
 }
 
 impl Proto {
-    /// All four writers.
-    pub const ALL: [Proto; 4] = [Proto::Rest, Proto::JsonRpc, Proto::XmlRpc, Proto::Grpc];
+    /// All five writers.
+    pub const ALL: [Proto; 5] = [
+        Proto::Rest,
+        Proto::JsonRpc,
+        Proto::XmlRpc,
+        Proto::Grpc,
+        Proto::Graphql,
+    ];
 
     /// The name in tables.
     pub fn name(self) -> &'static str {
@@ -89,6 +97,7 @@ impl Proto {
             Proto::JsonRpc => "JSON-RPC",
             Proto::XmlRpc => "XML-RPC",
             Proto::Grpc => "gRPC",
+            Proto::Graphql => "GraphQL",
         }
     }
 }
@@ -243,6 +252,8 @@ pub enum Client {
     },
     /// gRPC over one HTTP/2 connection.
     Grpc(DummyServiceClient<Channel>),
+    /// GraphQL: one document per call, POSTed over HTTP/1.1 with keep-alive.
+    Graphql(graphql::GraphqlClient),
 }
 
 impl Client {
@@ -260,7 +271,8 @@ impl Client {
                     .connect_lazy();
                 Client::Grpc(DummyServiceClient::new(channel))
             }
-            _ => Client::Http {
+            Proto::Graphql => Client::Graphql(graphql::GraphqlClient::new(addr)),
+            Proto::Rest | Proto::JsonRpc | Proto::XmlRpc => Client::Http {
                 proto,
                 base: format!("http://{addr}"),
                 http: reqwest::Client::builder()
@@ -298,6 +310,7 @@ impl Client {
                 let answer = client.clone().create_dummy(request).await.map_err(grpc)?;
                 Fields::from_pb(answer.get_ref()).ok_or_else(|| unexpected(answer.get_ref()))
             }
+            Client::Graphql(client) => client.create(fields).await,
         }
     }
 
@@ -341,6 +354,7 @@ impl Client {
                     .map(|(_, f)| f)
                     .ok_or_else(|| unexpected(answer.get_ref()))
             }
+            Client::Graphql(client) => client.patch(id, patch).await,
         }
     }
 
@@ -370,6 +384,7 @@ impl Client {
                 .await
                 .map(drop)
                 .map_err(grpc),
+            Client::Graphql(client) => client.delete(id).await,
         }
     }
 
@@ -400,6 +415,7 @@ impl Client {
                     .map(|(_, f)| f)
                     .ok_or_else(|| unexpected(answer.get_ref()))
             }
+            Client::Graphql(client) => client.get(id).await,
         }
     }
 }
@@ -459,7 +475,7 @@ async fn send(proto: Proto, request: reqwest::RequestBuilder) -> Outcome<Value> 
                 .map(Value::take)
                 .ok_or_else(|| unexpected(&answer))
         }
-        Proto::XmlRpc | Proto::Grpc => {
+        Proto::XmlRpc | Proto::Grpc | Proto::Graphql => {
             let text = response.text().await.map_err(transport)?;
             if let Ok(fault) = dxr::FaultResponse::from_xml(&text) {
                 return Err(Failure::Answered(format!(

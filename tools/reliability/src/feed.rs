@@ -1,6 +1,7 @@
 //! The change feed under a burst of writes: 16 REST clients create rows as fast as
-//! they can while a WebSocket feed client and a gRPC watcher listen (PostgreSQL, so
-//! every event travels trigger → `NOTIFY` → the services' `LISTEN` thread → clients).
+//! they can while a WebSocket feed client, a gRPC watcher and a GraphQL subscriber
+//! listen (PostgreSQL, so every event travels trigger → `NOTIFY` → the services'
+//! `LISTEN` thread → clients).
 //!
 //! Every acknowledged create must arrive exactly once on each feed, or be accounted
 //! for by a `missed` count (the feed's documented answer to a reader that falls more
@@ -69,11 +70,12 @@ impl Quiet {
 pub async fn run(suite: &Suite) -> Vec<Row> {
     let mut ws_row = Row::new("feed", "WebSocket");
     let mut grpc_row = Row::new("feed", "gRPC watch");
+    let mut graphql_row = Row::new("feed", "GraphQL subscription");
     let db = suite.database();
     let _store = db.migrated_store().await;
     let url = db.url.expose().to_owned();
     let mut services = Vec::new();
-    for kind in [Kind::Rest, Kind::Ws, Kind::Grpc] {
+    for kind in [Kind::Rest, Kind::Ws, Kind::Grpc, Kind::Graphql] {
         match Service::start(&Launch {
             kind,
             database: &url,
@@ -94,7 +96,12 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
             return vec![ws_row];
         }
     }
-    let (rest, ws, grpc) = (services[0].addr, services[1].addr, services[2].addr);
+    let (rest, ws, grpc, graphql) = (
+        services[0].addr,
+        services[1].addr,
+        services[2].addr,
+        services[3].addr,
+    );
 
     let (socket, _) =
         match tokio_tungstenite::connect_async(format!("ws://{ws}/api/ws/dummies/")).await {
@@ -114,6 +121,13 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     let Ok(watch) = watch.map(tonic::Response::into_inner) else {
         grpc_row.fail("WatchDummies refused");
         return vec![grpc_row];
+    };
+    let subscription = match subscribe_live(graphql, rest).await {
+        Ok(socket) => socket,
+        Err(error) => {
+            graphql_row.fail(error);
+            return vec![graphql_row];
+        }
     };
     let done = Arc::new(AtomicBool::new(false));
     let finished = done.clone();
@@ -169,6 +183,39 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
         }
         seen
     });
+    let finished = done.clone();
+    let graphql_seen = tokio::spawn(async move {
+        let mut seen = Seen::default();
+        let mut socket = subscription;
+        let mut quiet = Quiet::new(finished);
+        while !quiet.over() {
+            let Ok(next) = tokio::time::timeout(
+                Duration::from_millis(200),
+                clients::graphql::next_event(&mut socket),
+            )
+            .await
+            else {
+                continue;
+            };
+            let Ok(data) = next else { break };
+            quiet.heard();
+            let event = &data["dummyChanged"];
+            match event["__typename"].as_str() {
+                Some("DummyChanged") if event["kind"] == "CREATED" => {
+                    let id = event["dummy"]["id"]
+                        .as_str()
+                        .and_then(|id| id.parse().ok())
+                        .unwrap_or_default();
+                    if seen.arrived.insert(id, Instant::now()).is_some() {
+                        seen.duplicates += 1;
+                    }
+                }
+                Some("FeedMissed") => seen.missed += event["count"].as_u64().unwrap_or_default(),
+                _ => {}
+            }
+        }
+        seen
+    });
 
     // The burst.
     let total = suite.mode.pick(800, 10_000);
@@ -207,6 +254,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     for (row, seen) in [
         (&mut ws_row, ws_seen.await),
         (&mut grpc_row, grpc_seen.await),
+        (&mut graphql_row, graphql_seen.await),
     ] {
         let Ok(seen) = seen else {
             row.fail("the feed reader panicked");
@@ -257,7 +305,44 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     ));
     let mut lagging = lagging_reader(suite, &url, ws).await;
     lagging.panics = services.iter().map(|s| s.panics() as u64).sum::<u64>() - ws_row.panics;
-    vec![ws_row, grpc_row, lagging]
+    vec![ws_row, grpc_row, graphql_row, lagging]
+}
+
+/// What the GraphQL subscribers ask for: every change, the gap reports and how many
+/// events were missed.
+const SUBSCRIPTION: &str = "subscription { dummyChanged { __typename \
+    ... on DummyChanged { kind dummy { id } } ... on FeedMissed { count } } }";
+
+/// A `dummyChanged` subscription that is live: the protocol does not say when a
+/// subscription starts to receive (on PostgreSQL, once its `LISTEN` is in place), so
+/// rows are created over REST until one's event arrives.
+pub(crate) async fn subscribe_live(
+    graphql: std::net::SocketAddr,
+    rest: std::net::SocketAddr,
+) -> Result<clients::ws::Socket, String> {
+    let url = format!("ws://{graphql}/api/graphql");
+    let mut socket =
+        clients::graphql::subscribe(&url, SUBSCRIPTION, &serde_json::json!({})).await?;
+    let client = Client::new(Proto::Rest, rest);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        let (id, _) = client
+            .create(Fields::random(1))
+            .await
+            .map_err(|e| format!("a probe create: {e}"))?;
+        let want = id.to_string();
+        let until = Instant::now() + Duration::from_millis(500);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            match tokio::time::timeout(left, clients::graphql::next_event(&mut socket)).await {
+                Ok(Ok(data)) if data["dummyChanged"]["dummy"]["id"] == want.as_str() => {
+                    return Ok(socket);
+                }
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(error)) => return Err(format!("the subscription: {error}")),
+            }
+        }
+    }
+    Err("the GraphQL subscription delivered nothing within 15 s".to_owned())
 }
 
 /// A feed client that stops reading while one statement inserts far more rows than

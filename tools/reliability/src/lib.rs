@@ -13,7 +13,7 @@
 //!
 //! | scenario | what it does |
 //! |---|---|
-//! | [`startup`] | four services started at once on a fresh database (migrations once, all healthy, open-file limits raised); each service and `protocols serve` started with the database down ([`down_at_start`]: listening at once, "unavailable", one WARN line per back-off step, SIGTERM, recovery); bad settings, incl. SQLite paths that can never work |
+//! | [`startup`] | five services started at once on a fresh database (migrations once, all healthy, open-file limits raised); each service and `protocols serve` started with the database down ([`down_at_start`]: listening at once, "unavailable", one WARN line per back-off step, SIGTERM, recovery); bad settings, incl. SQLite paths that can never work |
 //! | [`outage`] | cuts PostgreSQL off through a TCP [`proxy`], checks each protocol's "unavailable" answer and the feeds, restores it and times the recovery; a query stuck behind a lock with a pool of one; a locked SQLite file |
 //! | [`writes`] | 32 clients over REST, JSON-RPC, XML-RPC and gRPC against two instances of each service, then the same with SIGTERM in the middle; the database must hold exactly what was acknowledged |
 //! | [`feed`] | a burst of writes while a WebSocket feed and a gRPC watch listen; a reader that falls far behind |

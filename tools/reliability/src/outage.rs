@@ -1,6 +1,6 @@
 //! Database outage and recovery.
 //!
-//! **PostgreSQL.** The four services reach the machine's PostgreSQL through a TCP
+//! **PostgreSQL.** The five services reach the machine's PostgreSQL through a TCP
 //! [`Proxy`] the suite controls. Cutting it closes every connection and refuses new
 //! ones, which is what the services see when the database stops. While it is down:
 //!
@@ -10,10 +10,12 @@
 //! | JSON-RPC | error object, code `4` |
 //! | XML-RPC | `<fault>`, faultCode `4` |
 //! | gRPC | status `UNAVAILABLE`; health `NOT_SERVING` |
+//! | GraphQL | `200` with an error whose `extensions.code` is `UNAVAILABLE` |
 //! | `/healthz` | `503` |
 //! | WebSocket feed | stays open: `{"event":"interrupted"}`, later `{"event":"resumed"}`; a feed opened while down closes with 1013 |
 //! | WebSocket chat | stays open; each message gets `{"error":"the room is unavailable…"}` |
 //! | gRPC WatchDummies | ends with `UNAVAILABLE`; so does a new one; a watch started after the return works |
+//! | GraphQL `dummyChanged` | stays open: a `FeedInterrupted` event, later `FeedResumed`; a subscription opened while down gets a `next` message whose error has code `UNAVAILABLE`, then `complete` |
 //!
 //! and no call takes longer than `DB_TIMEOUT_SECS` (set to 2 s here) plus a margin.
 //! Then the proxy is restored and the suite times how long each protocol takes to
@@ -185,11 +187,12 @@ struct Stack {
     rpc: Service,
     grpc: Service,
     ws: Service,
+    graphql: Service,
 }
 
 impl Stack {
-    fn all(&self) -> [&Service; 4] {
-        [&self.rest, &self.rpc, &self.grpc, &self.ws]
+    fn all(&self) -> [&Service; 5] {
+        [&self.rest, &self.rpc, &self.grpc, &self.ws, &self.graphql]
     }
 
     /// One client per protocol, in [`Proto::ALL`]'s order.
@@ -205,6 +208,7 @@ impl Stack {
             Proto::Rest => self.rest.addr,
             Proto::JsonRpc | Proto::XmlRpc => self.rpc.addr,
             Proto::Grpc => self.grpc.addr,
+            Proto::Graphql => self.graphql.addr,
         }
     }
 }
@@ -230,12 +234,14 @@ async fn start_stack(
         rpc: start(Kind::Rpc)?,
         grpc: start(Kind::Grpc)?,
         ws: start(Kind::Ws)?,
+        graphql: start(Kind::Graphql)?,
     };
     for service in [
         &mut stack.rest,
         &mut stack.rpc,
         &mut stack.grpc,
         &mut stack.ws,
+        &mut stack.graphql,
     ] {
         service.wait_healthy(Duration::from_secs(30)).await?;
     }
@@ -249,6 +255,7 @@ pub(crate) fn is_unavailable(proto: Proto, failure: &Failure) -> bool {
         Proto::JsonRpc => "JSON-RPC error 4",
         Proto::XmlRpc => "XML-RPC fault 4",
         Proto::Grpc => "gRPC Unavailable",
+        Proto::Graphql => "GraphQL error UNAVAILABLE",
     };
     matches!(failure, Failure::Answered(what) if what == want)
 }
@@ -290,6 +297,10 @@ struct PgOutage {
     id: i64,
     feed_url: String,
     feed: Option<mpsc::UnboundedReceiver<String>>,
+    /// `ws://…/api/graphql`
+    graphql_url: String,
+    /// The GraphQL subscription's messages.
+    subscription: Option<mpsc::UnboundedReceiver<String>>,
     chat: Option<Chat>,
     grpc: DummyServiceClient<Channel>,
     watch: Result<Streaming<DummyEvent>, tonic::Status>,
@@ -353,6 +364,8 @@ impl PgOutage {
             id: seeded.id.0,
             feed_url: format!("ws://{}/api/ws/dummies/", stack.ws.addr),
             feed: None,
+            graphql_url: format!("ws://{}/api/graphql", stack.graphql.addr),
+            subscription: None,
             chat: None,
             grpc,
             watch: Err(tonic::Status::unavailable("not yet opened")),
@@ -373,11 +386,18 @@ impl PgOutage {
         }
     }
 
-    /// The WebSocket feed, a chat member and the gRPC watch, open before the outage.
+    /// The WebSocket feed, the GraphQL subscription, a chat member and the gRPC watch,
+    /// open before the outage.
     async fn open_feeds(&mut self) {
         match clients::ws::connect(&self.feed_url).await {
             Ok(socket) => self.feed = Some(read_feed(socket)),
             Err(error) => self.stack_row.fail(format!("feed connect: {error}")),
+        }
+        match crate::feed::subscribe_live(self.stack.graphql.addr, self.stack.rest.addr).await {
+            Ok(socket) => self.subscription = Some(read_feed(socket)),
+            Err(error) => self
+                .stack_row
+                .fail(format!("GraphQL subscription: {error}")),
         }
         let chat_url = format!("ws://{}/api/ws/chat/outage/", self.stack.ws.addr);
         match clients::ws::connect(&chat_url).await {
@@ -419,6 +439,17 @@ impl PgOutage {
                 wait_for_text(&mut texts, "closed", Duration::from_secs(15)).await
             })
         };
+        let late_subscription = {
+            let url = self.graphql_url.clone();
+            tokio::spawn(async move {
+                let socket =
+                    clients::graphql::subscribe(&url, SUBSCRIPTION, &serde_json::json!({}))
+                        .await
+                        .map_err(anyhow::Error::msg)?;
+                let mut texts = read_feed(socket);
+                wait_for_text(&mut texts, "UNAVAILABLE", Duration::from_secs(15)).await
+            })
+        };
         let late_watch = {
             let mut grpc = self.grpc.clone();
             tokio::spawn(async move { grpc.watch_dummies(WatchDummiesRequest {}).await.map(drop) })
@@ -452,6 +483,14 @@ impl PgOutage {
             .check(late.as_ref().is_ok_and(|c| c.contains("Again")), || {
                 format!("cycle {cycle}: a feed opened while down: {late:?} (want close 1013)")
             });
+        let late = late_subscription
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r);
+        self.stack_row
+            .check(late.as_ref().is_ok_and(|e| e.contains("UNAVAILABLE")), || {
+                format!("cycle {cycle}: a GraphQL subscription opened while down: {late:?} (want an error with code UNAVAILABLE)")
+            });
         let late = late_watch.await;
         self.stack_row.check(
             matches!(&late, Ok(Err(s)) if s.code() == tonic::Code::Unavailable),
@@ -465,12 +504,21 @@ impl PgOutage {
         self.stack_row.recovery = self.stack_row.recovery.max(Some(back_at.elapsed()));
     }
 
-    /// The WebSocket feed says "interrupted"; the gRPC watch ends with UNAVAILABLE.
+    /// The WebSocket feed says "interrupted", the GraphQL subscription sends
+    /// `FeedInterrupted`; the gRPC watch ends with UNAVAILABLE.
     async fn feeds_notice(&mut self, cycle: usize) {
         if let Some(socket) = self.feed.as_mut() {
             let saw = wait_for_text(socket, "interrupted", Duration::from_secs(10)).await;
             self.stack_row.check(saw.is_ok(), || {
                 format!("cycle {cycle}: the WebSocket feed did not say interrupted: {saw:?}")
+            });
+        }
+        if let Some(texts) = self.subscription.as_mut() {
+            let saw = wait_for_text(texts, "FeedInterrupted", Duration::from_secs(10)).await;
+            self.stack_row.check(saw.is_ok(), || {
+                format!(
+                    "cycle {cycle}: the GraphQL subscription did not send FeedInterrupted: {saw:?}"
+                )
             });
         }
         if let Ok(stream) = self.watch.as_mut() {
@@ -520,7 +568,12 @@ impl PgOutage {
             }
             Err(error) => self.rows[0].fail(format!("REST while down: {error}")),
         }
-        for service in [&self.stack.rest, &self.stack.rpc, &self.stack.ws] {
+        for service in [
+            &self.stack.rest,
+            &self.stack.rpc,
+            &self.stack.ws,
+            &self.stack.graphql,
+        ] {
             let health = self
                 .http
                 .get(format!("{}/healthz", service.base()))
@@ -554,7 +607,7 @@ impl PgOutage {
         let (stack, http) = (&self.stack, &self.http);
         let healthy = until_ok(|| async {
             let mut all = grpc_serving(stack.grpc.addr).await == Some(true);
-            for service in [&stack.rest, &stack.rpc, &stack.ws] {
+            for service in [&stack.rest, &stack.rpc, &stack.ws, &stack.graphql] {
                 let health = http.get(format!("{}/healthz", service.base())).send().await;
                 all &= health.is_ok_and(|r| r.status().is_success());
             }
@@ -566,13 +619,22 @@ impl PgOutage {
         });
     }
 
-    /// The WebSocket feed resumes on the same connection, the gRPC watch is made anew,
-    /// and a new write reaches both; the chat member is heard again.
+    /// The WebSocket feed and the GraphQL subscription resume on the same connection,
+    /// the gRPC watch is made anew, and a new write reaches all three; the chat member
+    /// is heard again.
     async fn feeds_resume(&mut self, cycle: usize) {
         if let Some(socket) = self.feed.as_mut() {
             let resumed = wait_for_text(socket, "resumed", RECOVERY_LIMIT).await;
             self.stack_row.check(resumed.is_ok(), || {
                 format!("cycle {cycle}: the feed did not resume: {resumed:?}")
+            });
+        }
+        if let Some(texts) = self.subscription.as_mut() {
+            let resumed = wait_for_text(texts, "FeedResumed", RECOVERY_LIMIT).await;
+            self.stack_row.check(resumed.is_ok(), || {
+                format!(
+                    "cycle {cycle}: the GraphQL subscription did not send FeedResumed: {resumed:?}"
+                )
             });
         }
         self.watch = Err(tonic::Status::unavailable("not yet"));
@@ -592,6 +654,17 @@ impl PgOutage {
                 wait_for_text(socket, &format!("\"id\":{new_id}"), Duration::from_secs(10)).await;
             self.stack_row.check(event.is_ok(), || {
                 format!("cycle {cycle}: no feed event after recovery: {event:?}")
+            });
+        }
+        if let (Some(texts), Ok((new_id, _))) = (self.subscription.as_mut(), &created) {
+            let event = wait_for_text(
+                texts,
+                &format!("\"id\":\"{new_id}\""),
+                Duration::from_secs(10),
+            )
+            .await;
+            self.stack_row.check(event.is_ok(), || {
+                format!("cycle {cycle}: no GraphQL event after recovery: {event:?}")
             });
         }
         match (self.watch.as_mut(), &created) {
@@ -692,6 +765,15 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
+}
+
+/// What the suite subscribes to over GraphQL: every change, and the gap reports.
+const SUBSCRIPTION: &str =
+    "subscription { dummyChanged { __typename ... on DummyChanged { kind dummy { id } } } }";
+
+/// A `dummyChanged` subscription over `graphql-transport-ws`, acknowledged.
+async fn subscribe(url: &str) -> Result<clients::ws::Socket, String> {
+    clients::graphql::subscribe(url, SUBSCRIPTION, &serde_json::json!({})).await
 }
 
 /// Reads a WebSocket in the background (so pings are answered while the suite does

@@ -1,5 +1,5 @@
 //! The services under test, each as its own process: the same binaries a container runs,
-//! and `protocols serve`, all four in one process.
+//! and `protocols serve`, all five in one process.
 //!
 //! Every process logs (at `warn`) to its own file, so the suite can count panics
 //! afterwards; it is stopped when its [`Service`] is dropped, however the scenario ends
@@ -26,17 +26,26 @@ pub enum Kind {
     Grpc,
     /// ws-svc
     Ws,
-    /// `protocols serve`: the four services in one process, every HTTP route on one
+    /// graphql-svc
+    Graphql,
+    /// `protocols serve`: the five services in one process, every HTTP route on one
     /// port ([`Service::addr`]) and gRPC on another.
     Serve,
 }
 
 impl Kind {
-    /// The four service binaries, in the order the tables list them.
-    pub const ALL: [Kind; 4] = [Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Ws];
+    /// The five service binaries, in the order the tables list them.
+    pub const ALL: [Kind; 5] = [Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Ws, Kind::Graphql];
 
-    /// The four service binaries and `protocols serve`.
-    pub const EVERY: [Kind; 5] = [Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Ws, Kind::Serve];
+    /// The five service binaries and `protocols serve`.
+    pub const EVERY: [Kind; 6] = [
+        Kind::Rest,
+        Kind::Rpc,
+        Kind::Grpc,
+        Kind::Ws,
+        Kind::Graphql,
+        Kind::Serve,
+    ];
 
     /// The binary's name.
     pub fn binary(self) -> &'static str {
@@ -45,6 +54,7 @@ impl Kind {
             Kind::Rpc => "rpc-svc",
             Kind::Grpc => "grpc-svc",
             Kind::Ws => "ws-svc",
+            Kind::Graphql => "graphql-svc",
             Kind::Serve => "protocols",
         }
     }
@@ -74,6 +84,7 @@ impl Kind {
             Kind::Rpc => "RPC_ADDR",
             Kind::Grpc => "GRPC_ADDR",
             Kind::Ws => "WS_ADDR",
+            Kind::Graphql => "GRAPHQL_ADDR",
             Kind::Serve => "HTTP_ADDR",
         }
     }
@@ -85,6 +96,7 @@ impl Kind {
             Kind::Rpc => &[Proto::JsonRpc, Proto::XmlRpc],
             Kind::Grpc => &[Proto::Grpc],
             Kind::Ws => &[],
+            Kind::Graphql => &[Proto::Graphql],
             Kind::Serve => &Proto::ALL,
         }
     }
@@ -172,7 +184,8 @@ impl Service {
             .env("RUST_BACKTRACE", "1")
             .env("WS_WORKERS", "2")
             .env("REST_WORKERS", "2")
-            .env("RPC_WORKERS", "2");
+            .env("RPC_WORKERS", "2")
+            .env("GRAPHQL_WORKERS", "2");
         for (key, value) in launch.env {
             command.env(key, value);
         }

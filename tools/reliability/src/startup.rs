@@ -1,10 +1,10 @@
 //! Start-up and configuration.
 //!
-//! - **Four at once:** rest-svc, rpc-svc, grpc-svc and ws-svc start at the same
-//!   moment on one fresh PostgreSQL database. Each runs the migrations at start-up;
+//! - **Five at once:** rest-svc, rpc-svc, grpc-svc, ws-svc and graphql-svc start at
+//!   the same moment on one fresh PostgreSQL database. Each runs the migrations at start-up;
 //!   an advisory lock makes them take turns, so the schema is applied exactly once
 //!   (one process logs the versions it applied, the others an empty list) and all
-//!   four become healthy, each with its open-file limit raised to the hard limit.
+//!   five become healthy, each with its open-file limit raised to the hard limit.
 //! - **Database down at start** ([`crate::down_at_start`]): each service binary and
 //!   `protocols serve` listen at once, answer "unavailable", log one WARN line per
 //!   back-off step, stop on SIGTERM, and recover when the database comes.
@@ -173,6 +173,7 @@ async fn bad_settings() -> Vec<Row> {
             Kind::Rpc => "RPC_BODY_LIMIT_BYTES",
             Kind::Grpc => "GRPC_MAX_MESSAGE_BYTES",
             Kind::Ws => "WS_MAX_FRAME_BYTES",
+            Kind::Graphql => "GRAPHQL_MAX_BYTES",
         };
         let addr_env = kind.addr_env();
         let case = |what, env: Vec<(&'static str, String)>, says: Vec<String>| BadCase {

@@ -1,5 +1,5 @@
-//! No lost writes: 32 clients create, patch and delete over REST, JSON-RPC, XML-RPC
-//! and gRPC at once, against two instances of each service on one PostgreSQL. Each
+//! No lost writes: 32 clients create, patch and delete over REST, JSON-RPC, XML-RPC,
+//! gRPC and GraphQL at once, against two instances of each service on one PostgreSQL. Each
 //! client remembers what was acknowledged; afterwards the database must hold exactly
 //! that.
 //!
@@ -34,7 +34,7 @@ use crate::procs::{Kind, Launch, Service};
 use crate::report::{Row, mib};
 use clients::{Client, Failure, Fields, Patch, Proto, month_number, weekday_number};
 
-/// Concurrent writers (a quarter per protocol).
+/// Concurrent writers (spread evenly over the protocols).
 pub const CLIENTS: usize = 32;
 /// `SHUTDOWN_GRACE_SECS` given to the services here; a stopped process must exit
 /// within it (plus [`EXIT_MARGIN`] to wind down once it is over).
@@ -139,7 +139,7 @@ async fn start_pairs(
     sigterm: bool,
     setup: &mut Row,
 ) -> Option<Pairs> {
-    let mut kinds = vec![Kind::Rest, Kind::Rpc, Kind::Grpc];
+    let mut kinds = vec![Kind::Rest, Kind::Rpc, Kind::Grpc, Kind::Graphql];
     if sigterm {
         kinds.push(Kind::Ws);
     }
@@ -207,7 +207,7 @@ async fn open_feeds(services: &Pairs, setup: &mut Row) -> Feeds {
     feeds
 }
 
-/// [`CLIENTS`] writers, a quarter per protocol, each with a client for both instances.
+/// [`CLIENTS`] writers, spread evenly over the protocols, each with a client for both instances.
 fn start_writers(services: &Pairs, deadline: Instant) -> Writers {
     let mut writers = Writers::new();
     for n in 0..CLIENTS {
@@ -216,6 +216,7 @@ fn start_writers(services: &Pairs, deadline: Instant) -> Writers {
             Proto::Rest => Kind::Rest,
             Proto::JsonRpc | Proto::XmlRpc => Kind::Rpc,
             Proto::Grpc => Kind::Grpc,
+            Proto::Graphql => Kind::Graphql,
         };
         let clients = [
             Client::new(proto, address(services, kind, 0)),
@@ -297,7 +298,9 @@ fn check_ledgers(
                     && match failure {
                         Failure::Transport(_) => true,
                         Failure::Answered(what) => {
-                            what.contains("503") || what.contains("Unavailable")
+                            what.contains("503")
+                                || what.contains("Unavailable")
+                                || what.contains("UNAVAILABLE")
                         }
                     };
                 if !expected {

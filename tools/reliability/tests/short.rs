@@ -28,15 +28,22 @@ fn the_short_suite_runs_clean() {
         "| startup | all |",
         "| bad settings | grpc-svc |",
         "| outage | gRPC |",
+        "| outage | GraphQL |",
+        "| bad settings | graphql-svc |",
+        "| down at start | graphql-svc |",
         "| stuck query | REST |",
         "| sqlite locked | XML-RPC |",
         "| writes | JSON-RPC |",
         "| shutdown | REST |",
+        "| writes | GraphQL |",
+        "| shutdown | GraphQL |",
         "| feed | WebSocket, lagging reader |",
+        "| feed | GraphQL subscription |",
         "| flood | WebSocket |",
         "| slow reader | WebSocket |",
         "| idle | gRPC (HTTP/2) |",
         "| limits | REST |",
+        "| limits | GraphQL |",
     ] {
         assert!(stdout.contains(row), "the table lacks the row {row}");
     }

@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use graphql_svc::limits::Limits;
+
 use crate::helpers::TestApp;
 
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -118,6 +120,64 @@ async fn a_subscription_without_connection_init_is_refused() {
     assert_eq!(next(&mut socket).await, Err(4401));
 }
 
+/// `graphql-transport-ws`: a socket whose `connection_init` does not come in time
+/// closes with `4408`; one that sent it stays open past the timeout.
+async fn a_socket_without_connection_init_closes_after_the_timeout() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        Limits {
+            init_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+    )
+    .await;
+    let mut silent = connect(&app, "graphql-transport-ws").await;
+    let mut greeted = connect(&app, "graphql-transport-ws").await;
+    send(&mut greeted, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        next(&mut greeted).await,
+        Ok(json!({"type": "connection_ack"}))
+    );
+    assert_eq!(next(&mut silent).await, Err(4408));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    send(&mut greeted, json!({"type": "ping"})).await;
+    assert_eq!(next(&mut greeted).await, Ok(json!({"type": "pong"})));
+}
+
+/// The server pings every heartbeat; a client that answers stays, one that falls
+/// silent for two heartbeats is closed with `1001`.
+async fn the_server_pings_and_closes_a_silent_client() {
+    let beat = Duration::from_millis(200);
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        Limits {
+            heartbeat: beat,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let mut socket = connect(&app, "graphql-transport-ws").await;
+    send(&mut socket, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        next(&mut socket).await,
+        Ok(json!({"type": "connection_ack"}))
+    );
+    // Reading answers each ping with a pong (tungstenite does it by itself).
+    let until = tokio::time::Instant::now() + beat * 4;
+    let mut pings = 0;
+    while let Ok(frame) = tokio::time::timeout_at(until, socket.next()).await {
+        match frame.expect("the socket ended").unwrap() {
+            Message::Ping(_) => pings += 1,
+            Message::Close(frame) => panic!("a client that answers was closed: {frame:?}"),
+            _ => {}
+        }
+    }
+    assert!(pings >= 2, "{pings} pings in four heartbeats");
+    // Not reading: no pongs go back.
+    tokio::time::sleep(beat * 4).await;
+    assert_eq!(next(&mut socket).await, Err(u16::from(CloseCode::Away)));
+}
+
 /// A message over the size limit closes with `1009 Message Too Big`; a handshake
 /// without a sub-protocol the server speaks is `400`.
 async fn oversized_messages_and_unknown_protocols_are_refused() {
@@ -151,6 +211,8 @@ async fn oversized_messages_and_unknown_protocols_are_refused() {
 test_support::tests! {
     tokio:
         a_subscription_without_connection_init_is_refused,
+        a_socket_without_connection_init_closes_after_the_timeout,
+        the_server_pings_and_closes_a_silent_client,
         oversized_messages_and_unknown_protocols_are_refused;
     backends(TestApp::spawn):
         a_write_over_http_arrives_as_a_subscription_event;

@@ -32,6 +32,7 @@ pub(super) async fn limits(suite: &Suite) -> Vec<Row> {
         (Kind::Rpc, "JSON-RPC"),
         (Kind::Ws, "WebSocket"),
         (Kind::Grpc, "gRPC"),
+        (Kind::Graphql, "GraphQL"),
     ];
     let started = join_all(protocols.iter().map(|(kind, _)| {
         let url = &url;
@@ -72,6 +73,11 @@ pub(super) async fn limits(suite: &Suite) -> Vec<Row> {
                         chat_message_refused(&mut row, service.addr).await;
                     }
                     Kind::Grpc => grpc_message_refused(&mut row, &service).await,
+                    Kind::Graphql => {
+                        for chunked in [false, true] {
+                            upload_refused(&mut row, &service, "/api/graphql", chunked).await;
+                        }
+                    }
                     Kind::Serve => row.fail("protocols serve is not in this scenario".to_owned()),
                 }
                 finish(&mut row, &mut service);
