@@ -11,12 +11,10 @@
 
 use std::net::SocketAddr;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::ws::{Socket, WAIT, send_json};
+use crate::ws::{Socket, send_json};
 use crate::{
     CALL_TIMEOUT, Failure, Fields, Outcome, Patch, month_name, month_number, transport, unexpected,
     weekday_name, weekday_number, wire,
@@ -173,44 +171,29 @@ pub async fn subscribe(url: &str, query: &str, variables: &Value) -> Result<Sock
     Ok(socket)
 }
 
-/// The `data` of the subscription's next event, within [`WAIT`]. The protocol's own
-/// `ping` is answered with `pong` on the way.
+/// The `data` of the subscription's next event, each message read within [`crate::ws::WAIT`]
+/// ([`crate::ws::next_json`]). The protocol's own `ping` is answered with `pong` on the way.
 ///
 /// # Errors
 /// What came instead: an `error` or `complete` message, a close frame, nothing in time.
 pub async fn next_event(socket: &mut Socket) -> Result<Value, String> {
-    let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let message = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .map_err(|_| format!("no event within {WAIT:?}"))?
-            .ok_or("the connection ended")?
-            .map_err(|e| format!("the connection failed: {e}"))?;
-        let text = match message {
-            Message::Text(text) => text,
-            Message::Close(frame) => return Err(format!("closed: {frame:?}")),
-            _ => continue,
-        };
-        let mut value: Value =
-            serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
-        match value["type"].as_str() {
+        let mut message = crate::ws::next_json(socket).await?;
+        match message["type"].as_str() {
             Some("next") => {
-                if let Some(errors) = value.pointer("/payload/errors") {
+                if let Some(errors) = message.pointer("/payload/errors") {
                     return Err(format!("an event with errors: {errors}"));
                 }
-                return Ok(value
+                return Ok(message
                     .pointer_mut("/payload/data")
                     .map(Value::take)
                     .unwrap_or_default());
             }
-            Some("ping") => {
-                socket
-                    .send(Message::text(r#"{"type":"pong"}"#))
-                    .await
-                    .map_err(|e| format!("send pong: {e}"))?;
-            }
+            Some("ping") => send_json(socket, &json!({"type": "pong"}))
+                .await
+                .map_err(|e| format!("send pong: {e}"))?,
             Some("pong") => {}
-            _ => return Err(format!("the subscription ended: {text}")),
+            _ => return Err(format!("the subscription ended: {message}")),
         }
     }
 }
