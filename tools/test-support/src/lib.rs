@@ -163,6 +163,27 @@ impl TestDb {
             .expect("migrations apply to a fresh database");
         store
     }
+
+    /// Takes SQLite's write lock from a connection of its own (`BEGIN EXCLUSIVE`), as
+    /// another process would: until the returned connection is dropped or rolls back,
+    /// every write waits, up to the store's 5 s busy timeout. For tests of what a
+    /// service does while its database is slow.
+    ///
+    /// # Panics
+    /// On a PostgreSQL database, or when the lock can't be taken.
+    pub fn hold_sqlite_write_lock(&self) -> diesel::SqliteConnection {
+        use diesel::connection::SimpleConnection;
+        assert!(
+            self.postgres.is_none(),
+            "a SQLite lock on a PostgreSQL database"
+        );
+        let mut holder = diesel::SqliteConnection::establish(self.url.expose())
+            .expect("open a second connection to the SQLite file");
+        holder
+            .batch_execute("BEGIN EXCLUSIVE")
+            .expect("take SQLite's write lock");
+        holder
+    }
 }
 
 /// Requires an external program that runs here (`program arg` exits 0); the test is

@@ -38,7 +38,8 @@ impl TestApp {
         TestApp::start(store, Some(db), limits)
     }
 
-    fn start(store: Store, db: Option<TestDb>, limits: Limits) -> TestApp {
+    /// Starts the service on this store, which keeps `db` alive.
+    pub fn start(store: Store, db: Option<TestDb>, limits: Limits) -> TestApp {
         let shutdown = CancellationToken::new();
         let build = |settings: &_| {
             graphql_svc::startup::build(settings, limits, store.clone(), shutdown.clone())

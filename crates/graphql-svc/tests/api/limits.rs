@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use graphql_svc::limits::Limits;
 use serde_json::{Value, json};
-use test_support::Backend;
+use test_support::{Backend, TestDb};
 
 use crate::helpers::{GRAPHQL_RESPONSE, TestApp, codes, status_and_json};
 
@@ -166,18 +166,27 @@ async fn batches_are_capped(app: TestApp) {
     assert_eq!(app.count().await, before);
 }
 
-/// A request that runs past the time limit is cut off: `504` and `TIMEOUT`. A limit
-/// of zero cuts off anything that has to wait for the database.
+/// A request that runs past the time limit is cut off: `504` and `TIMEOUT`. Another
+/// connection holds SQLite's write lock, so a create waits for it (up to the 5 s busy
+/// timeout), well past a limit of 200 ms.
 async fn a_slow_request_is_cut_off() {
-    let app = TestApp::spawn_with(
-        Backend::Sqlite,
+    let db = TestDb::new(Backend::Sqlite);
+    let store = db.migrated_store().await;
+    let _lock = db.hold_sqlite_write_lock();
+    let app = TestApp::start(
+        store,
+        Some(db),
         Limits {
-            timeout: Duration::ZERO,
+            timeout: Duration::from_millis(200),
             ..Limits::default()
         },
-    )
-    .await;
-    let (status, body) = app.post("{ dummiesCount }", json!({})).await;
+    );
+    let (status, body) = app
+        .post(
+            "mutation { createDummy(input: {day: 1, weekday: MONDAY, month: MAY, year: 1}) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 504, "{body}");
     assert_eq!(codes(&body), ["TIMEOUT"]);
 }
