@@ -9,6 +9,7 @@
 //! | not found | `NOT_FOUND` | `id` |
 //! | a broken field | `INVALID` | `field`, `messages` (REST's words) |
 //! | a conflict | `CONFLICT` | |
+//! | a resume position (`after`) the event journal no longer keeps | `TOO_OLD` | `after`, `prunedThrough` |
 //! | database unavailable | `UNAVAILABLE` | |
 //! | anything else | `INTERNAL` (details only in the server's log) | |
 //!
@@ -38,6 +39,14 @@ pub fn to_graphql(error: model::Error) -> Vec<Error> {
         model::Error::Conflict(message) => {
             vec![Error::new(message).extend_with(|_, e| e.set("code", "CONFLICT"))]
         }
+        error @ model::Error::TooOld {
+            after,
+            pruned_through,
+        } => vec![Error::new(error.to_string()).extend_with(|_, e| {
+            e.set("code", "TOO_OLD");
+            e.set("after", after.to_string());
+            e.set("prunedThrough", pruned_through.to_string());
+        })],
         model::Error::Unavailable(source) => {
             tracing::warn!(error = %source, "database unavailable");
             vec![

@@ -17,7 +17,6 @@ use futures_util::Stream;
 use model::{
     DummyFields, DummyId, DummyPatch, ListQuery, MAX_IDS, MAX_PAGE, NewDummy, Store, Value,
 };
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::{self, invalid};
 use crate::limits::{AliasLimit, Limits};
@@ -361,27 +360,31 @@ pub enum FeedEvent {
 /// A committed write, from any protocol.
 #[derive(SimpleObject)]
 pub struct DummyChanged {
+    /// Its number in the event journal: strictly increasing, in commit order. Pass the
+    /// last one seen as `after` to resume without losing a change.
+    seq: ID,
     /// What happened.
     kind: ChangeKind,
     /// The row after the write (for a delete: as it was just before).
     dummy: Dummy,
 }
 
-/// The subscriber read too slowly: this many events were skipped.
+/// Not sent any more: changes are read from the event journal, so a subscriber that
+/// reads slowly gets every one. Kept so that queries naming it stay valid.
 #[derive(SimpleObject)]
 pub struct FeedMissed {
     /// How many.
     count: i32,
 }
 
-/// The feed lost its database connection; changes made until `FeedResumed` may be missed.
+/// The feed lost its database connection; the changes made until `FeedResumed` follow it.
 #[derive(SimpleObject)]
 pub struct FeedInterrupted {
     /// Why.
     reason: String,
 }
 
-/// The feed is live again after `FeedInterrupted`; re-read what you show.
+/// The feed is live again after `FeedInterrupted`; the changes made meanwhile follow.
 #[derive(SimpleObject)]
 pub struct FeedResumed {
     /// What to do.
@@ -395,62 +398,58 @@ pub struct Subscription;
 impl Subscription {
     /// Every committed write to a Dummy, by any protocol (the change feed gRPC's
     /// `WatchDummies` and the WebSocket feed also read), optionally only some kinds.
-    /// Gaps are reported as they happen, never hidden.
+    /// With `after` (a `seq` seen before), the changes after it come first: nothing is
+    /// lost across a reconnect. A position the journal no longer keeps is an error
+    /// with the code `TOO_OLD`.
     async fn dummy_changed(
         &self,
         ctx: &Context<'_>,
         kinds: Option<Vec<ChangeKind>>,
-    ) -> async_graphql::Result<impl Stream<Item = FeedEvent> + use<>> {
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<FeedEvent>> + use<>> {
         let store = store(ctx).clone();
-        let events = run(ctx, store.feed().subscribe().await)?;
-        let mut live = store.feed().status();
-        live.borrow_and_update();
+        let after = match after {
+            Some(after) => Some(
+                after
+                    .parse::<i64>()
+                    .map_err(|_| invalid("after", &["A valid integer is required."]))?,
+            ),
+            None => None,
+        };
+        let watch = run(ctx, store.watch(after).await)?;
         let kinds: Option<Vec<model::ChangeKind>> =
             kinds.map(|kinds| kinds.into_iter().map(Into::into).collect());
-        let state = (events, live, true);
-        Ok(futures_util::stream::unfold(
-            state,
-            move |(mut events, mut live, mut watching)| {
-                let kinds = kinds.clone();
-                async move {
-                    loop {
-                        tokio::select! {
-                            changed = live.changed(), if watching => {
-                                if changed.is_err() {
-                                    watching = false;
-                                    continue;
-                                }
-                                let event = if *live.borrow_and_update() {
-                                    FeedEvent::Resumed(FeedResumed {
-                                        advice: "the database is back; changes made in between were not sent".into(),
-                                    })
-                                } else {
-                                    FeedEvent::Interrupted(FeedInterrupted {
-                                        reason: "the database is unavailable; changes made until FeedResumed may be missed".into(),
-                                    })
-                                };
-                                return Some((event, (events, live, watching)));
+        Ok(futures_util::stream::unfold(Some(watch), move |watch| {
+            let kinds = kinds.clone();
+            async move {
+                let mut watch = watch?;
+                loop {
+                    let event = match watch.next().await? {
+                        Ok(model::Update::Changed(event)) => {
+                            if kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
+                                continue;
                             }
-                            event = events.recv() => {
-                                let event = match event {
-                                    Ok(event) if kinds.as_ref().is_none_or(|k| k.contains(&event.kind)) => {
-                                        FeedEvent::Changed(DummyChanged {
-                                            kind: event.kind.into(),
-                                            dummy: Dummy(event.dummy),
-                                        })
-                                    }
-                                    Ok(_) => continue,
-                                    Err(RecvError::Lagged(count)) => FeedEvent::Missed(FeedMissed {
-                                        count: i32::try_from(count).unwrap_or(i32::MAX),
-                                    }),
-                                    Err(RecvError::Closed) => return None,
-                                };
-                                return Some((event, (events, live, watching)));
-                            }
+                            FeedEvent::Changed(DummyChanged {
+                                seq: ID(event.seq.to_string()),
+                                kind: event.kind.into(),
+                                dummy: Dummy(event.dummy),
+                            })
                         }
-                    }
+                        Ok(model::Update::Interrupted) => FeedEvent::Interrupted(FeedInterrupted {
+                            reason: "the database is unavailable; the changes made until FeedResumed follow it".into(),
+                        }),
+                        Ok(model::Update::Resumed) => FeedEvent::Resumed(FeedResumed {
+                            advice: "the database is back; the changes made meanwhile follow".into(),
+                        }),
+                        Err(error) => {
+                            let error = error::to_graphql(error).into_iter().next();
+                            let error = error.unwrap_or_else(|| async_graphql::Error::new("internal error"));
+                            return Some((Err(error), None));
+                        }
+                    };
+                    return Some((Ok(event), Some(watch)));
                 }
-            },
-        ))
+            }
+        }))
     }
 }

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut client = DummyServiceClient::connect(target).await?;
 
     let mut watch = client
-        .watch_dummies(WatchDummiesRequest {})
+        .watch_dummies(WatchDummiesRequest::default())
         .await?
         .into_inner();
     let watcher = tokio::spawn(async move {

@@ -27,7 +27,7 @@ pub fn dummy(d: model::Dummy) -> pb::Dummy {
     }
 }
 
-/// A change from the feed as the wire type (`missed` is set by the watch, when it lagged).
+/// A change from the journal as the wire type.
 pub fn event(event: model::ChangeEvent) -> pb::DummyEvent {
     let kind = match event.kind {
         model::ChangeKind::Created => pb::dummy_event::Kind::Created,
@@ -38,6 +38,7 @@ pub fn event(event: model::ChangeEvent) -> pb::DummyEvent {
         kind: kind as i32,
         dummy: Some(dummy(event.dummy)),
         missed: 0,
+        seq: event.seq,
     }
 }
 

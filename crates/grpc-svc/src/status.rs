@@ -31,6 +31,7 @@ pub fn to_status(err: model::Error) -> Status {
         }
         M::NotFound { id } => Status::not_found(format!("Dummy {id} not found")),
         M::Conflict(message) => Status::already_exists(message),
+        error @ M::TooOld { .. } => Status::out_of_range(error.to_string()),
         M::Unavailable(source) => {
             tracing::error!(error = %source, "database unavailable");
             Status::unavailable("the database is unavailable; try again shortly")

@@ -27,6 +27,17 @@ pub enum Error {
     /// The write clashes with existing data.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A resume position older than the event journal keeps: retention deleted events
+    /// after it, so the client must read the data again, not the changes.
+    #[error(
+        "the events after {after} are no longer kept: the journal starts after {pruned_through}"
+    )]
+    TooOld {
+        /// The position asked for.
+        after: i64,
+        /// Every event up to this number was deleted.
+        pruned_through: i64,
+    },
     /// The database can't be reached right now (down, pool exhausted, locked); retrying later may work.
     #[error("database unavailable")]
     Unavailable(#[source] BoxError),

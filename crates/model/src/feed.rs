@@ -6,19 +6,22 @@
 //! Where the events come from depends on the backend:
 //!
 //! ```text
-//! PostgreSQL: any process's write ─▶ trigger dummies_notify ─▶ NOTIFY dummy_changes (JSON)
+//! PostgreSQL: any process's write ─▶ trigger dummies_notify ─▶ journal row + NOTIFY dummy_changes (JSON)
 //!             ─▶ this process's listener (LISTEN dummy_changes) ─▶ broadcast ─▶ subscribers
 //!
-//! SQLite:     this process's write ─▶ Store announces it after the commit ─▶ broadcast ─▶ subscribers
+//! SQLite:     this process's write (+ journal row) ─▶ Store announces it after the commit ─▶ broadcast ─▶ subscribers
 //! ```
 //!
 //! So with PostgreSQL two replicas of a service share one feed, and a write made by
 //! rest-svc reaches a watcher connected to grpc-svc. SQLite is the one-process mode:
 //! only writes made through this process are seen.
 //!
-//! The channel is bounded ([`CAPACITY`]): a subscriber that falls behind gets
-//! `RecvError::Lagged(n)` and should tell its client that it missed `n` events.
-//! Bulk seeding does not produce events (see the migration that adds the trigger).
+//! Each event carries its number in the event journal ([`crate::journal`]), where the
+//! same change was written in the same transaction. The channel is bounded
+//! ([`CAPACITY`]): a subscriber that falls behind gets `RecvError::Lagged(n)`. The
+//! services do not subscribe here directly but through [`Store::watch`](crate::Store::watch),
+//! which then reads what it missed from the journal. Bulk seeding does not produce
+//! events (see the migration that adds the trigger).
 //!
 //! **Named channels.** [`Feed::channel`] subscribes to any other NOTIFY channel, whose
 //! payloads are text the feed does not read; [`Store::notify`](crate::Store::notify)
@@ -81,11 +84,23 @@ impl ChangeKind {
             ChangeKind::Deleted => "deleted",
         }
     }
+
+    /// The kind named `created`, `updated` or `deleted`.
+    pub fn parse(name: &str) -> Option<ChangeKind> {
+        match name {
+            "created" => Some(ChangeKind::Created),
+            "updated" => Some(ChangeKind::Updated),
+            "deleted" => Some(ChangeKind::Deleted),
+            _ => None,
+        }
+    }
 }
 
 /// One committed write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeEvent {
+    /// Its number in the journal ([`crate::journal`]): strictly increasing, in commit order.
+    pub seq: i64,
     /// What happened.
     pub kind: ChangeKind,
     /// The row after the write (for a delete: as it was just before).
@@ -95,6 +110,7 @@ pub struct ChangeEvent {
 /// The trigger's JSON payload.
 #[derive(Deserialize)]
 struct Notification {
+    seq: i64,
     op: String,
     row: DummyRow,
 }
@@ -121,7 +137,11 @@ fn parse(payload: &str) -> Option<ChangeEvent> {
             return None;
         }
     };
-    Some(ChangeEvent { kind, dummy })
+    Some(ChangeEvent {
+        seq: parsed.seq,
+        kind,
+        dummy,
+    })
 }
 
 /// The change feed and the named channels of one process; cheap to clone. Every
@@ -235,14 +255,12 @@ impl Feed {
         Ok(receiver)
     }
 
-    /// SQLite: the store announces its own writes (PostgreSQL's trigger does it there).
-    pub(crate) fn announce(&self, kind: ChangeKind, dummy: &Dummy) {
+    /// SQLite: the store announces its own writes, with their journal numbers
+    /// (PostgreSQL's trigger does it there).
+    pub(crate) fn announce(&self, event: ChangeEvent) {
         if self.inner.backend == Backend::Sqlite {
             // No subscriber is not an error: the event simply has no audience.
-            let _ = self.inner.changes.send(ChangeEvent {
-                kind,
-                dummy: dummy.clone(),
-            });
+            let _ = self.inner.changes.send(event);
         }
     }
 
@@ -466,10 +484,11 @@ mod tests {
 
     #[test]
     fn trigger_payloads_become_events() {
-        let payload = r#"{"op":"UPDATE","row":{"id":7,"day":3,"weekday":"Friday","month":"May","year":1999,
+        let payload = r#"{"seq":41,"op":"UPDATE","row":{"id":7,"day":3,"weekday":"Friday","month":"May","year":1999,
             "pre_seeded":false,"created_at":"2026-11-29T10:11:52.123456+00:00","updated_at":"2026-11-29T11:11:52.5+01:00"}}"#;
         let event = parse(payload).unwrap();
         assert_eq!(event.kind, ChangeKind::Updated);
+        assert_eq!(event.seq, 41);
         assert_eq!(event.dummy.id, DummyId(7));
         assert_eq!(
             event.dummy.updated_at.to_rfc3339(),

@@ -17,6 +17,8 @@
 //! - [`store`]: [`Store`], the only async entry point to the database.
 //! - [`writer`]: SQLite's one writer thread, which commits waiting writes together.
 //! - `pg_reader`: PostgreSQL's GET by id on shared, pipelined async connections.
+//! - [`journal`]: the event journal, every change numbered and kept for a while, and
+//!   [`Watch`], which resumes from a number without losing a change.
 //! - [`feed`]: the change feed of committed writes and named channels between replicas
 //!   (PostgreSQL LISTEN/NOTIFY through an async listener, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
@@ -34,6 +36,7 @@ pub mod db;
 pub mod dummy;
 pub mod error;
 pub mod feed;
+pub mod journal;
 pub mod json;
 mod migrate;
 mod pg_reader;
@@ -47,5 +50,6 @@ pub use dummy::{
 };
 pub use error::{Error, FieldErrors};
 pub use feed::{ChangeEvent, ChangeKind, Feed};
+pub use journal::{Retention, Update, Watch};
 pub use json::DummyJson;
 pub use store::{Counts, ListQuery, MAX_IDS, MAX_PAGE, Store};

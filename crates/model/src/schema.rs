@@ -1,4 +1,5 @@
-//! The `dummies` table as diesel sees it, once per backend.
+//! The `dummies` table and the event journal (`dummy_events`, see [`crate::journal`])
+//! as diesel sees them, once per backend.
 //!
 //! The two declarations differ only in the timestamp type: PostgreSQL has a native
 //! `TIMESTAMPTZ`, SQLite stores RFC 3339 text. Both map to `chrono::DateTime<Utc>`.
@@ -20,6 +21,23 @@ pub mod postgres {
             updated_at -> Timestamptz,
         }
     }
+
+    diesel::table! {
+        dummy_events (seq) {
+            seq -> BigInt,
+            kind -> Text,
+            dummy_id -> BigInt,
+            dummy -> Text,
+            at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        dummy_events_horizon (id) {
+            id -> Integer,
+            pruned_through -> BigInt,
+        }
+    }
 }
 
 /// Schema of the SQLite database.
@@ -34,6 +52,23 @@ pub mod sqlite {
             pre_seeded -> Bool,
             created_at -> TimestamptzSqlite,
             updated_at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        dummy_events (seq) {
+            seq -> BigInt,
+            kind -> Text,
+            dummy_id -> BigInt,
+            dummy -> Text,
+            at -> TimestamptzSqlite,
+        }
+    }
+
+    diesel::table! {
+        dummy_events_horizon (id) {
+            id -> Integer,
+            pruned_through -> BigInt,
         }
     }
 }

@@ -37,7 +37,8 @@ use tracing::{Instrument, Span};
 use crate::db::{self, AnyConnection, Backend, DatabaseUrl, Pool, PoolOptions};
 use crate::dummy::{Day, Dummy, DummyData, DummyId, DummyPatch, NewDummy, not_a_choice};
 use crate::error::{Error, from_diesel, from_pool};
-use crate::feed::{self, ChangeKind, Feed};
+use crate::feed::{self, ChangeEvent, ChangeKind, Feed};
+use crate::journal;
 use crate::pg_reader::{PgReaders, Read};
 use crate::with_backend;
 use crate::writer::Writer;
@@ -193,7 +194,8 @@ impl Default for MigrationBackoff {
     }
 }
 
-/// Bulk inserts tell the notify trigger to stay quiet (PostgreSQL); SQLite has no trigger.
+/// Bulk inserts tell the journal trigger to stay quiet (PostgreSQL); on SQLite the
+/// store journals single writes itself and a bulk insert simply does not.
 trait QuietBulk {
     fn quiet_bulk(&mut self) -> QueryResult<()>;
 }
@@ -251,7 +253,7 @@ impl Paging {
 /// ([`crate::pg_reader`]), or as the PostgreSQL trigger writes it into a change
 /// notification ([`crate::feed`]), before the enums are parsed. All turn into a
 /// [`Dummy`] through the one `TryFrom` below, so a bad row is reported the same way.
-#[derive(Queryable, serde::Deserialize)]
+#[derive(Queryable, serde::Deserialize, serde::Serialize)]
 pub(crate) struct DummyRow {
     pub(crate) id: i64,
     pub(crate) day: i32,
@@ -286,6 +288,22 @@ impl TryFrom<DummyRow> for Dummy {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// The row a write left, and on SQLite the journal number of its change, appended
+/// here in the write's own savepoint (PostgreSQL's trigger journals it there).
+fn journaled(
+    conn: &mut AnyConnection,
+    kind: ChangeKind,
+    row: DummyRow,
+) -> Result<(Dummy, Option<i64>), Error> {
+    let seq = match conn {
+        AnyConnection::Sqlite(c) => {
+            Some(journal::append_sqlite(c, kind, &row).map_err(|e| from_diesel(e, None))?)
+        }
+        AnyConnection::Postgres(_) => None,
+    };
+    Ok((Dummy::try_from(row)?, seq))
 }
 
 fn rows_to_dummies(rows: Vec<DummyRow>) -> Result<Vec<Dummy>, Error> {
@@ -381,9 +399,17 @@ impl Store {
         }
     }
 
-    /// In SQLite mode the store itself announces its writes; PostgreSQL's trigger does it there.
-    fn announce(&self, kind: ChangeKind, dummy: &Dummy) {
-        self.inner.feed.announce(kind, dummy);
+    /// In SQLite mode the store itself announces its writes, with the journal number
+    /// [`journaled`] gave them; PostgreSQL's trigger does it there (`seq` is `None`).
+    fn announce(&self, kind: ChangeKind, (dummy, seq): (Dummy, Option<i64>)) -> Dummy {
+        if let Some(seq) = seq {
+            self.inner.feed.announce(ChangeEvent {
+                seq,
+                kind,
+                dummy: dummy.clone(),
+            });
+        }
+        dummy
     }
 
     /// Runs a short read. On SQLite, on an idle reader right here, on the caller's
@@ -391,7 +417,7 @@ impl Store {
     /// reader, or a read that failed for another reason than a missing row, such as a
     /// lock it could not take at once) as [`Store::run`] does, whose connections wait
     /// for locks and report an unreachable database as unavailable.
-    async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: Fn(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
@@ -409,7 +435,7 @@ impl Store {
     /// Runs a write of one row: on SQLite through the writer thread, which commits it
     /// together with the writes waiting beside it ([`crate::writer`]); on PostgreSQL as
     /// [`Store::run`] does. Either way the answer comes once the write is committed.
-    async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
@@ -424,7 +450,7 @@ impl Store {
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
-    async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
@@ -625,11 +651,11 @@ impl Store {
                     dummies::updated_at.eq(at),
                 ))
                 .get_result::<DummyRow>(c))
-            .map_err(|e| from_diesel(e, None))?
-            .try_into()
+            .map_err(|e| from_diesel(e, None))
+            .and_then(|row| journaled(conn, ChangeKind::Created, row))
         })
         .await
-        .inspect(|created| self.announce(ChangeKind::Created, created))
+        .map(|created| self.announce(ChangeKind::Created, created))
     }
 
     /// Full update: writes all four date fields (`pre_seeded` is kept, as in the original).
@@ -656,11 +682,11 @@ impl Store {
                     dummies::updated_at.eq(now()),
                 ))
                 .get_result::<DummyRow>(c))
-            .map_err(|e| from_diesel(e, Some(id)))?
-            .try_into()
+            .map_err(|e| from_diesel(e, Some(id)))
+            .and_then(|row| journaled(conn, ChangeKind::Updated, row))
         })
         .await
-        .inspect(|updated| self.announce(ChangeKind::Updated, updated))
+        .map(|updated| self.announce(ChangeKind::Updated, updated))
     }
 
     /// Deletes one Dummy.
@@ -670,15 +696,15 @@ impl Store {
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn delete(&self, id: DummyId) -> Result<(), Error> {
         // RETURNING the row, so the change feed can say what was deleted.
-        let deleted: Dummy = self
+        let deleted = self
             .write(move |conn| {
                 with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
                     .get_result::<DummyRow>(c))
-                .map_err(|e| from_diesel(e, Some(id)))?
-                .try_into()
+                .map_err(|e| from_diesel(e, Some(id)))
+                .and_then(|row| journaled(conn, ChangeKind::Deleted, row))
             })
             .await?;
-        self.announce(ChangeKind::Deleted, &deleted);
+        self.announce(ChangeKind::Deleted, deleted);
         Ok(())
     }
 

@@ -433,6 +433,186 @@ mod feed {
     }
 }
 
+/// The event journal (`model::journal`) and the watches that read it.
+mod journal {
+    use std::time::Duration;
+
+    use model::{
+        ChangeEvent, ChangeKind, DummyPatch, Error, Month, Retention, Store, Update, Watch,
+    };
+    use test_support::{Backend, TestDb};
+
+    /// The next change a watch hands out, within 10 s.
+    async fn changed(watch: &mut Watch) -> ChangeEvent {
+        match tokio::time::timeout(Duration::from_secs(10), watch.next()).await {
+            Ok(Some(Ok(Update::Changed(event)))) => event,
+            other => panic!("expected a change within 10 s, got {other:?}"),
+        }
+    }
+
+    /// `n` creates at once, from as many tasks (their announcements may cross).
+    async fn create_many(store: &Store, n: i32) -> Vec<model::Dummy> {
+        let tasks: Vec<_> = (0..n)
+            .map(|year| {
+                let store = store.clone();
+                tokio::spawn(async move { store.create(super::new(1, year)).await })
+            })
+            .collect();
+        let mut created = Vec::new();
+        for task in tasks {
+            created.push(task.await.unwrap().expect("the create is committed"));
+        }
+        created
+    }
+
+    /// Each write leaves one event, numbered in order, with the row as the write left
+    /// it; the feed announces the same numbers; seeding leaves none.
+    async fn every_write_is_journaled_in_order_with_its_row(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        let start = store.journal_bounds().await.unwrap();
+        assert_eq!(start.pruned_through, 0);
+        let mut announced = store.feed().subscribe().await.unwrap();
+        let created = store.create(super::new(1, 2000)).await.unwrap();
+        let patch = DummyPatch {
+            month: Some(Month::July),
+            ..Default::default()
+        };
+        let updated = store.patch(created.id, patch).await.unwrap();
+        store.delete(created.id).await.unwrap();
+        store
+            .insert_many(vec![super::new(2, 2001); 50])
+            .await
+            .unwrap();
+
+        let events = store.journal_after(start.head, 100).await.unwrap();
+        let kinds: Vec<ChangeKind> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ChangeKind::Created,
+                ChangeKind::Updated,
+                ChangeKind::Deleted
+            ],
+            "one event per single write, none for the 50 seeded rows"
+        );
+        assert_eq!(events[0].dummy, created);
+        assert_eq!(events[1].dummy, updated);
+        assert_eq!(
+            events[2].dummy, updated,
+            "a delete carries the row as it was"
+        );
+        assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(store.journal_bounds().await.unwrap().head, events[2].seq);
+        for event in &events {
+            let heard = tokio::time::timeout(Duration::from_secs(10), announced.recv())
+                .await
+                .expect("an announcement within 10 s")
+                .unwrap();
+            assert_eq!(&heard, event, "the feed announces what the journal keeps");
+        }
+        // Reading from the middle gives the rest.
+        let rest = store.journal_after(events[0].seq, 100).await.unwrap();
+        assert_eq!(rest, events[1..]);
+    }
+
+    /// A watch that stops reading while far more changes are made than the feed buffers
+    /// (`model::feed::CAPACITY`), made at once by many writers, gets every one of them
+    /// when it reads again: in order, once each. A watch opened afterwards on another
+    /// store of the same database (a restarted server) resumes from any of them.
+    async fn a_slow_or_restarted_watch_gets_every_change_once_in_order(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        let mut watch = store.watch(None).await.unwrap();
+        let from = watch.position();
+        let n = model::feed::CAPACITY as i32 + 200;
+        let created = create_many(&store, n).await;
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            seen.push(changed(&mut watch).await);
+        }
+        assert!(
+            seen.windows(2).all(|w| w[0].seq < w[1].seq),
+            "handed out in journal order"
+        );
+        let mut ids: Vec<_> = seen.iter().map(|e| e.dummy.id).collect();
+        ids.sort_unstable();
+        let mut want: Vec<_> = created.iter().map(|d| d.id).collect();
+        want.sort_unstable();
+        assert_eq!(ids, want, "every create once");
+
+        // A restart: another store on the same database, resuming in the middle.
+        let restarted = Store::open(&db.url, &model::PoolOptions::default());
+        let middle = seen[n as usize / 2].seq;
+        let mut resumed = restarted.watch(Some(middle)).await.unwrap();
+        for event in &seen[n as usize / 2 + 1..] {
+            assert_eq!(&changed(&mut resumed).await, event);
+        }
+        // …and then goes on live (with a write of its own: on SQLite each process
+        // hears only its own writes live; the journal has everyone's).
+        let next = restarted.create(super::new(9, 1999)).await.unwrap();
+        assert_eq!(changed(&mut resumed).await.dummy, next);
+        assert_eq!(watch.position(), seen[seen.len() - 1].seq);
+        assert!(watch.position() > from);
+    }
+
+    /// Retention deletes the oldest events and moves the horizon; a resume from before
+    /// it is `TooOld`, a position not given out yet is `Invalid`, and a resume from the
+    /// horizon itself gets what is kept.
+    async fn retention_prunes_and_an_old_position_is_too_old(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        for year in 0..10 {
+            store.create(super::new(1, year)).await.unwrap();
+        }
+        let before = store.journal_bounds().await.unwrap();
+        let keep = Retention {
+            max_rows: 3,
+            ..Retention::default()
+        };
+        assert_eq!(store.prune_journal(keep).await.unwrap(), 7);
+        assert_eq!(store.prune_journal(keep).await.unwrap(), 0, "nothing more");
+        let after = store.journal_bounds().await.unwrap();
+        assert_eq!(after.head, before.head);
+        assert_eq!(after.pruned_through, before.head - 3);
+
+        let too_old = store.watch(Some(after.pruned_through - 1)).await;
+        assert!(
+            matches!(too_old, Err(Error::TooOld { after: a, pruned_through: p })
+                if a == after.pruned_through - 1 && p == after.pruned_through),
+            "{too_old:?}"
+        );
+        assert!(matches!(
+            store.journal_after(0, 10).await,
+            Err(Error::TooOld { .. })
+        ));
+        let ahead = store.watch(Some(after.head + 1)).await;
+        assert!(matches!(ahead, Err(Error::Invalid(_))), "{ahead:?}");
+        assert!(matches!(
+            store.watch(Some(-1)).await,
+            Err(Error::Invalid(_))
+        ));
+
+        let mut watch = store.watch(Some(after.pruned_through)).await.unwrap();
+        for seq in after.pruned_through + 1..=after.head {
+            assert_eq!(changed(&mut watch).await.seq, seq);
+        }
+        // By age: everything is younger than a day.
+        let by_age = Retention {
+            max_rows: 1_000_000,
+            max_age: Duration::from_secs(24 * 3600),
+        };
+        assert_eq!(store.prune_journal(by_age).await.unwrap(), 0);
+    }
+
+    test_support::tests! {
+        backends(std::future::ready):
+            every_write_is_journaled_in_order_with_its_row,
+            a_slow_or_restarted_watch_gets_every_change_once_in_order,
+            retention_prunes_and_an_old_position_is_too_old;
+    }
+}
+
 test_support::tests! {
     tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool,
         waiting_writes_are_committed_together_each_answered_with_its_own_row,
@@ -446,5 +626,5 @@ test_support::tests! {
 }
 
 fn main() {
-    test_support::harness::main([trials(), feed::trials()])
+    test_support::harness::main([trials(), feed::trials(), journal::trials()])
 }

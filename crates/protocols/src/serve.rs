@@ -43,6 +43,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Migrations run in the background, as in every service binary: a database that is
     // down or still starting does not keep the ports closed or Ctrl-C unheard.
     let mut migrated = runtime::spawn_migrations(store.clone(), shutdown.clone());
+    drop(runtime::spawn_journal_pruning(
+        store.clone(),
+        args.database.retention(),
+        shutdown.clone(),
+    ));
 
     let settings = |addr, workers: Option<usize>| ServerSettings {
         addr,
@@ -60,6 +65,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         &settings(rest_listen.addr, rest_listen.workers),
         args.rest.body_limit,
         store.clone(),
+        shutdown.clone(),
     )
     .with_context(listening("REST_ADDR", rest_listen.addr))?;
     let rpc = rpc_svc::startup::build(
@@ -224,6 +230,7 @@ fn composed(
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
         body_limit: args.rest.body_limit,
+        shutdown: shutdown.clone(),
     };
     let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc.body_limit);
     let limits = args.graphql.limits();

@@ -34,8 +34,8 @@ impl HttpService for Args {
         self,
         settings: &ServerSettings,
         store: Store,
-        _shutdown: CancellationToken,
+        shutdown: CancellationToken,
     ) -> std::io::Result<HttpApp> {
-        startup::build(settings, self.body_limit, store)
+        startup::build(settings, self.body_limit, store, shutdown)
     }
 }

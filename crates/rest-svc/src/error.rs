@@ -121,6 +121,9 @@ impl ApiError {
             ApiError::Model(M::Conflict(message)) => {
                 (StatusCode::CONFLICT, detail(message.clone()))
             }
+            ApiError::Model(error @ M::TooOld { .. }) => {
+                (StatusCode::GONE, detail(error.to_string()))
+            }
             ApiError::Model(M::Unavailable(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 detail("The database is unavailable; try again shortly."),

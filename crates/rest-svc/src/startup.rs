@@ -4,6 +4,7 @@
 use actix_web::web;
 use model::Store;
 use runtime::http::{HttpApp, ServerSettings};
+use tokio_util::sync::CancellationToken;
 
 use crate::routes::{self, AppState};
 
@@ -17,10 +18,12 @@ pub fn build(
     settings: &ServerSettings,
     body_limit: usize,
     store: Store,
+    shutdown: CancellationToken,
 ) -> std::io::Result<HttpApp> {
     let state = AppState {
         store: store.clone(),
         body_limit,
+        shutdown,
     };
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(routes::api(state.clone()))

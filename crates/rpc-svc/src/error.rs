@@ -11,6 +11,7 @@
 //! | values break a Dummy rule (`data` has the per-field messages) | 2 | `error.code` | `faultCode` |
 //! | the write clashes with existing data | 3 | `error.code` | `faultCode` |
 //! | the database is unavailable, retry later | 4 | `error.code` | `faultCode` |
+//! | a journal position retention no longer keeps | 5 | `error.code` | `faultCode` |
 //!
 //! The negative codes are the ones JSON-RPC 2.0 reserves for the protocol itself (the
 //! XML-RPC "fault code interoperability" convention uses the same numbers). Application
@@ -39,6 +40,8 @@ pub const INVALID_DUMMY: i32 = 2;
 pub const CONFLICT: i32 = 3;
 /// The database can't be reached; retry later.
 pub const UNAVAILABLE: i32 = 4;
+/// A position in the event journal that retention no longer keeps.
+pub const TOO_OLD: i32 = 5;
 
 /// An error on its way to either envelope.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +123,7 @@ impl From<model::Error> for RpcError {
                 }
             }
             M::Conflict(message) => RpcError::new(CONFLICT, message),
+            error @ M::TooOld { .. } => RpcError::new(TOO_OLD, error.to_string()),
             M::Unavailable(source) => {
                 tracing::error!(error = %source, "database unavailable");
                 RpcError::new(

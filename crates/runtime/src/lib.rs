@@ -185,7 +185,38 @@ pub fn open_store(
     let store = model::Store::open(&database.database_url, &database.pool_options());
     // The handle is not needed: the service answers "unavailable" until the schema is there.
     drop(spawn_migrations(store.clone(), shutdown.clone()));
+    drop(spawn_journal_pruning(
+        store.clone(),
+        database.retention(),
+        shutdown.clone(),
+    ));
     Ok(store)
+}
+
+#[cfg(feature = "db")]
+/// Every minute until `shutdown`, deletes the events beyond `retention` from the event
+/// journal ([`model::Store::prune_journal`]). Every process runs it; they agree on
+/// what to delete, so two at once only repeat each other's work.
+pub fn spawn_journal_pruning(
+    store: model::Store,
+    retention: model::Retention,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+    tokio::spawn(async move {
+        loop {
+            match store.prune_journal(retention).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "pruned the event journal"),
+                // Before the migrations, or while the database is away: next time.
+                Err(error) => tracing::debug!(%error, "cannot prune the event journal yet"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(EVERY) => {}
+            }
+        }
+    })
 }
 
 #[cfg(feature = "db")]

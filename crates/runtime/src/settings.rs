@@ -78,6 +78,14 @@ pub struct DatabaseArgs {
     /// PostgreSQL: seconds one statement may run before it is cancelled ("unavailable").
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_SECS", default_value_t = 30)]
     pub db_statement_timeout_secs: u64,
+
+    /// The most events the event journal keeps (older ones are deleted every minute).
+    #[arg(long, env = "JOURNAL_MAX_EVENTS", default_value_t = 1_000_000, value_parser = clap::value_parser!(i64).range(1..))]
+    pub journal_max_events: i64,
+
+    /// Hours the event journal keeps an event (168: a week).
+    #[arg(long, env = "JOURNAL_MAX_AGE_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..))]
+    pub journal_max_age_hours: u64,
 }
 
 #[cfg(feature = "db")]
@@ -90,6 +98,14 @@ impl DatabaseArgs {
             statement_timeout: std::time::Duration::from_secs(
                 self.db_statement_timeout_secs.max(1),
             ),
+        }
+    }
+
+    /// How much of the event journal to keep.
+    pub fn retention(&self) -> model::Retention {
+        model::Retention {
+            max_rows: self.journal_max_events,
+            max_age: std::time::Duration::from_secs(self.journal_max_age_hours * 3600),
         }
     }
 }

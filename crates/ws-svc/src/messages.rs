@@ -6,10 +6,10 @@
 //! server -> client   {"message": "hello"}                      echo
 //!                    {"message": "hello", "room": "lobby", "sender": "9f3a1c2e",
 //!                     "timestamp": "2026-11-29T10:11:52.123456Z"}         chat
-//!                    {"event": "created", "dummy": {...}}      the Dummy feed
-//!                    {"event": "missed", "count": 3}           the feed skipped 3 events (slow reader)
-//!                    {"event": "interrupted", "reason": "…"}   the database went away: events may be lost
-//!                    {"event": "resumed"}                      …and came back: the feed is live again
+//!                    {"event": "created", "seq": 42, "dummy": {...}}   the Dummy feed
+//!                    {"event": "interrupted", "reason": "…"}   the database went away: events wait
+//!                    {"event": "resumed"}                      …and came back: the events made meanwhile follow
+//!                    {"event": "too_old", "after": 3, …}       a resume position the journal no longer keeps
 //!                    {"error": "expected a JSON object like {\"message\": \"…\"}"}
 //! ```
 //!
@@ -70,29 +70,36 @@ pub fn error(message: &str) -> String {
     json!({ "error": message }).to_string()
 }
 
-/// A feed event: `created`, `updated` or `deleted`, with the record as REST shows it.
+/// A feed event: `created`, `updated` or `deleted`, its journal number (`seq`, where a
+/// client resumes with `?after=`), and the record as REST shows it.
 pub fn feed_event(event: &model::ChangeEvent) -> String {
     let dummy = model::DummyJson::from(&event.dummy);
-    json!({ "event": event.kind.as_str(), "dummy": dummy }).to_string()
+    json!({ "event": event.kind.as_str(), "seq": event.seq, "dummy": dummy }).to_string()
 }
 
-/// The feed could not keep up: `count` events were skipped.
-pub fn missed(count: u64) -> String {
-    json!({ "event": "missed", "count": count }).to_string()
-}
-
-/// The feed lost its database connection: changes made until `resumed` may be missed.
+/// The feed lost its database connection: changes made meanwhile arrive after `resumed`.
 pub fn interrupted() -> String {
     json!({
         "event": "interrupted",
-        "reason": "the database is unavailable; changes made until \"resumed\" may be missed",
+        "reason": "the database is unavailable; the changes made meanwhile arrive after \"resumed\"",
     })
     .to_string()
 }
 
-/// The feed is live again after `interrupted`; re-read what you need.
+/// The feed is live again after `interrupted`; the changes made meanwhile follow.
 pub fn resumed() -> String {
     json!({ "event": "resumed" }).to_string()
+}
+
+/// A resume position (`?after=`) the journal no longer keeps: read the data again.
+pub fn too_old(after: i64, pruned_through: i64, message: &str) -> String {
+    json!({
+        "event": "too_old",
+        "after": after,
+        "pruned_through": pruned_through,
+        "message": message,
+    })
+    .to_string()
 }
 
 #[cfg(test)]

@@ -163,6 +163,12 @@ async fn chat_endpoint(
     })
 }
 
+/// The feed's query string.
+#[derive(serde::Deserialize)]
+struct FeedQuery {
+    after: Option<i64>,
+}
+
 async fn feed_endpoint(
     req: HttpRequest,
     body: web::Payload,
@@ -171,8 +177,17 @@ async fn feed_endpoint(
     if !wants_websocket(&req) {
         return page(&req, FEED_PAGE);
     }
+    // `?after=SEQ`: resume after the change numbered SEQ. Refused before the handshake
+    // when it is not a number, as REST refuses a bad query parameter.
+    let after = match web::Query::<FeedQuery>::from_query(req.query_string()) {
+        Ok(query) => query.into_inner().after,
+        Err(_) => {
+            return HttpResponse::BadRequest()
+                .json(json!({"after": ["A valid integer is required."]}));
+        }
+    };
     let state_for_session = state.get_ref().clone();
     upgrade(&req, body, &state, move |conn| {
-        feed::run(conn, state_for_session)
+        feed::run(conn, state_for_session, after)
     })
 }

@@ -1,7 +1,7 @@
 //! Push latency: how long after a write's acknowledgement its event reaches a
-//! subscriber, on each of the three live feeds of the same change feed: the WebSocket
-//! feed (`/api/ws/dummies/`), gRPC's `WatchDummies`, and GraphQL's `dummyChanged`
-//! subscription (over `graphql-transport-ws`).
+//! subscriber, on each of the live feeds of the same change feed: the WebSocket feed
+//! (`/api/ws/dummies/`), gRPC's `WatchDummies`, GraphQL's `dummyChanged` subscription
+//! (over `graphql-transport-ws`), and Server-Sent Events (`/api/sse/dummies`).
 //!
 //! One subscriber per feed, all open at once; one writer creates rows over REST, one
 //! at a time, waiting for each row's event on every feed before the next write. For
@@ -55,6 +55,7 @@ pub async fn measure(targets: &Targets, writes: usize) -> anyhow::Result<Vec<Fee
     let mut feeds: Vec<(&str, Arrivals)> = vec![
         ("WebSocket feed", websocket(&targets.ws).await?),
         ("gRPC WatchDummies", grpc(&targets.grpc).await?),
+        ("Server-Sent Events", sse(&targets.rest).await?),
     ];
     if let Some(graphql) = &targets.graphql {
         feeds.push(("GraphQL subscription", graphql_subscription(graphql).await?));
@@ -142,11 +143,41 @@ async fn websocket(addr: &str) -> anyhow::Result<Arrivals> {
     Ok(rx)
 }
 
+/// Server-Sent Events: `event: created` blocks whose `data` is the row.
+async fn sse(addr: &str) -> anyhow::Result<Arrivals> {
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/api/sse/dummies?kinds=created");
+    let mut stream = clients::sse::connect(&http, &url, None)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            // `next` gives up after a quiet while; the stream itself goes on.
+            let event = match stream.next().await {
+                Ok(Some(event)) => event,
+                Err(quiet) if quiet.starts_with("nothing within") => continue,
+                Ok(None) | Err(_) => return,
+            };
+            let at = Instant::now();
+            let id = serde_json::from_str::<Value>(&event.data)
+                .ok()
+                .and_then(|row| row["id"].as_i64());
+            if let Some(id) = id
+                && tx.send((id, at)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
 /// gRPC `WatchDummies`: a server stream of `DummyEvent`s.
 async fn grpc(addr: &str) -> anyhow::Result<Arrivals> {
     let mut stream = DummyServiceClient::connect(format!("http://{addr}"))
         .await?
-        .watch_dummies(WatchDummiesRequest {})
+        .watch_dummies(WatchDummiesRequest::default())
         .await?
         .into_inner();
     let (tx, rx) = mpsc::unbounded_channel();

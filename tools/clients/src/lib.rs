@@ -11,6 +11,7 @@
 //!   the row read back from `data`), and any other document.
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
+//! - [`sse`]: reading a Server-Sent Events stream, block by block.
 //! - [`wire`]: each protocol's requests as they go on the wire, for any HTTP
 //!   transport: `Client` sends them with reqwest, the shootout over connections that
 //!   count their bytes.
@@ -23,6 +24,7 @@
 
 pub mod graphql;
 pub mod grpc;
+pub mod sse;
 pub mod wire;
 pub mod ws;
 

@@ -417,7 +417,7 @@ impl PgOutage {
     async fn open_watch(&self) -> Result<Streaming<DummyEvent>, tonic::Status> {
         self.grpc
             .clone()
-            .watch_dummies(WatchDummiesRequest {})
+            .watch_dummies(WatchDummiesRequest::default())
             .await
             .map(tonic::Response::into_inner)
     }
@@ -452,7 +452,11 @@ impl PgOutage {
         };
         let late_watch = {
             let mut grpc = self.grpc.clone();
-            tokio::spawn(async move { grpc.watch_dummies(WatchDummiesRequest {}).await.map(drop) })
+            tokio::spawn(async move {
+                grpc.watch_dummies(WatchDummiesRequest::default())
+                    .await
+                    .map(drop)
+            })
         };
         let chatting = CancellationToken::new();
         let chat_task = self

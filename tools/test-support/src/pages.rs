@@ -635,3 +635,79 @@ pub async fn check_graphql_page(base: &str) {
         .await;
     browser.close().await;
 }
+
+// ---- /sse ----
+
+/// A REST create made from the page with a synchronous XHR (same origin): its id.
+async fn create_from_page(page: &Page<'_>, day: i64) -> i64 {
+    let created = page
+        .eval(
+            "const xhr = new XMLHttpRequest();
+            xhr.open('POST', '/api/rest/dummie', false);
+            xhr.setRequestHeader('Content-Type', 'application/json');
+            xhr.send(JSON.stringify({day: arguments[0], weekday: 'Monday', month: 'May', year: 2026}));
+            if (xhr.status !== 201) throw new Error(`create: ${xhr.status} ${xhr.responseText}`);
+            return JSON.parse(xhr.responseText);",
+            vec![json!(day)],
+        )
+        .await;
+    created["id"].as_i64().expect("a created id")
+}
+
+/// Waits until the page shows a `kind` event for the Dummy `id`; its `seq` (the row's id).
+async fn shown_event(page: &Page<'_>, kind: &str, id: i64) -> i64 {
+    let seq = page
+        .wait_until(
+            &format!("a {kind} event for Dummy {id}"),
+            "const row = [...document.querySelectorAll(`#log tr[data-event=\"${arguments[0]}\"]`)]
+              .find((tr) => JSON.parse(tr.cells[3].textContent).id === arguments[1]);
+            return row ? row.dataset.id : null;",
+            vec![json!(kind), json!(id)],
+        )
+        .await;
+    seq.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a numeric event id, not {seq}"))
+}
+
+/// The Server-Sent Events page at `base`: the browser's `EventSource` shows a create
+/// made meanwhile; closed while two more changes are made, then reconnected (a new
+/// EventSource from the last id shown, `?after=`), it shows both, in order.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_sse_page(base: &str) {
+    let browser = Browser::launch(&[]).await;
+    let page = open_ready(&browser, &format!("{base}/sse")).await;
+    let first = create_from_page(&page, 1).await;
+    let seen = shown_event(&page, "created", first).await;
+
+    // Away: the page's EventSource is closed while a create and a delete are made.
+    page.eval(
+        "source.close(); document.body.dataset.ready = 'false';",
+        vec![],
+    )
+    .await;
+    let second = create_from_page(&page, 2).await;
+    page.eval(
+        "const xhr = new XMLHttpRequest();
+        xhr.open('DELETE', `/api/rest/dummie/${arguments[0]}`, false);
+        xhr.send();
+        if (xhr.status !== 204) throw new Error(`delete: ${xhr.status}`);",
+        vec![json!(first)],
+    )
+    .await;
+    page.click("#reconnect").await;
+    page.wait_for(READY).await;
+    let created = shown_event(&page, "created", second).await;
+    let deleted = shown_event(&page, "deleted", first).await;
+    assert!(
+        seen < created && created < deleted,
+        "the events made while away arrive in journal order: {seen} {created} {deleted}"
+    );
+    assert!(
+        page.text("#url").await.contains(&format!("after={seen}")),
+        "the reconnect resumes after the last id shown"
+    );
+    browser.close().await;
+}

@@ -208,6 +208,50 @@ async fn oversized_messages_and_unknown_protocols_are_refused() {
     );
 }
 
+/// `after`: the changes after that `seq` come first, in order, then the live ones; a
+/// position retention deleted is an error with the code `TOO_OLD`.
+async fn a_subscription_resumes_after_a_seq(app: TestApp) {
+    let url = format!("ws://{}/api/graphql", app.addr);
+    let query = "subscription($after: ID) { dummyChanged(after: $after) { __typename ... on DummyChanged { seq kind dummy { id } } } }";
+    let head = app.store.journal_bounds().await.unwrap().head;
+    let first = app.create(1).await;
+    let second = app.create(2).await;
+    let mut socket = clients::graphql::subscribe(&url, query, &json!({"after": head.to_string()}))
+        .await
+        .unwrap();
+    let mut seqs = Vec::new();
+    for want in [&first, &second] {
+        let event = clients::graphql::next_event(&mut socket).await.unwrap();
+        assert_eq!(event["dummyChanged"]["dummy"]["id"], want["id"]);
+        seqs.push(
+            event["dummyChanged"]["seq"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap(),
+        );
+    }
+    assert!(head < seqs[0] && seqs[0] < seqs[1], "{seqs:?}");
+    let third = app.create(3).await;
+    let event = clients::graphql::next_event(&mut socket).await.unwrap();
+    assert_eq!(event["dummyChanged"]["dummy"]["id"], third["id"]);
+
+    let keep_one = model::Retention {
+        max_rows: 1,
+        ..model::Retention::default()
+    };
+    app.store.prune_journal(keep_one).await.unwrap();
+    let mut socket = clients::graphql::subscribe(&url, query, &json!({"after": "0"}))
+        .await
+        .unwrap();
+    let refused = next(&mut socket).await.unwrap();
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "TOO_OLD",
+        "{refused}"
+    );
+}
+
 test_support::tests! {
     tokio:
         a_subscription_without_connection_init_is_refused,
@@ -215,5 +259,6 @@ test_support::tests! {
         the_server_pings_and_closes_a_silent_client,
         oversized_messages_and_unknown_protocols_are_refused;
     backends(TestApp::spawn):
-        a_write_over_http_arrives_as_a_subscription_event;
+        a_write_over_http_arrives_as_a_subscription_event,
+        a_subscription_resumes_after_a_seq;
 }

@@ -4,7 +4,6 @@ use std::pin::Pin;
 
 use futures_util::{Stream, StreamExt, stream};
 use model::{DummyData, DummyFields, DummyId, DummyPatch, ListQuery, NewDummy, Store};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -150,39 +149,40 @@ impl DummyService for Dummies {
 
     async fn watch_dummies(
         &self,
-        _request: Request<pb::WatchDummiesRequest>,
+        request: Request<pb::WatchDummiesRequest>,
     ) -> Result<Response<Self::WatchDummiesStream>, Status> {
-        let receiver = self.store.feed().subscribe().await.map_err(to_status)?;
-        let mut live = self.store.feed().status();
-        live.borrow_and_update();
+        let after = request.into_inner().resume_after;
+        let watch = match self.store.watch(after).await {
+            Ok(watch) => watch,
+            Err(model::Error::Invalid(errors)) => {
+                let messages: Vec<&str> = errors.iter().map(|(_, message)| message).collect();
+                return Err(bad_field("resume_after", &messages.join(" ")));
+            }
+            Err(error) => return Err(to_status(error)),
+        };
         let shutdown = self.shutdown.clone();
-        let events = stream::unfold(Some((receiver, live, 0u64)), move |state| {
+        let events = stream::unfold(Some(watch), move |watch| {
             let shutdown = shutdown.clone();
             async move {
-                let (mut receiver, mut live, mut missed) = state?;
+                let mut watch = watch?;
                 loop {
                     tokio::select! {
                         // The server is stopping: end the stream so it can drain.
                         () = shutdown.cancelled() => {
                             return Some((Err(Status::unavailable("the server is shutting down")), None));
                         }
-                        // The database went away: changes may be lost from here, so end
-                        // the stream; the client watches again once it is back.
-                        Ok(()) = live.changed() => {
-                            if !*live.borrow_and_update() {
-                                let lost = "the change feed lost its database connection; watch again";
+                        update = watch.next() => match update? {
+                            Ok(model::Update::Changed(event)) => {
+                                return Some((Ok(convert::event(event)), Some(watch)));
+                            }
+                            // The database went away: end the stream; the client watches
+                            // again with resume_after = the last seq it got, and loses nothing.
+                            Ok(model::Update::Interrupted) => {
+                                let lost = "the change feed lost its database connection; watch again with resume_after";
                                 return Some((Err(Status::unavailable(lost)), None));
                             }
-                        }
-                        received = receiver.recv() => match received {
-                            Ok(event) => {
-                                let mut event = convert::event(event);
-                                event.missed = std::mem::take(&mut missed);
-                                return Some((Ok(event), Some((receiver, live, missed))));
-                            }
-                            // Too slow: say how many were skipped on the next event.
-                            Err(RecvError::Lagged(n)) => missed += n,
-                            Err(RecvError::Closed) => return None,
+                            Ok(model::Update::Resumed) => {}
+                            Err(error) => return Some((Err(to_status(error)), None)),
                         },
                     }
                 }

@@ -286,7 +286,7 @@ async fn list_streams_the_table_in_id_order_with_filters(app: TestApp) {
 async fn watch_sees_writes_to_the_store(app: TestApp) {
     let mut watch = app
         .dummies()
-        .watch_dummies(WatchDummiesRequest {})
+        .watch_dummies(WatchDummiesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -326,10 +326,66 @@ async fn watch_sees_writes_to_the_store(app: TestApp) {
     );
 }
 
+/// `resume_after`: the changes after that number come first, in order, each with its
+/// `seq`; a number retention deleted is OUT_OF_RANGE, one not given out yet
+/// INVALID_ARGUMENT.
+async fn watch_resumes_after_a_position_and_refuses_old_ones(app: TestApp) {
+    let head = app.store.journal_bounds().await.unwrap().head;
+    let mut ids = Vec::new();
+    for year in [2001, 2002] {
+        let new = NewDummy {
+            data: DummyData {
+                day: Day::new(1).unwrap(),
+                weekday: Weekday::Monday,
+                month: Month::May,
+                year,
+            },
+            pre_seeded: false,
+        };
+        ids.push(app.store.create(new).await.unwrap().id.0);
+    }
+    let resume = |after: i64| WatchDummiesRequest {
+        resume_after: Some(after),
+    };
+    let mut watch = app
+        .dummies()
+        .watch_dummies(resume(head))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = within(watch.next()).await.unwrap().unwrap();
+    let second = within(watch.next()).await.unwrap().unwrap();
+    assert_eq!(
+        [first.dummy.unwrap().id, second.dummy.unwrap().id],
+        [ids[0], ids[1]]
+    );
+    assert!(
+        head < first.seq && first.seq < second.seq,
+        "{} {}",
+        first.seq,
+        second.seq
+    );
+
+    let keep_one = model::Retention {
+        max_rows: 1,
+        ..model::Retention::default()
+    };
+    app.store.prune_journal(keep_one).await.unwrap();
+    let gone = app.dummies().watch_dummies(resume(0)).await.unwrap_err();
+    assert_eq!(gone.code(), Code::OutOfRange, "{gone:?}");
+    let ahead = app
+        .dummies()
+        .watch_dummies(resume(second.seq + 100))
+        .await
+        .unwrap_err();
+    assert_eq!(ahead.code(), Code::InvalidArgument, "{ahead:?}");
+    assert!(ahead.message().starts_with("resume_after: "), "{ahead:?}");
+}
+
 async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
     let mut watch = app
         .dummies()
-        .watch_dummies(WatchDummiesRequest {})
+        .watch_dummies(WatchDummiesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -351,5 +407,6 @@ test_support::tests! {
         invalid_input_is_invalid_argument_with_field_violations,
         list_streams_the_table_in_id_order_with_filters,
         watch_sees_writes_to_the_store,
+        watch_resumes_after_a_position_and_refuses_old_ones,
         watch_ends_with_unavailable_when_the_server_stops;
 }

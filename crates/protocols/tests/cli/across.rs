@@ -28,7 +28,7 @@ fn a_rest_write_reaches_the_websocket_feed_and_the_grpc_watch(backend: Backend) 
         let mut watch = DummyServiceClient::connect(format!("http://{}", served.grpc))
             .await
             .unwrap()
-            .watch_dummies(WatchDummiesRequest {})
+            .watch_dummies(WatchDummiesRequest::default())
             .await
             .unwrap()
             .into_inner();

@@ -458,7 +458,7 @@ async fn a_write_reaches_every_feed() {
         .await
         .unwrap();
     let mut events = watcher
-        .watch_dummies(WatchDummiesRequest {})
+        .watch_dummies(WatchDummiesRequest::default())
         .await
         .unwrap()
         .into_inner();

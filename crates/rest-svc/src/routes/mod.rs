@@ -11,6 +11,8 @@
 //! | PATCH | same | [`dummies::patch`] | 200 |
 //! | DELETE | same | [`dummies::delete`] | 204, empty body |
 //! | GET | `/api/rest/openapi.json` | [`openapi::document`] | 200 |
+//! | GET | `/api/sse/dummies` | [`sse::dummies`] | 200, `text/event-stream` that never ends |
+//! | GET | `/sse` | the page that watches it with `EventSource` (`web/sse.html`) | 200 |
 //! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
 //!
 //! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
@@ -18,6 +20,7 @@
 
 pub mod dummies;
 pub mod openapi;
+pub mod sse;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use model::Store;
@@ -31,15 +34,38 @@ pub struct AppState {
     pub store: Store,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Cancelled when the server stops: event streams end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// The page at `/sse`.
+pub const SSE_PAGE: &str = include_str!("../../../../web/sse.html");
+
+async fn sse_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(SSE_PAGE)
 }
 
 /// Mounts `/api/rest/…` on an app. Used by `rest-svc` alone and by `protocols serve`
 /// next to the other services.
 pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let data = web::Data::new(state);
         cfg.service(
+            web::scope("/api/sse")
+                .app_data(data.clone())
+                .service(
+                    web::resource("/dummies")
+                        .get(sse::dummies)
+                        .default_service(web::to(not_allowed("GET"))),
+                )
+                .default_service(web::to(not_found)),
+        )
+        .route("/sse", web::get().to(sse_page))
+        .service(
             web::scope("/api/rest")
-                .app_data(web::Data::new(state))
+                .app_data(data)
                 .service(
                     web::resource("/dummies")
                         .get(dummies::list)

@@ -38,9 +38,12 @@ impl TestApp {
     }
 
     fn start(store: Store, db: Option<TestDb>) -> TestApp {
-        let build = |settings: &_| rest_svc::startup::build(settings, BODY_LIMIT, store.clone());
+        let shutdown = CancellationToken::new();
+        let build = |settings: &_| {
+            rest_svc::startup::build(settings, BODY_LIMIT, store.clone(), shutdown.clone())
+        };
         TestApp {
-            server: Server::http(store.clone(), db, CancellationToken::new(), build),
+            server: Server::http(store.clone(), db, shutdown.clone(), build),
             client: test_support::server::http_client(),
         }
     }

@@ -4,21 +4,27 @@
 mod helpers;
 
 mod bad_input;
+mod browser;
 mod conformance;
 mod crud;
 mod data_path;
 mod health;
 mod list;
 mod openapi;
+mod python;
+mod sse;
 
 fn main() {
     test_support::harness::main([
         bad_input::trials(),
+        browser::trials(),
         conformance::trials(),
         crud::trials(),
         data_path::trials(),
         health::trials(),
         list::trials(),
         openapi::trials(),
+        python::trials(),
+        sse::trials(),
     ])
 }

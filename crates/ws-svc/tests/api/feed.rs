@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, recv, send};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::helpers::{TestApp, close_code, recv, send};
 
 async fn the_feed_shows_writes_to_the_store(app: TestApp) {
     let mut feed = app.connect("/api/ws/dummies/").await;
@@ -60,6 +62,92 @@ async fn the_feed_shows_writes_to_the_store(app: TestApp) {
     );
 }
 
+fn new(day: i64, year: i32) -> model::NewDummy {
+    model::NewDummy {
+        data: model::DummyData {
+            day: model::Day::new(day).unwrap(),
+            weekday: model::Weekday::Monday,
+            month: model::Month::June,
+            year,
+        },
+        pre_seeded: false,
+    }
+}
+
+/// A client that reconnects with `?after=` the last `seq` it got receives what was
+/// committed while it was away, in order, then the live changes: nothing lost.
+async fn a_reconnect_with_after_gets_what_happened_meanwhile(app: TestApp) {
+    // From the head, so that the create below counts whenever the watch starts.
+    let head = app.store.journal_bounds().await.unwrap().head;
+    let mut feed = app.connect(&format!("/api/ws/dummies/?after={head}")).await;
+    let first = app.store.create(new(1, 2001)).await.unwrap();
+    let frame = recv(&mut feed).await;
+    assert_eq!(frame["dummy"]["id"], json!(first.id.0));
+    let seen = frame["seq"].as_i64().expect("every event carries its seq");
+    drop(feed);
+
+    let second = app.store.create(new(2, 2002)).await.unwrap();
+    app.store.delete(first.id).await.unwrap();
+    let mut feed = app.connect(&format!("/api/ws/dummies/?after={seen}")).await;
+    let a = recv(&mut feed).await;
+    let b = recv(&mut feed).await;
+    assert_eq!(
+        (&a["event"], &a["dummy"]["id"]),
+        (&json!("created"), &json!(second.id.0))
+    );
+    assert_eq!(
+        (&b["event"], &b["dummy"]["id"]),
+        (&json!("deleted"), &json!(first.id.0))
+    );
+    assert!(seen < a["seq"].as_i64().unwrap() && a["seq"].as_i64() < b["seq"].as_i64());
+    let third = app.store.create(new(3, 2003)).await.unwrap();
+    assert_eq!(recv(&mut feed).await["dummy"]["id"], json!(third.id.0));
+}
+
+/// A position retention deleted gets `too_old` and the close 4410; one not given out
+/// yet an `error` frame and 1008; one that is not a number is refused with 400.
+async fn positions_too_old_ahead_or_not_numbers_are_refused(app: TestApp) {
+    for year in 0..3 {
+        app.store.create(new(1, year)).await.unwrap();
+    }
+    let keep_one = model::Retention {
+        max_rows: 1,
+        ..model::Retention::default()
+    };
+    app.store.prune_journal(keep_one).await.unwrap();
+    let bounds = app.store.journal_bounds().await.unwrap();
+
+    let mut feed = app.connect("/api/ws/dummies/?after=0").await;
+    let frame = recv(&mut feed).await;
+    assert_eq!(frame["event"], "too_old");
+    assert_eq!(frame["pruned_through"], json!(bounds.pruned_through));
+    assert_eq!(
+        u16::from(close_code(&mut feed).await),
+        ws_svc::feed::TOO_OLD
+    );
+
+    let ahead = bounds.head + 10;
+    let mut feed = app
+        .connect(&format!("/api/ws/dummies/?after={ahead}"))
+        .await;
+    let frame = recv(&mut feed).await;
+    assert!(
+        frame["error"].as_str().unwrap().contains("No event"),
+        "{frame}"
+    );
+    assert_eq!(close_code(&mut feed).await, CloseCode::Policy);
+
+    let refused =
+        clients::ws::connect(&format!("ws://{}/api/ws/dummies/?after=soon", app.addr)).await;
+    let error = refused
+        .expect_err("a handshake with ?after=soon is refused")
+        .to_string();
+    assert!(error.contains("400"), "{error}");
+}
+
 test_support::tests! {
-    backends(crate::helpers::TestApp::spawn): the_feed_shows_writes_to_the_store;
+    backends(crate::helpers::TestApp::spawn):
+        the_feed_shows_writes_to_the_store,
+        a_reconnect_with_after_gets_what_happened_meanwhile,
+        positions_too_old_ahead_or_not_numbers_are_refused;
 }

@@ -1,0 +1,2 @@
+DROP TABLE dummy_events_horizon;
+DROP TABLE dummy_events;
