@@ -39,7 +39,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
@@ -188,6 +188,38 @@ impl Store {
         .await
     }
 
+    /// The newest events before number `before` (or the newest of all), newest first,
+    /// at most `limit` of them, each with the time it was journaled: a page of a feed
+    /// that reads backwards (the Atom feed).
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the database can't be reached.
+    pub async fn journal_before(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Entry>, Error> {
+        self.run(move |conn| {
+            let rows: Vec<(i64, String, String, DateTime<Utc>)> =
+                with_journal!(conn, |c, e, _h| e::table
+                    .filter(e::seq.lt(before.unwrap_or(i64::MAX)))
+                    .order(e::seq.desc())
+                    .limit(limit)
+                    .select((e::seq, e::kind, e::dummy, e::at))
+                    .load(c))
+                .map_err(|e| from_diesel(e, None))?;
+            rows.iter()
+                .map(|(seq, kind, dummy, at)| {
+                    Ok(Entry {
+                        event: event(*seq, kind, dummy)?,
+                        at: *at,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// Deletes the events beyond `retention` and moves the horizon past them; how
     /// many were deleted. Every service runs it now and then (see `runtime`).
     ///
@@ -267,6 +299,15 @@ impl Store {
             retry_at: None,
         })
     }
+}
+
+/// One event of the journal with the time it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The change.
+    pub event: ChangeEvent,
+    /// When it was journaled (the commit's time, to the microsecond).
+    pub at: DateTime<Utc>,
 }
 
 /// What a [`Watch`] has to say next.

@@ -50,6 +50,6 @@ pub use dummy::{
 };
 pub use error::{Error, FieldErrors};
 pub use feed::{ChangeEvent, ChangeKind, Feed};
-pub use journal::{Retention, Update, Watch};
+pub use journal::{Entry, Retention, Update, Watch};
 pub use json::DummyJson;
 pub use store::{Counts, ListQuery, MAX_IDS, MAX_PAGE, Store};

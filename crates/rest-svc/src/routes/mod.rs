@@ -12,12 +12,14 @@
 //! | DELETE | same | [`dummies::delete`] | 204, empty body |
 //! | GET | `/api/rest/openapi.json` | [`openapi::document`] | 200 |
 //! | GET | `/api/sse/dummies` | [`sse::dummies`] | 200, `text/event-stream` that never ends |
+//! | GET | `/api/feeds/dummies.atom` | [`atom::dummies`] | 200 Atom, or 304 to a conditional GET |
 //! | GET | `/sse` | the page that watches it with `EventSource` (`web/sse.html`) | 200 |
 //! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
 //!
 //! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
 //! method answers 405 with an `Allow` header.
 
+pub mod atom;
 pub mod dummies;
 pub mod openapi;
 pub mod sse;
@@ -63,6 +65,17 @@ pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 .default_service(web::to(not_found)),
         )
         .route("/sse", web::get().to(sse_page))
+        .service(
+            web::scope("/api/feeds")
+                .app_data(data.clone())
+                .service(
+                    web::resource("/dummies.atom")
+                        .get(atom::dummies)
+                        .route(web::head().to(atom::dummies))
+                        .default_service(web::to(not_allowed("GET, HEAD"))),
+                )
+                .default_service(web::to(not_found)),
+        )
         .service(
             web::scope("/api/rest")
                 .app_data(data)

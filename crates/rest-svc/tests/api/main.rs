@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod atom;
 mod bad_input;
 mod browser;
 mod conformance;
@@ -16,6 +17,7 @@ mod sse;
 
 fn main() {
     test_support::harness::main([
+        atom::trials(),
         bad_input::trials(),
         browser::trials(),
         conformance::trials(),

@@ -1,6 +1,7 @@
-//! Interoperability with a client this project did not write: Python's `httpx-sse`,
-//! driven by `tests/python/sse_interop.py`: events as they come, then a resume with
-//! `Last-Event-ID`.
+//! Interoperability with clients this project did not write: Python's `httpx-sse`
+//! (`tests/python/sse_interop.py`: events as they come, then a resume with
+//! `Last-Event-ID`) and `feedparser` (`tests/python/feed_interop.py`: the Atom feed is
+//! well-formed, and a conditional GET is 304).
 
 use test_support::Backend;
 
@@ -13,6 +14,14 @@ async fn the_httpx_sse_client_reads_and_resumes_the_event_stream() {
     test_support::run_python(script, &[app.url("")], "all interoperability checks passed").await;
 }
 
+async fn feedparser_reads_the_atom_feed_and_its_conditional_get() {
+    test_support::require_python("feedparser", "the Atom interop test");
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/feed_interop.py");
+    test_support::run_python(script, &[app.url("")], "all interoperability checks passed").await;
+}
+
 test_support::tests! {
-    tokio: the_httpx_sse_client_reads_and_resumes_the_event_stream;
+    tokio: the_httpx_sse_client_reads_and_resumes_the_event_stream,
+        feedparser_reads_the_atom_feed_and_its_conditional_get;
 }
