@@ -72,15 +72,13 @@ async fn pages_link_to_older_entries() {
         app.create(dummy(day)).await;
         app.create(dummy(day)).await;
     }
-    let first = app
-        .client
-        .get(app.url(FEED))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let app = &app;
+    let page = |path: String| async move {
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
+    };
+    let first = page(FEED.to_owned()).await;
     assert_eq!(first.matches("<entry>").count(), 50);
     let next = first
         .split("<link rel=\"next\" href=\"")
@@ -88,15 +86,7 @@ async fn pages_link_to_older_entries() {
         .and_then(|rest| rest.split('"').next())
         .expect("a next link on a full page");
     assert_eq!(next, "/api/feeds/dummies.atom?before=5");
-    let older = app
-        .client
-        .get(app.url(next))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let older = page(next.to_owned()).await;
     assert_eq!(older.matches("<entry>").count(), 4);
     assert!(!older.contains("rel=\"next\""), "the last page has no next");
     assert!(older.contains("<link rel=\"first\" href=\"/api/feeds/dummies.atom\"/>"));
