@@ -1,6 +1,6 @@
 //! The change feed under a burst of writes: 16 REST clients create rows as fast as
-//! they can while a WebSocket feed client, a gRPC watcher and a GraphQL subscriber
-//! listen (PostgreSQL, so every event travels trigger → `NOTIFY` → the services'
+//! they can while a WebSocket feed client, a gRPC watcher, a GraphQL subscriber and a
+//! Server-Sent Events reader listen (PostgreSQL, so every event travels trigger → `NOTIFY` → the services'
 //! `LISTEN` thread → clients).
 //!
 //! Every acknowledged create must arrive exactly once on each feed: a reader that falls
@@ -72,6 +72,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     let mut ws_row = Row::new("feed", "WebSocket");
     let mut grpc_row = Row::new("feed", "gRPC watch");
     let mut graphql_row = Row::new("feed", "GraphQL subscription");
+    let mut sse_row = Row::new("feed", "Server-Sent Events");
     let db = suite.database();
     let _store = db.migrated_store().await;
     let url = db.url.expose().to_owned();
@@ -130,7 +131,40 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
             return vec![graphql_row];
         }
     };
+    // Opened by rest-svc before its 200 goes out: live from the first write on.
+    let http = reqwest::Client::new();
+    let stream_url = format!("http://{rest}/api/sse/dummies");
+    let mut stream = match clients::sse::connect(&http, &stream_url, None).await {
+        Ok(stream) => stream,
+        Err(error) => {
+            sse_row.fail(error);
+            return vec![sse_row];
+        }
+    };
     let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    let sse_seen = tokio::spawn(async move {
+        let mut seen = Seen::default();
+        let mut quiet = Quiet::new(finished);
+        while !quiet.over() {
+            let Ok(next) = tokio::time::timeout(Duration::from_millis(200), stream.next()).await
+            else {
+                continue;
+            };
+            let Ok(Some(event)) = next else { break };
+            quiet.heard();
+            if event.event.as_deref() == Some("created") {
+                let id = serde_json::from_str::<Value>(&event.data)
+                    .ok()
+                    .and_then(|row| row["id"].as_i64())
+                    .unwrap_or_default();
+                if seen.arrived.insert(id, Instant::now()).is_some() {
+                    seen.duplicates += 1;
+                }
+            }
+        }
+        seen
+    });
     let finished = done.clone();
     let ws_seen = tokio::spawn(async move {
         let mut seen = Seen::default();
@@ -256,6 +290,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
         (&mut ws_row, ws_seen.await),
         (&mut grpc_row, grpc_seen.await),
         (&mut graphql_row, graphql_seen.await),
+        (&mut sse_row, sse_seen.await),
     ] {
         let Ok(seen) = seen else {
             row.fail("the feed reader panicked");
@@ -306,7 +341,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     ));
     let mut lagging = lagging_reader(suite, &url, ws).await;
     lagging.panics = services.iter().map(|s| s.panics() as u64).sum::<u64>() - ws_row.panics;
-    vec![ws_row, grpc_row, graphql_row, lagging]
+    vec![ws_row, grpc_row, graphql_row, sse_row, lagging]
 }
 
 /// What the GraphQL subscribers ask for: every change, the gap reports and how many

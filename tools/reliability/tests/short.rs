@@ -39,6 +39,7 @@ fn the_short_suite_runs_clean() {
         "| shutdown | GraphQL |",
         "| feed | WebSocket, lagging reader |",
         "| feed | GraphQL subscription |",
+        "| feed | Server-Sent Events |",
         "| flood | WebSocket |",
         "| slow reader | WebSocket |",
         "| idle | gRPC (HTTP/2) |",
