@@ -306,7 +306,9 @@ impl Store {
 pub struct Entry {
     /// The change.
     pub event: ChangeEvent,
-    /// When it was journaled (the commit's time, to the microsecond).
+    /// When it was journaled, to the microsecond: on PostgreSQL the trigger's clock
+    /// after it took the journal's lock, on SQLite the writer's; growing with `seq`
+    /// within the precision of the clock.
     pub at: DateTime<Utc>,
 }
 
@@ -358,7 +360,8 @@ impl Watch {
     ///
     /// # Errors
     /// [`Error::TooOld`] when this watcher fell so far behind that retention deleted
-    /// changes it had not read; the watch is over then.
+    /// changes it had not read; [`Error::Internal`] for a journal row the model does
+    /// not accept. The watch is over then.
     pub async fn next(&mut self) -> Option<Result<Update, Error>> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
@@ -372,11 +375,13 @@ impl Watch {
                         self.backlog.extend(events);
                         continue;
                     }
-                    Err(error @ Error::TooOld { .. }) => return Some(Err(error)),
-                    Err(error) => {
+                    // The database is away: try again shortly (the feed's status says so).
+                    Err(error @ Error::Unavailable(_)) => {
                         tracing::debug!(%error, "cannot read the journal; trying again");
                         self.retry_at = Some(tokio::time::Instant::now() + RETRY);
                     }
+                    // Too old, or a row the model does not accept: it would fail again.
+                    Err(error) => return Some(Err(error)),
                 }
             }
             let retry_at = self.retry_at;

@@ -41,7 +41,7 @@ use crate::feed::{self, ChangeEvent, ChangeKind, Feed};
 use crate::journal;
 use crate::pg_reader::{PgReaders, Read};
 use crate::with_backend;
-use crate::writer::Writer;
+use crate::writer::{AfterCommit, Writer};
 
 /// How many ids one `?id=` filter may name.
 pub const MAX_IDS: usize = 1000;
@@ -399,17 +399,26 @@ impl Store {
         }
     }
 
-    /// In SQLite mode the store itself announces its writes, with the journal number
-    /// [`journaled`] gave them; PostgreSQL's trigger does it there (`seq` is `None`).
-    fn announce(&self, kind: ChangeKind, (dummy, seq): (Dummy, Option<i64>)) -> Dummy {
-        if let Some(seq) = seq {
-            self.inner.feed.announce(ChangeEvent {
-                seq,
-                kind,
-                dummy: dummy.clone(),
-            });
-        }
-        dummy
+    /// A write of one Dummy that changes it (`kind`): as [`Store::write`], and on
+    /// SQLite the writer thread announces the change with the journal number
+    /// [`journaled`] gave it, right after the commit and in commit order, whether or not
+    /// the caller still waits (PostgreSQL's trigger announces it there).
+    async fn write_change<F>(&self, kind: ChangeKind, f: F) -> Result<Dummy, Error>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<(Dummy, Option<i64>), Error> + Send + 'static,
+    {
+        let feed = self.inner.feed.clone();
+        let announce: AfterCommit<(Dummy, Option<i64>)> = Box::new(move |(dummy, seq)| {
+            if let Some(seq) = *seq {
+                feed.announce(ChangeEvent {
+                    seq,
+                    kind,
+                    dummy: dummy.clone(),
+                });
+            }
+        });
+        let (dummy, _) = self.write_then(f, Some(announce)).await?;
+        Ok(dummy)
     }
 
     /// Runs a short read. On SQLite, on an idle reader right here, on the caller's
@@ -440,10 +449,19 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
     {
+        self.write_then(f, None).await
+    }
+
+    /// [`Store::write`], with what the SQLite writer runs after the commit.
+    async fn write_then<T, F>(&self, f: F, after_commit: Option<AfterCommit<T>>) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
+    {
         match &self.inner.writer {
             Some(writer) => {
                 self.inner.counts.hand_offs.fetch_add(1, Ordering::Relaxed);
-                writer.write(f).await
+                writer.write(f, after_commit).await
             }
             None => self.run(f).await,
         }
@@ -637,7 +655,7 @@ impl Store {
     /// [`Error::Unavailable`] when the database can't be reached.
     #[tracing::instrument(skip_all)]
     pub async fn create(&self, new: NewDummy) -> Result<Dummy, Error> {
-        self.write(move |conn| {
+        self.write_change(ChangeKind::Created, move |conn| {
             let at = now();
             let d = new.data;
             with_backend!(conn, |c, dummies| diesel::insert_into(dummies::table)
@@ -655,7 +673,6 @@ impl Store {
             .and_then(|row| journaled(conn, ChangeKind::Created, row))
         })
         .await
-        .map(|created| self.announce(ChangeKind::Created, created))
     }
 
     /// Full update: writes all four date fields (`pre_seeded` is kept, as in the original).
@@ -672,7 +689,7 @@ impl Store {
     /// [`Error::NotFound`] when no row has this id.
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn patch(&self, id: DummyId, patch: DummyPatch) -> Result<Dummy, Error> {
-        self.write(move |conn| {
+        self.write_change(ChangeKind::Updated, move |conn| {
             with_backend!(conn, |c, dummies| diesel::update(dummies::table.find(id.0))
                 .set((
                     patch.day.map(|d| dummies::day.eq(i32::from(d.get()))),
@@ -686,7 +703,6 @@ impl Store {
             .and_then(|row| journaled(conn, ChangeKind::Updated, row))
         })
         .await
-        .map(|updated| self.announce(ChangeKind::Updated, updated))
     }
 
     /// Deletes one Dummy.
@@ -696,15 +712,13 @@ impl Store {
     #[tracing::instrument(skip_all, fields(dummy.id = %id))]
     pub async fn delete(&self, id: DummyId) -> Result<(), Error> {
         // RETURNING the row, so the change feed can say what was deleted.
-        let deleted = self
-            .write(move |conn| {
-                with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
-                    .get_result::<DummyRow>(c))
-                .map_err(|e| from_diesel(e, Some(id)))
-                .and_then(|row| journaled(conn, ChangeKind::Deleted, row))
-            })
-            .await?;
-        self.announce(ChangeKind::Deleted, deleted);
+        self.write_change(ChangeKind::Deleted, move |conn| {
+            with_backend!(conn, |c, dummies| diesel::delete(dummies::table.find(id.0))
+                .get_result::<DummyRow>(c))
+            .map_err(|e| from_diesel(e, Some(id)))
+            .and_then(|row| journaled(conn, ChangeKind::Deleted, row))
+        })
+        .await?;
         Ok(())
     }
 

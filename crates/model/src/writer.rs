@@ -52,9 +52,14 @@ trait Job: Send {
     fn answer(self: Box<Self>, committed: Result<(), &Error>);
 }
 
+/// What runs on the writer thread once a write is committed, before its caller is
+/// answered, whether or not the caller still waits (the store announces the change).
+pub(crate) type AfterCommit<T> = Box<dyn FnOnce(&T) + Send>;
+
 struct Write<T, F> {
     write: Option<F>,
     result: Option<Result<T, Error>>,
+    after_commit: Option<AfterCommit<T>>,
     reply: oneshot::Sender<Result<T, Error>>,
     /// The caller's tracing span, entered while the write runs.
     span: Span,
@@ -81,6 +86,9 @@ where
             (Some(result), _) => result,
             (None, Ok(())) => Err(Error::internal("the write was not run")),
         };
+        if let (Ok(value), Some(after_commit)) = (&result, self.after_commit) {
+            after_commit(value);
+        }
         // The caller may have gone (a cancelled request): its write stands all the same.
         let _ = self.reply.send(result);
     }
@@ -110,8 +118,14 @@ impl Writer {
         Writer { jobs }
     }
 
-    /// Queues `write` and waits until it is committed (or has failed).
-    pub(crate) async fn write<T, F>(&self, write: F) -> Result<T, Error>
+    /// Queues `write` and waits until it is committed (or has failed). Once it is
+    /// committed, `after_commit` runs on the writer thread, in commit order, even if the
+    /// caller has stopped waiting.
+    pub(crate) async fn write<T, F>(
+        &self,
+        write: F,
+        after_commit: Option<AfterCommit<T>>,
+    ) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, Error> + Send + 'static,
@@ -120,6 +134,7 @@ impl Writer {
         let job = Box::new(Write {
             write: Some(write),
             result: None,
+            after_commit,
             reply,
             span: Span::current(),
         });

@@ -605,8 +605,23 @@ mod journal {
         assert_eq!(store.prune_journal(by_age).await.unwrap(), 0);
     }
 
+    /// A caller that stops waiting (a client that hung up) does not take the
+    /// announcement of its committed write with it: a watcher in step still gets it,
+    /// with no later write to show the gap.
+    async fn a_write_whose_caller_left_is_still_announced(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        let mut watch = store.watch(None).await.unwrap();
+        // Polled once (the write is handed over), then dropped before its answer.
+        let left = tokio::time::timeout(Duration::ZERO, store.create(super::new(5, 1955))).await;
+        assert!(left.is_err(), "the caller left before the answer");
+        let event = changed(&mut watch).await;
+        assert_eq!((event.kind, event.dummy.year), (ChangeKind::Created, 1955));
+    }
+
     test_support::tests! {
         backends(std::future::ready):
+            a_write_whose_caller_left_is_still_announced,
             every_write_is_journaled_in_order_with_its_row,
             a_slow_or_restarted_watch_gets_every_change_once_in_order,
             retention_prunes_and_an_old_position_is_too_old;

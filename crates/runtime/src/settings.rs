@@ -83,8 +83,8 @@ pub struct DatabaseArgs {
     #[arg(long, env = "JOURNAL_MAX_EVENTS", default_value_t = 1_000_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub journal_max_events: i64,
 
-    /// Hours the event journal keeps an event (168: a week).
-    #[arg(long, env = "JOURNAL_MAX_AGE_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Hours the event journal keeps an event (168: a week; at most 876000, a century).
+    #[arg(long, env = "JOURNAL_MAX_AGE_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=876_000))]
     pub journal_max_age_hours: u64,
 }
 

@@ -30,7 +30,8 @@ pub struct Event {
 pub struct EventStream {
     /// The answer, its headers already read.
     pub response: reqwest::Response,
-    buffer: String,
+    /// Bytes read but not parsed yet: a chunk may end inside a character.
+    buffer: Vec<u8>,
 }
 
 /// Opens `url` with `Accept: text/event-stream`, and `Last-Event-ID` when given.
@@ -63,7 +64,7 @@ pub async fn connect(
     }
     Ok(EventStream {
         response,
-        buffer: String::new(),
+        buffer: Vec::new(),
     })
 }
 
@@ -75,8 +76,9 @@ impl EventStream {
     /// is not `field: value`.
     pub async fn next(&mut self) -> Result<Option<Event>, String> {
         loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let block = String::from_utf8(block).map_err(|e| format!("not UTF-8: {e}"))?;
                 return parse(&block).map(Some);
             }
             let chunk = tokio::time::timeout(WAIT, self.response.chunk())
@@ -84,8 +86,7 @@ impl EventStream {
                 .map_err(|_| format!("nothing within {WAIT:?}"))?
                 .map_err(|e| format!("reading the stream: {e}"))?;
             let Some(chunk) = chunk else { return Ok(None) };
-            let text = std::str::from_utf8(&chunk).map_err(|e| format!("not UTF-8: {e}"))?;
-            self.buffer.push_str(text);
+            self.buffer.extend_from_slice(&chunk);
         }
     }
 

@@ -4,14 +4,14 @@
 //!
 //! ```text
 //! GET /api/feeds/dummies.atom HTTP/1.1
-//! If-None-Match: "42-0"                      the ETag of the copy the reader has
+//! If-None-Match: "42-1-0"                    the ETag of the copy the reader has
 //!
 //! HTTP/1.1 304 Not Modified                  nothing new: no body travels
-//! etag: "42-0"
+//! etag: "42-1-0"
 //!
 //! HTTP/1.1 200 OK                            (or, after a change)
 //! content-type: application/atom+xml; charset=utf-8
-//! etag: "43-0"
+//! etag: "43-1-0"
 //! last-modified: Fri, 04 Dec 2026 10:00:05 GMT
 //!
 //! <feed xmlns="http://www.w3.org/2005/Atom">
@@ -32,8 +32,11 @@
 //! </feed>
 //! ```
 //!
-//! **Conditional GET.** Each page has an `ETag` (its newest and oldest event numbers)
-//! and a `Last-Modified` (its newest event's time, to the second, as HTTP dates are).
+//! **Conditional GET.** Each page has an `ETag` (its newest and oldest event numbers,
+//! and whether older ones follow) and a `Last-Modified` (its newest event's time, to
+//! the second, as HTTP dates are: a change in the same second as a reader's last
+//! fetch is seen by the ETag, not by the date, so readers should send both, as
+//! feedparser does; `If-None-Match` then decides).
 //! A request whose `If-None-Match` names the current tag, or, without one, whose
 //! `If-Modified-Since` is not older than `Last-Modified`, gets `304 Not Modified` and
 //! no body: a reader polling every minute costs a few hundred bytes until something
@@ -90,7 +93,8 @@ pub async fn dummies(
 
     let newest = entries.first().map_or(0, |e| e.event.seq);
     let oldest = entries.last().map_or(0, |e| e.event.seq);
-    let etag = EntityTag::new_strong(format!("{newest}-{oldest}"));
+    // The page's body follows from these three (an empty page's `updated` is fixed).
+    let etag = EntityTag::new_strong(format!("{newest}-{oldest}-{}", u8::from(more)));
     let modified = entries.first().map(|e| http_date(e.at));
     if not_modified(&req, &etag, modified) {
         let mut response = HttpResponse::NotModified();
@@ -145,7 +149,7 @@ fn atom_date(at: DateTime<Utc>) -> String {
 fn feed(entries: &[Entry], before: Option<i64>, next: Option<i64>) -> std::io::Result<Vec<u8>> {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-    let updated = entries.first().map_or_else(Utc::now, |e| e.at);
+    let updated = entries.first().map_or(DateTime::UNIX_EPOCH, |e| e.at);
     let this = match before {
         Some(before) => format!("{PATH}?before={before}"),
         None => PATH.to_owned(),

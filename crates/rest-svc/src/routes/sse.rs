@@ -19,7 +19,8 @@
 //! event: created                           created, updated or deleted
 //! data: {"id":17,"day":3,"weekday":"Friday",…}
 //!
-//! : keep-alive                             every 15 s while nothing else is sent
+//! : keep-alive                             every 15 s while nothing else is sent, with
+//! id: 42                                   the position (moves Last-Event-ID past skipped kinds)
 //! ```
 //!
 //! Each event is `field: value` lines ended by an empty line. `id:` is what the
@@ -122,8 +123,14 @@ async fn open(store: &Store, after: Option<i64>) -> Result<(Watch, String), ApiE
             },
         ) => {
             let data = json!({"after": after, "pruned_through": pruned_through, "message": error.to_string()});
-            opening.push_str(&format!("\nevent: too_old\ndata: {data}\n\n"));
-            store.watch(None).await?
+            let watch = store.watch(None).await?;
+            // The id moves the client's Last-Event-ID to now, so that a reconnect before
+            // the next change does not ask for the lost position again.
+            opening.push_str(&format!(
+                "\nid: {}\nevent: too_old\ndata: {data}\n\n",
+                watch.position()
+            ));
+            watch
         }
         Err(error) => return Err(error.into()),
     };
@@ -146,6 +153,11 @@ fn parse_kinds(kinds: Option<&str>) -> Result<Option<Vec<ChangeKind>>, ApiError>
                 .into());
             }
         }
+    }
+    if parsed.is_empty() {
+        return Err(
+            Error::invalid("kinds", "Name at least one of created, updated or deleted.").into(),
+        );
     }
     Ok(Some(parsed))
 }
@@ -183,7 +195,11 @@ impl Session {
         let chunk = loop {
             tokio::select! {
                 () = self.shutdown.cancelled() => return None,
-                () = tokio::time::sleep_until(self.beat) => break ": keep-alive\n\n".to_owned(),
+                // With the position: changes the `kinds` filter skipped still move the
+                // client's Last-Event-ID (an `id:` without `data:` dispatches nothing).
+                () = tokio::time::sleep_until(self.beat) => {
+                    break format!(": keep-alive\nid: {}\n\n", self.watch.position());
+                }
                 update = self.watch.next() => match update? {
                     Ok(Update::Changed(event)) => {
                         if self.kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
@@ -200,11 +216,16 @@ impl Session {
                     Ok(Update::Resumed) => break "event: resumed\ndata: {}\n\n".to_owned(),
                     Err(error) => {
                         // Fell so far behind that retention deleted what it had not
-                        // read: say so and end; the client reconnects.
-                        tracing::warn!(%error, "an event stream fell behind the journal");
+                        // read (too_old), or the journal holds a row the model does not
+                        // accept (error): say so and end; the client reconnects.
+                        tracing::warn!(%error, "an event stream ended");
                         self.ended = true;
-                        let data = json!({"message": error.to_string()});
-                        break format!("event: too_old\ndata: {data}\n\n");
+                        let (name, message) = match &error {
+                            Error::TooOld { .. } => ("too_old", error.to_string()),
+                            _ => ("error", "the event stream failed".to_owned()),
+                        };
+                        let data = json!({"message": message});
+                        break format!("event: {name}\ndata: {data}\n\n");
                     }
                 },
             }

@@ -92,6 +92,7 @@ async fn filters_bad_positions_too_old_and_shutdown() {
     let app = TestApp::spawn(test_support::Backend::Sqlite).await;
     for (query, header, field) in [
         ("?kinds=created,exploded", None, "kinds"),
+        ("?kinds=,", None, "kinds"),
         ("", Some("soon"), "Last-Event-ID"),
         ("?after=999999", None, "after"),
     ] {
@@ -116,6 +117,9 @@ async fn filters_bad_positions_too_old_and_shutdown() {
     let mut stream = open(&app, "?after=0&kinds=deleted", None).await;
     let too_old = stream.event().await.unwrap();
     assert_eq!(too_old.event.as_deref(), Some("too_old"));
+    // …with the position now, so a reconnect does not ask for the lost one again.
+    let now = app.store.journal_bounds().await.unwrap().head;
+    assert_eq!(too_old.id, Some(now.to_string()));
     let data: Value = serde_json::from_str(&too_old.data).unwrap();
     assert_eq!(data["after"], 0);
     // From now on, deletes only.

@@ -48,11 +48,14 @@ BEGIN
     -- "journal" in ASCII: one lock key for every writer of dummies.
     PERFORM pg_advisory_xact_lock(29958897753022828);
     body := row_to_json(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)::text;
-    INSERT INTO dummy_events (kind, dummy_id, dummy)
+    -- clock_timestamp(), not now(): now() is when the transaction began, and one
+    -- that waited for the lock would get a later number but an earlier time.
+    INSERT INTO dummy_events (kind, dummy_id, dummy, at)
     VALUES (
         CASE TG_OP WHEN 'INSERT' THEN 'created' WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END,
         CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END,
-        body
+        body,
+        clock_timestamp()
     )
     RETURNING seq INTO number;
     PERFORM pg_notify(
