@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records one protocol's traffic with tshark and prints it decoded.
 #
-#   scripts/capture.sh <rest|rpc|ws|grpc|graphql|sse|all> [seconds] [file.pcapng]
+#   scripts/capture.sh <rest|rpc|ws|grpc|graphql|sse|webhooks|all> [seconds] [file.pcapng]
 #
 # Listens on the Compose bridge (br-protocols) when the stack runs, on loopback
 # otherwise (`protocols serve`). Decoders are set for this project: HTTP on the HTTP
@@ -22,8 +22,14 @@ case "$what" in
     graphql) ports="8004 8080" ;;
     # Server-Sent Events: one GET whose answer never ends, on rest-svc's port.
     sse) ports="8001 8080" ;;
+    # Webhooks: the subscription calls on rest-svc's port, and the deliveries rest-svc
+    # makes to a receiver on these ports. In Compose, subscribe
+    # http://gateway:8080/api/webhooks/echo so they cross the bridge (a container's calls
+    # to itself stay inside it); with `protocols serve`, http://127.0.0.1:8001/api/webhooks/echo.
+    # A receiver elsewhere: CAPTURE_PORTS="8001 9000".
+    webhooks) ports="8001 8080" ;;
     all) ports="8001 8002 8003 8004 8080 8081 50051" ;;
-    *) echo "usage: $0 <rest|rpc|ws|grpc|graphql|sse|all> [seconds] [file]" >&2; exit 2 ;;
+    *) echo "usage: $0 <rest|rpc|ws|grpc|graphql|sse|webhooks|all> [seconds] [file]" >&2; exit 2 ;;
 esac
 ports="${CAPTURE_PORTS:-$ports}"
 grpc_ports="${CAPTURE_GRPC_PORTS:-50051 8081}"

@@ -121,7 +121,7 @@ pub(crate) fn append_sqlite(
 }
 
 /// Where the journal stands.
-fn bounds(conn: &mut AnyConnection) -> QueryResult<Bounds> {
+pub(crate) fn bounds(conn: &mut AnyConnection) -> QueryResult<Bounds> {
     with_journal!(conn, |c, e, h| {
         let newest: Option<i64> = e::table.select(diesel::dsl::max(e::seq)).first(c)?;
         let pruned_through: i64 = h::table.select(h::pruned_through).first(c)?;
@@ -144,6 +144,18 @@ fn event(seq: i64, kind: &str, dummy: &str) -> Result<ChangeEvent, Error> {
         kind,
         dummy: Dummy::try_from(row)?,
     })
+}
+
+/// A journal position as a client writes it (`?after=42`, `Last-Event-ID: 42`,
+/// `?before=42`): a whole number, spaces around it allowed. Whether the journal has
+/// given it out is [`Store::watch`]'s question.
+///
+/// # Errors
+/// [`Error::Invalid`] on `field`, with the message every protocol uses for a number.
+pub fn parse_position(field: &'static str, text: &str) -> Result<i64, Error> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::invalid(field, crate::dummy::NOT_INTEGER))
 }
 
 impl Store {

@@ -42,6 +42,7 @@ mod migrate;
 mod pg_reader;
 pub mod schema;
 pub mod store;
+pub mod webhooks;
 pub mod writer;
 
 pub use db::{Backend, ConfigError, DatabaseUrl, PoolOptions};

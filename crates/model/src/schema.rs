@@ -72,3 +72,47 @@ pub mod sqlite {
         }
     }
 }
+
+/// Webhook subscriptions and their deliveries (`model::webhooks`): one declaration for
+/// both backends, since their times are microseconds since 1970, not timestamps.
+pub mod webhooks {
+    diesel::table! {
+        webhooks (id) {
+            id -> BigInt,
+            url -> Text,
+            kinds -> Text,
+            description -> Text,
+            secret -> Text,
+            state -> Text,
+            position -> BigInt,
+            failures -> Integer,
+            retry_at -> BigInt,
+            lease_until -> BigInt,
+            disabled_reason -> Nullable<Text>,
+            created_at -> BigInt,
+            updated_at -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        webhook_deliveries (id) {
+            id -> BigInt,
+            webhook_id -> BigInt,
+            message_id -> Text,
+            seq -> BigInt,
+            event_type -> Text,
+            body -> Text,
+            state -> Text,
+            attempts -> Integer,
+            response_status -> Nullable<Integer>,
+            error -> Nullable<Text>,
+            latency_us -> Nullable<BigInt>,
+            created_at -> BigInt,
+            attempted_at -> Nullable<BigInt>,
+            delivered_at -> Nullable<BigInt>,
+        }
+    }
+
+    diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+    diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+}

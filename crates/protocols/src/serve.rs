@@ -61,9 +61,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.ws.listen,
         args.graphql.listen,
     );
+    // One webhook deliverer for the process, behind both 8001 and 8080.
+    let webhooks =
+        rest_svc::webhooks::start(args.rest.webhooks.clone(), store.clone(), shutdown.clone());
     let rest = rest_svc::startup::build(
         &settings(rest_listen.addr, rest_listen.workers),
         args.rest.body_limit,
+        webhooks.clone(),
         store.clone(),
         shutdown.clone(),
     )
@@ -108,6 +112,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         &args,
         store,
         ws_state,
+        webhooks,
         shutdown.clone(),
         grpc_upstream,
     )
@@ -224,6 +229,7 @@ fn composed(
     args: &ServeArgs,
     store: Store,
     ws: ws_svc::state::WsState,
+    webhooks: rest_svc::webhooks::Webhooks,
     shutdown: tokio_util::sync::CancellationToken,
     grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
@@ -231,6 +237,7 @@ fn composed(
         store: store.clone(),
         body_limit: args.rest.body_limit,
         shutdown: shutdown.clone(),
+        webhooks,
     };
     let rpc = rpc_svc::state::RpcState::new(store.clone(), args.rpc.body_limit);
     let limits = args.graphql.limits();

@@ -108,7 +108,41 @@ async fn read_all(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     }
 }
 
+/// Reads a JSON object body (`Content-Type: application/json`), as the webhook
+/// routes take: 400 for a body that does not parse or is not an object, 413 over
+/// `limit` bytes, 415 for another content type.
+///
+/// # Errors
+/// As said.
+pub async fn read_json_object(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if runtime::http::declared_length(req).is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType(content_type));
+    }
+    json_object(&read_all(payload, limit).await?)
+}
+
 fn json(body: &[u8]) -> Result<DummyFields, ApiError> {
+    let mut fields = DummyFields::default();
+    for (key, value) in json_object(body)? {
+        fields.set(&key, json_to_value(value));
+    }
+    Ok(fields)
+}
+
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))?;
     let serde_json::Value::Object(object) = value else {
@@ -125,11 +159,7 @@ fn json(body: &[u8]) -> Result<DummyFields, ApiError> {
         )
         .into());
     };
-    let mut fields = DummyFields::default();
-    for (key, value) in object {
-        fields.set(&key, json_to_value(value));
-    }
-    Ok(fields)
+    Ok(object)
 }
 
 fn urlencoded(body: &[u8]) -> DummyFields {

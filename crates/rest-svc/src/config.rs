@@ -18,6 +18,10 @@ pub struct Args {
     /// Largest REST request body, in bytes; larger ones get 413.
     #[arg(id = "rest_body_limit", long = "rest-body-limit", env = "REST_BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit: usize,
+
+    /// Where webhook deliveries may go, and how they are tried.
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::Settings,
 }
 
 impl HttpService for Args {
@@ -36,6 +40,7 @@ impl HttpService for Args {
         store: Store,
         shutdown: CancellationToken,
     ) -> std::io::Result<HttpApp> {
-        startup::build(settings, self.body_limit, store, shutdown)
+        let webhooks = crate::webhooks::start(self.webhooks, store.clone(), shutdown.clone());
+        startup::build(settings, self.body_limit, webhooks, store, shutdown)
     }
 }

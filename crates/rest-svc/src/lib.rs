@@ -66,5 +66,6 @@ pub mod dto;
 pub mod error;
 pub mod routes;
 pub mod startup;
+pub mod webhooks;
 
 pub use config::Args;

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use crate::routes::{self, AppState};
 
 /// Binds the listener (so the port is known and clients can connect at once) and
-/// builds the server around an already opened store. Run it with
+/// builds the server around an already opened store and the webhook deliverer's
+/// handle ([`crate::webhooks::start`]). Run it with
 /// [`HttpApp::run_until_stopped`].
 ///
 /// # Errors
@@ -17,6 +18,7 @@ use crate::routes::{self, AppState};
 pub fn build(
     settings: &ServerSettings,
     body_limit: usize,
+    webhooks: crate::webhooks::Webhooks,
     store: Store,
     shutdown: CancellationToken,
 ) -> std::io::Result<HttpApp> {
@@ -24,6 +26,7 @@ pub fn build(
         store: store.clone(),
         body_limit,
         shutdown,
+        webhooks,
     };
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
         cfg.configure(routes::api(state.clone()))

@@ -166,7 +166,7 @@ async fn chat_endpoint(
 /// The feed's query string.
 #[derive(serde::Deserialize)]
 struct FeedQuery {
-    after: Option<i64>,
+    after: Option<String>,
 }
 
 async fn feed_endpoint(
@@ -179,12 +179,16 @@ async fn feed_endpoint(
     }
     // `?after=SEQ`: resume after the change numbered SEQ. Refused before the handshake
     // when it is not a number, as REST refuses a bad query parameter.
-    let after = match web::Query::<FeedQuery>::from_query(req.query_string()) {
-        Ok(query) => query.into_inner().after,
-        Err(_) => {
-            return HttpResponse::BadRequest()
-                .json(json!({"after": ["A valid integer is required."]}));
-        }
+    let after = web::Query::<FeedQuery>::from_query(req.query_string())
+        .map_err(drop)
+        .and_then(|query| match query.into_inner().after {
+            Some(text) => model::journal::parse_position("after", &text)
+                .map(Some)
+                .map_err(drop),
+            None => Ok(None),
+        });
+    let Ok(after) = after else {
+        return HttpResponse::BadRequest().json(json!({"after": [model::dummy::NOT_INTEGER]}));
     };
     let state_for_session = state.get_ref().clone();
     upgrade(&req, body, &state, move |conn| {

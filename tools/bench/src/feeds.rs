@@ -1,7 +1,8 @@
 //! Push latency: how long after a write's acknowledgement its event reaches a
 //! subscriber, on each of the live feeds of the same change feed: the WebSocket feed
 //! (`/api/ws/dummies/`), gRPC's `WatchDummies`, GraphQL's `dummyChanged` subscription
-//! (over `graphql-transport-ws`), and Server-Sent Events (`/api/sse/dummies`).
+//! (over `graphql-transport-ws`), Server-Sent Events (`/api/sse/dummies`), and a
+//! webhook: rest-svc POSTs each change to a receiver the bench runs on 127.0.0.1.
 //!
 //! One subscriber per feed, all open at once; one writer creates rows over REST, one
 //! at a time, waiting for each row's event on every feed before the next write. For
@@ -56,6 +57,7 @@ pub async fn measure(targets: &Targets, writes: usize) -> anyhow::Result<Vec<Fee
         ("WebSocket feed", websocket(&targets.ws).await?),
         ("gRPC WatchDummies", grpc(&targets.grpc).await?),
         ("Server-Sent Events", sse(&targets.rest).await?),
+        ("Webhook", webhook(&targets.rest).await?),
     ];
     if let Some(graphql) = &targets.graphql {
         feeds.push(("GraphQL subscription", graphql_subscription(graphql).await?));
@@ -170,6 +172,40 @@ async fn sse(addr: &str) -> anyhow::Result<Arrivals> {
             }
         }
     });
+    Ok(rx)
+}
+
+/// A webhook subscription for creates, to a receiver of the bench's own (actix-web on
+/// 127.0.0.1), which answers 204 to each delivery.
+async fn webhook(addr: &str) -> anyhow::Result<Arrivals> {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let (tx, rx) = mpsc::unbounded_channel();
+    let server = HttpServer::new(move || {
+        let tx = tx.clone();
+        App::new().default_service(web::to(move |body: web::Bytes| {
+            let at = Instant::now();
+            let id = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|b| b.pointer("/data/dummy/id").and_then(Value::as_i64));
+            if let Some(id) = id {
+                let _ = tx.send((id, at));
+            }
+            async { HttpResponse::NoContent().finish() }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")?;
+    let receiver = server.addrs()[0];
+    tokio::spawn(server.run());
+    clients::webhooks::subscribe(
+        &reqwest::Client::new(),
+        &format!("http://{addr}"),
+        &format!("http://{receiver}/hook"),
+        &["created"],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     Ok(rx)
 }
 

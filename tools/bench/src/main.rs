@@ -14,8 +14,8 @@
 //! at the client's socket. Then the extras: seeding speed against PostgreSQL's COPY,
 //! peak memory while the whole table streams, binary sizes, and a cross-check of the
 //! generator against `wrk`, and how soon each live feed (WebSocket, gRPC watch,
-//! Server-Sent Events, GraphQL subscription) delivers a write's event (in `--smoke` too, over five
-//! writes). It prints a table and writes `shootout.json` and `shootout.svg` to `--out`.
+//! Server-Sent Events, webhook, GraphQL subscription) delivers a write's event (in
+//! `--smoke` too, over five writes). It prints a table and writes `shootout.json` and `shootout.svg` to `--out`.
 //!
 //! Every answer is checked; a wrong or failed response stops the run with an error.
 

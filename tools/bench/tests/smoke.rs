@@ -56,6 +56,7 @@ fn every_cell_of_the_shootout_produces_figures() {
             "WebSocket feed",
             "gRPC WatchDummies",
             "Server-Sent Events",
+            "Webhook",
             "GraphQL subscription"
         ],
         "{stdout}"

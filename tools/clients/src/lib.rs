@@ -12,6 +12,7 @@
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
 //! - [`sse`]: reading a Server-Sent Events stream, block by block.
+//! - [`webhooks`]: subscribing a receiver's URL, reading its delivery log.
 //! - [`wire`]: each protocol's requests as they go on the wire, for any HTTP
 //!   transport: `Client` sends them with reqwest, the shootout over connections that
 //!   count their bytes.
@@ -25,6 +26,7 @@
 pub mod graphql;
 pub mod grpc;
 pub mod sse;
+pub mod webhooks;
 pub mod wire;
 pub mod ws;
 

@@ -32,6 +32,7 @@ pub mod procs;
 pub mod proxy;
 pub mod report;
 pub mod startup;
+pub mod webhooks;
 pub mod writes;
 
 use std::path::PathBuf;

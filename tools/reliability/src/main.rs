@@ -3,7 +3,7 @@
 //! ```text
 //! reliability                 the short mode (seconds per scenario), as CI runs it
 //! reliability --long          the long mode: `just reliability`
-//! reliability --only writes   one scenario (startup, outage, writes, shutdown, feed, flood)
+//! reliability --only writes   one scenario (startup, outage, writes, shutdown, feed, webhooks, flood)
 //! ```
 //!
 //! PostgreSQL comes from `PROTOCOLS_TEST_POSTGRES_URL` (default: the local server);
@@ -13,10 +13,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use reliability::{Mode, Suite, feed, flood, outage, report, startup, writes};
+use reliability::{Mode, Suite, feed, flood, outage, report, startup, webhooks, writes};
 
 /// The scenarios, in the order they run.
-const SCENARIOS: [&str; 6] = ["startup", "outage", "writes", "shutdown", "feed", "flood"];
+const SCENARIOS: [&str; 7] = [
+    "startup", "outage", "writes", "shutdown", "feed", "webhooks", "flood",
+];
 
 #[derive(Parser)]
 #[command(
@@ -85,6 +87,7 @@ async fn main() -> ExitCode {
             "writes" => writes::run(&suite, false).await,
             "shutdown" => writes::run(&suite, true).await,
             "feed" => feed::run(&suite).await,
+            "webhooks" => webhooks::run(&suite).await,
             _ => flood::run(&suite).await,
         };
         for row in &found {

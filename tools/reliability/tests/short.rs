@@ -40,6 +40,7 @@ fn the_short_suite_runs_clean() {
         "| feed | WebSocket, lagging reader |",
         "| feed | GraphQL subscription |",
         "| feed | Server-Sent Events |",
+        "| webhooks | SIGKILL mid-delivery |",
         "| flood | WebSocket |",
         "| slow reader | WebSocket |",
         "| idle | gRPC (HTTP/2) |",

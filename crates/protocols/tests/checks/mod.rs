@@ -271,6 +271,45 @@ pub async fn check_gateway(through: &str, grpc: &str) {
     check_graphql(through).await;
 }
 
+/// Webhooks through the gateway: a subscription made at `through` for the receiver at
+/// `echo` (rest-svc's echo receiver, as rest-svc reaches it: through the gateway, so
+/// the delivery crosses the network), a create, and the delivery log showing it
+/// delivered and verified (the echo receiver answers 200 only to a good signature).
+pub async fn check_webhooks(through: &str, echo: &str) {
+    let http = reqwest::Client::new();
+    let base = format!("http://{through}");
+    let hook = clients::webhooks::subscribe(&http, &base, echo, &["created"])
+        .await
+        .unwrap();
+    let created = rest_create(
+        through,
+        json!({"day": 4, "weekday": "Friday", "month": "December", "year": 2026}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let entry = loop {
+        let log = clients::webhooks::deliveries(&http, &base, hook.id, 10)
+            .await
+            .unwrap();
+        if let Some(entry) = log.first().filter(|e| e["state"] == "delivered") {
+            break entry.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery to {echo} within 30 s: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(entry["response_status"], 200, "{entry}");
+    assert_eq!(
+        entry["body"]["data"]["dummy"]["id"], created["id"],
+        "{entry}"
+    );
+    clients::webhooks::unsubscribe(&http, &base, hook.id)
+        .await
+        .unwrap();
+}
+
 /// GraphQL through the gateway: a query over POST and over GET, and a subscription
 /// over the WebSocket upgrade (`graphql-transport-ws`) that sees a mutation's write.
 async fn check_graphql(through: &str) {

@@ -1,6 +1,6 @@
 //! `just capture` (scripts/capture.sh, Debian's tshark) on loopback records a REST
-//! request, a GraphQL query, a WebSocket handshake and a gRPC message decoded field by
-//! field.
+//! request, a GraphQL query, a webhook delivery, a WebSocket handshake and a gRPC
+//! message decoded field by field.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -80,6 +80,19 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
             .await
             .unwrap();
         assert_eq!(graphql.status(), 200);
+        // A webhook to rest-svc's own echo receiver: the delivery is a POST on the wire.
+        let http = reqwest::Client::new();
+        let rest = format!("http://{}", served.rest);
+        clients::webhooks::subscribe(&http, &rest, &format!("{rest}/api/webhooks/echo"), &[])
+            .await
+            .unwrap();
+        let created = http
+            .post(format!("{rest}/api/rest/dummie"))
+            .json(&serde_json::json!({"day": 4, "weekday": "Friday", "month": "December", "year": 2026}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
         let (mut ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{}/api/ws/echo/", served.ws))
                 .await
@@ -109,6 +122,8 @@ fn capture_records_rest_a_websocket_handshake_and_decoded_grpc() {
     for expected in [
         "GET /api/rest/dummies",
         "POST /api/graphql",
+        "POST /api/rest/dummie",
+        "POST /api/webhooks/echo",
         "101 Switching Protocols",
         "WebSocket Text",
         "app.HelloRequest",

@@ -79,12 +79,7 @@ pub async fn dummies(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let before = match query.into_inner().before {
-        Some(before) => Some(
-            before
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| Error::invalid("before", "A valid integer is required."))?,
-        ),
+        Some(before) => Some(model::journal::parse_position("before", &before)?),
         None => None,
     };
     let mut entries = state.store.journal_before(before, PAGE + 1).await?;

@@ -14,6 +14,7 @@
 //! | GET | `/api/sse/dummies` | [`sse::dummies`] | 200, `text/event-stream` that never ends |
 //! | GET | `/api/feeds/dummies.atom` | [`atom::dummies`] | 200 Atom, or 304 to a conditional GET |
 //! | GET | `/sse` | the page that watches it with `EventSource` (`web/sse.html`) | 200 |
+//! | … | `/api/webhooks/…` | [`webhooks`]: subscriptions, their delivery logs, the echo receiver | |
 //! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
 //!
 //! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
@@ -23,6 +24,7 @@ pub mod atom;
 pub mod dummies;
 pub mod openapi;
 pub mod sse;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use model::Store;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Cancelled when the server stops: event streams end then.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The webhook settings and sender, shared with the deliverer.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 /// The page at `/sse`.
@@ -73,6 +77,53 @@ pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         .get(atom::dummies)
                         .route(web::head().to(atom::dummies))
                         .default_service(web::to(not_allowed("GET, HEAD"))),
+                )
+                .default_service(web::to(not_found)),
+        )
+        .service(
+            web::scope("/api/webhooks")
+                .app_data(data.clone())
+                .service(
+                    web::resource("")
+                        .get(webhooks::list)
+                        .post(webhooks::create)
+                        .default_service(web::to(not_allowed("GET, POST"))),
+                )
+                .service(
+                    web::resource("/echo")
+                        .post(webhooks::echo)
+                        .default_service(web::to(not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/{id}")
+                        .get(webhooks::read)
+                        .delete(webhooks::delete)
+                        .default_service(web::to(not_allowed("GET, DELETE"))),
+                )
+                .service(
+                    web::resource("/{id}/rotate-secret")
+                        .post(webhooks::rotate_secret)
+                        .default_service(web::to(not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/{id}/pause")
+                        .post(webhooks::pause)
+                        .default_service(web::to(not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/{id}/resume")
+                        .post(webhooks::resume)
+                        .default_service(web::to(not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/{id}/deliveries")
+                        .get(webhooks::deliveries)
+                        .default_service(web::to(not_allowed("GET"))),
+                )
+                .service(
+                    web::resource("/{id}/deliveries/{delivery}/resend")
+                        .post(webhooks::resend)
+                        .default_service(web::to(not_allowed("POST"))),
                 )
                 .default_service(web::to(not_found)),
         )

@@ -164,10 +164,7 @@ fn parse_kinds(kinds: Option<&str>) -> Result<Option<Vec<ChangeKind>>, ApiError>
 
 /// A journal position: a whole number.
 fn parse_position(field: &'static str, value: &str) -> Result<i64, ApiError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, "A valid integer is required.").into())
+    Ok(model::journal::parse_position(field, value)?)
 }
 
 /// One client's stream: its watch, and what it asked for.

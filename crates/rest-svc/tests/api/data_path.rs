@@ -103,7 +103,7 @@ async fn a_create_costs_one_hand_off_and_one_commit(app: TestApp) {
 }
 
 test_support::tests! {
-    backends(crate::helpers::TestApp::spawn):
+    backends(crate::helpers::TestApp::spawn_quiet):
         a_get_by_id_costs_one_checkout_and_no_needless_hop,
         a_missing_record_is_answered_on_the_same_path,
         a_create_costs_one_hand_off_and_one_commit;

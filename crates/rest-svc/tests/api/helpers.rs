@@ -1,6 +1,6 @@
 //! Starts rest-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use model::{DatabaseUrl, PoolOptions, Store};
 use serde_json::{Value, json};
@@ -24,6 +24,12 @@ impl Deref for TestApp {
     }
 }
 
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Server {
+        &mut self.server
+    }
+}
+
 impl TestApp {
     /// Starts the service on a fresh database of this backend (the test is skipped
     /// when the backend is not available on this machine, outside CI).
@@ -37,10 +43,41 @@ impl TestApp {
         TestApp::start(Store::open(url, &options), None)
     }
 
+    /// Starts the service with these webhook settings on a database the test keeps,
+    /// so that a second start finds it as a restarted service would.
+    pub async fn spawn_on(db: &TestDb, webhooks: rest_svc::webhooks::Settings) -> TestApp {
+        TestApp::start_with(db.migrated_store().await, None, Some(webhooks))
+    }
+
+    /// As [`TestApp::spawn`], without the webhook deliverer: no work in the background,
+    /// for the tests that count what one request costs the store.
+    pub async fn spawn_quiet(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend);
+        TestApp::start_with(db.migrated_store().await, Some(db), None)
+    }
+
     fn start(store: Store, db: Option<TestDb>) -> TestApp {
+        TestApp::start_with(store, db, Some(rest_svc::webhooks::Settings::default()))
+    }
+
+    fn start_with(
+        store: Store,
+        db: Option<TestDb>,
+        deliverer: Option<rest_svc::webhooks::Settings>,
+    ) -> TestApp {
         let shutdown = CancellationToken::new();
+        let webhooks = match deliverer {
+            Some(settings) => rest_svc::webhooks::start(settings, store.clone(), shutdown.clone()),
+            None => rest_svc::webhooks::Webhooks::new(rest_svc::webhooks::Settings::default()),
+        };
         let build = |settings: &_| {
-            rest_svc::startup::build(settings, BODY_LIMIT, store.clone(), shutdown.clone())
+            rest_svc::startup::build(
+                settings,
+                BODY_LIMIT,
+                webhooks.clone(),
+                store.clone(),
+                shutdown.clone(),
+            )
         };
         TestApp {
             server: Server::http(store.clone(), db, shutdown.clone(), build),

@@ -14,6 +14,7 @@ mod list;
 mod openapi;
 mod python;
 mod sse;
+mod webhooks;
 
 fn main() {
     test_support::harness::main([
@@ -28,5 +29,6 @@ fn main() {
         openapi::trials(),
         python::trials(),
         sse::trials(),
+        webhooks::trials(),
     ])
 }

@@ -26,7 +26,8 @@ fn dummy(day: i64) -> Value {
 /// Writes made through REST arrive as `created`, `updated` and `deleted` events whose
 /// `id` is the journal number and `data` the record as REST shows it; a client that
 /// comes back with `Last-Event-ID` gets what it missed first, nothing twice.
-async fn changes_arrive_with_ids_and_resume_with_last_event_id(app: TestApp) {
+async fn changes_arrive_with_ids_and_resume_with_last_event_id(backend: test_support::Backend) {
+    let app = TestApp::spawn(backend).await;
     let head = app.store.journal_bounds().await.unwrap().head;
     let mut stream = open(&app, &format!("?after={head}"), None).await;
     let opening = stream.next().await.unwrap().unwrap();
@@ -141,7 +142,50 @@ async fn filters_bad_positions_too_old_and_shutdown() {
     assert_eq!(stream.next().await, Ok(None), "the stream ends on shutdown");
 }
 
+/// Across a server restart: the stream ends when the first server stops; a change made
+/// while no server runs and one made after the restart both come to a client that
+/// resumes with `Last-Event-ID` on the new server, in order, once.
+async fn a_client_resumes_across_a_server_restart(backend: test_support::Backend) {
+    let db = test_support::TestDb::new(backend);
+    let mut first = TestApp::spawn_on(&db, rest_svc::webhooks::Settings::default()).await;
+    let head = first.store.journal_bounds().await.unwrap().head;
+    let mut stream = open(&first, &format!("?after={head}"), None).await;
+    let created = first.create(dummy(1)).await;
+    let seen = stream.event().await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&seen.data).unwrap(), created);
+    first.stopped().await.unwrap();
+    assert!(
+        stream.event().await.is_err(),
+        "the stream ends with its server"
+    );
+    drop(first);
+
+    let store = db.migrated_store().await;
+    let meanwhile = store
+        .delete(model::DummyId(created["id"].as_i64().unwrap()))
+        .await;
+    assert!(meanwhile.is_ok());
+    let second = TestApp::spawn_on(&db, rest_svc::webhooks::Settings::default()).await;
+    let mut stream = open(&second, "", seen.id.as_deref()).await;
+    let after = second.create(dummy(2)).await;
+    let deleted = stream.event().await.unwrap();
+    assert_eq!(deleted.event.as_deref(), Some("deleted"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&deleted.data).unwrap()["id"],
+        created["id"]
+    );
+    let next = stream.event().await.unwrap();
+    assert_eq!(next.event.as_deref(), Some("created"));
+    assert_eq!(serde_json::from_str::<Value>(&next.data).unwrap(), after);
+    let ids: Vec<i64> = [&seen, &deleted, &next]
+        .iter()
+        .map(|e| e.id.as_deref().unwrap().parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
 test_support::tests! {
     tokio: filters_bad_positions_too_old_and_shutdown;
-    backends(crate::helpers::TestApp::spawn): changes_arrive_with_ids_and_resume_with_last_event_id;
+    backends(std::future::ready): changes_arrive_with_ids_and_resume_with_last_event_id,
+        a_client_resumes_across_a_server_restart;
 }
