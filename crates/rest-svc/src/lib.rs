@@ -43,11 +43,15 @@
 //! 3. [`body`]: JSON, urlencoded and multipart bodies.
 //! 4. [`error`]: which error becomes which status (the project-wide table is in
 //!    `shared/STYLE.md`, section 4).
+//! 5. Beside the CRUD, the same changes pushed: [`routes::sse`] (Server-Sent Events),
+//!    [`routes::atom`] (an Atom feed), and [`webhooks`] with [`routes::webhooks`]
+//!    (signed POSTs to the URLs clients subscribe).
 //!
 //! ## Left out on purpose
 //!
 //! No authentication, no TLS (put a proxy in front), no compression, no ETags or
-//! conditional requests, no HTTP/2 (the gateway may speak it to clients).
+//! conditional requests on the CRUD routes (the Atom feed has both), no HTTP/2 (the
+//! gateway may speak it to clients).
 //!
 //! ## Try it
 //!

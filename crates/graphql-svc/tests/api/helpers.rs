@@ -1,6 +1,6 @@
 //! Starts graphql-svc the way `main` does, on `127.0.0.1:0`, against a fresh database.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use graphql_svc::limits::Limits;
 use model::Store;
@@ -22,6 +22,12 @@ impl Deref for TestApp {
     type Target = Server;
     fn deref(&self) -> &Server {
         &self.server
+    }
+}
+
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Server {
+        &mut self.server
     }
 }
 

@@ -55,7 +55,8 @@ async fn next(socket: &mut Ws) -> Result<Value, u16> {
 
 const SUBSCRIPTION: &str = "subscription($kinds: [ChangeKind!]) { dummyChanged(kinds: $kinds) { __typename ... on DummyChanged { kind dummy { id day } } } }";
 
-async fn a_write_over_http_arrives_as_a_subscription_event(app: TestApp) {
+async fn a_write_over_http_arrives_as_a_subscription_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let mut socket = connect(&app, "graphql-transport-ws").await;
     send(&mut socket, json!({"type": "connection_init"})).await;
     assert_eq!(
@@ -210,7 +211,8 @@ async fn oversized_messages_and_unknown_protocols_are_refused() {
 
 /// `after`: the changes after that `seq` come first, in order, then the live ones; a
 /// position retention deleted is an error with the code `TOO_OLD`.
-async fn a_subscription_resumes_after_a_seq(app: TestApp) {
+async fn a_subscription_resumes_after_a_seq(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let url = format!("ws://{}/api/graphql", app.addr);
     let query = "subscription($after: ID) { dummyChanged(after: $after) { __typename ... on DummyChanged { seq kind dummy { id } } } }";
     let head = app.store.journal_bounds().await.unwrap().head;
@@ -252,13 +254,61 @@ async fn a_subscription_resumes_after_a_seq(app: TestApp) {
     );
 }
 
+/// Across a server restart: a subscription to the next server on the same database
+/// with `after` gets what was committed while none ran, then the live changes. The
+/// second server has a store of its own, as a new process would.
+async fn a_subscription_resumes_on_a_restarted_server(backend: Backend) {
+    let db = test_support::TestDb::new(backend);
+    let query = "subscription($after: ID) { dummyChanged(after: $after) { __typename ... on DummyChanged { seq dummy { id } } } }";
+    let mut first = TestApp::start(db.migrated_store().await, None, Limits::default());
+    let head = first.store.journal_bounds().await.unwrap().head;
+    let url = format!("ws://{}/api/graphql", first.addr);
+    let mut socket = clients::graphql::subscribe(&url, query, &json!({"after": head.to_string()}))
+        .await
+        .unwrap();
+    let made = first.create(1).await;
+    let event = clients::graphql::next_event(&mut socket).await.unwrap();
+    assert_eq!(event["dummyChanged"]["dummy"]["id"], made["id"]);
+    let seen = event["dummyChanged"]["seq"].as_str().unwrap().to_owned();
+    first.stopped().await.unwrap();
+    drop((socket, first));
+
+    let store = db.migrated_store().await;
+    let meanwhile = store
+        .create(model::NewDummy {
+            data: model::DummyData {
+                day: model::Day::new(2).unwrap(),
+                weekday: model::Weekday::Monday,
+                month: model::Month::June,
+                year: 2002,
+            },
+            pre_seeded: false,
+        })
+        .await
+        .unwrap();
+    let second = TestApp::start(store, None, Limits::default());
+    let url = format!("ws://{}/api/graphql", second.addr);
+    let mut socket = clients::graphql::subscribe(&url, query, &json!({"after": seen}))
+        .await
+        .unwrap();
+    let event = clients::graphql::next_event(&mut socket).await.unwrap();
+    assert_eq!(
+        event["dummyChanged"]["dummy"]["id"],
+        meanwhile.id.0.to_string()
+    );
+    let live = second.create(3).await;
+    let event = clients::graphql::next_event(&mut socket).await.unwrap();
+    assert_eq!(event["dummyChanged"]["dummy"]["id"], live["id"]);
+}
+
 test_support::tests! {
     tokio:
         a_subscription_without_connection_init_is_refused,
         a_socket_without_connection_init_closes_after_the_timeout,
         the_server_pings_and_closes_a_silent_client,
         oversized_messages_and_unknown_protocols_are_refused;
-    backends(TestApp::spawn):
+    backends(std::future::ready):
         a_write_over_http_arrives_as_a_subscription_event,
-        a_subscription_resumes_after_a_seq;
+        a_subscription_resumes_after_a_seq,
+        a_subscription_resumes_on_a_restarted_server;
 }

@@ -401,6 +401,66 @@ async fn watch_ends_with_unavailable_when_the_server_stops(mut app: TestApp) {
         .expect("the server drains and stops cleanly");
 }
 
+/// Across a server restart: a watch on the next server on the same database with
+/// `resume_after` gets what was committed while none ran, then the live changes. The
+/// second server has a store of its own, as a new process would.
+async fn watch_resumes_on_a_restarted_server(backend: test_support::Backend) {
+    let db = test_support::TestDb::new(backend);
+    let new = |year| NewDummy {
+        data: DummyData {
+            day: Day::new(1).unwrap(),
+            weekday: Weekday::Monday,
+            month: Month::May,
+            year,
+        },
+        pre_seeded: false,
+    };
+    let mut first = TestApp::start(db.migrated_store().await, None).await;
+    let head = first.store.journal_bounds().await.unwrap().head;
+    let mut watch = first
+        .dummies()
+        .watch_dummies(WatchDummiesRequest {
+            resume_after: Some(head),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let made = first.store.create(new(2001)).await.unwrap();
+    let event = within(watch.next()).await.unwrap().unwrap();
+    assert_eq!(event.dummy.unwrap().id, made.id.0);
+    first.shutdown.cancel();
+    first.server.stopped().await.unwrap();
+    drop((watch, first));
+
+    let store = db.migrated_store().await;
+    let meanwhile = store.create(new(2002)).await.unwrap();
+    let second = TestApp::start(store, None).await;
+    let mut watch = second
+        .dummies()
+        .watch_dummies(WatchDummiesRequest {
+            resume_after: Some(event.seq),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let next = within(watch.next()).await.unwrap().unwrap();
+    assert_eq!(next.dummy.unwrap().id, meanwhile.id.0);
+    assert!(next.seq > event.seq);
+    let live = second.store.create(new(2003)).await.unwrap();
+    let next = within(watch.next()).await.unwrap().unwrap();
+    assert_eq!(next.dummy.unwrap().id, live.id.0);
+}
+
+mod restart {
+    use super::watch_resumes_on_a_restarted_server;
+
+    test_support::tests! {
+        backends(std::future::ready): watch_resumes_on_a_restarted_server;
+    }
+}
+
+pub use restart::trials as restart_trials;
+
 test_support::tests! {
     backends(crate::helpers::TestApp::spawn):
         create_get_update_list_delete,

@@ -60,7 +60,8 @@ impl TestApp {
         TestApp::start(Store::open(url, &options), None).await
     }
 
-    async fn start(store: Store, db: Option<TestDb>) -> TestApp {
+    /// Starts the service on this store, which keeps `db` alive.
+    pub async fn start(store: Store, db: Option<TestDb>) -> TestApp {
         let app = grpc_svc::startup::build(&settings(None), store.clone())
             .await
             .expect("bind 127.0.0.1:0");

@@ -16,6 +16,7 @@ mod tls;
 fn main() {
     test_support::harness::main([
         dummies::trials(),
+        dummies::restart_trials(),
         echo::trials(),
         fuzz_regressions::trials(),
         greeter::trials(),

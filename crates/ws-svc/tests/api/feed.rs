@@ -8,9 +8,14 @@ use serde_json::json;
 
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use test_support::{Backend, TestDb};
+use ws_svc::close::Limits;
+use ws_svc::origin::AllowedOrigins;
+
 use crate::helpers::{TestApp, close_code, recv, send};
 
-async fn the_feed_shows_writes_to_the_store(app: TestApp) {
+async fn the_feed_shows_writes_to_the_store(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let mut feed = app.connect("/api/ws/dummies/").await;
     // Give the feed's subscription a moment on PostgreSQL (LISTEN is set up per process, once).
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -76,7 +81,8 @@ fn new(day: i64, year: i32) -> model::NewDummy {
 
 /// A client that reconnects with `?after=` the last `seq` it got receives what was
 /// committed while it was away, in order, then the live changes: nothing lost.
-async fn a_reconnect_with_after_gets_what_happened_meanwhile(app: TestApp) {
+async fn a_reconnect_with_after_gets_what_happened_meanwhile(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     // From the head, so that the create below counts whenever the watch starts.
     let head = app.store.journal_bounds().await.unwrap().head;
     let mut feed = app.connect(&format!("/api/ws/dummies/?after={head}")).await;
@@ -106,7 +112,8 @@ async fn a_reconnect_with_after_gets_what_happened_meanwhile(app: TestApp) {
 
 /// A position retention deleted gets `too_old` and the close 4410; one not given out
 /// yet an `error` frame and 1008; one that is not a number is refused with 400.
-async fn positions_too_old_ahead_or_not_numbers_are_refused(app: TestApp) {
+async fn positions_too_old_ahead_or_not_numbers_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for year in 0..3 {
         app.store.create(new(1, year)).await.unwrap();
     }
@@ -145,9 +152,41 @@ async fn positions_too_old_ahead_or_not_numbers_are_refused(app: TestApp) {
     assert!(error.contains("400"), "{error}");
 }
 
+/// Across a server restart: a client that connects to the next server on the same
+/// database with `?after=` gets what was committed while none ran, then the live
+/// changes. The second server has a store of its own, as a new process would.
+async fn a_reconnect_to_a_restarted_server_resumes(backend: Backend) {
+    let db = TestDb::new(backend);
+    let start = |store| TestApp::start(store, None, Limits::default(), AllowedOrigins::default());
+    let mut first = start(db.migrated_store().await);
+    let head = first.store.journal_bounds().await.unwrap().head;
+    let mut feed = first
+        .connect(&format!("/api/ws/dummies/?after={head}"))
+        .await;
+    let made = first.store.create(new(1, 2001)).await.unwrap();
+    let frame = recv(&mut feed).await;
+    assert_eq!(frame["dummy"]["id"], json!(made.id.0));
+    let seen = frame["seq"].as_i64().unwrap();
+    first.server.stopped().await.unwrap();
+    drop((feed, first));
+
+    let store = db.migrated_store().await;
+    let meanwhile = store.create(new(2, 2002)).await.unwrap();
+    let second = start(store);
+    let mut feed = second
+        .connect(&format!("/api/ws/dummies/?after={seen}"))
+        .await;
+    let frame = recv(&mut feed).await;
+    assert_eq!(frame["dummy"]["id"], json!(meanwhile.id.0));
+    assert!(frame["seq"].as_i64().unwrap() > seen);
+    let live = second.store.create(new(3, 2003)).await.unwrap();
+    assert_eq!(recv(&mut feed).await["dummy"]["id"], json!(live.id.0));
+}
+
 test_support::tests! {
-    backends(crate::helpers::TestApp::spawn):
+    backends(std::future::ready):
         the_feed_shows_writes_to_the_store,
         a_reconnect_with_after_gets_what_happened_meanwhile,
-        positions_too_old_ahead_or_not_numbers_are_refused;
+        positions_too_old_ahead_or_not_numbers_are_refused,
+        a_reconnect_to_a_restarted_server_resumes;
 }
