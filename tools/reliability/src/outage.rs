@@ -16,6 +16,7 @@
 //! | WebSocket chat | stays open; each message gets `{"error":"the room is unavailable…"}` |
 //! | gRPC WatchDummies | ends with `UNAVAILABLE`; so does a new one; a watch started after the return works |
 //! | GraphQL `dummyChanged` | stays open: a `FeedInterrupted` event, later `FeedResumed`; a subscription opened while down gets a `next` message whose error has code `UNAVAILABLE`, then `complete` |
+//! | Server-Sent Events | stays open: an `interrupted` event, later `resumed`, then the changes |
 //!
 //! and no call takes longer than `DB_TIMEOUT_SECS` (set to 2 s here) plus a margin.
 //! Then the proxy is restored and the suite times how long each protocol takes to
@@ -301,6 +302,8 @@ struct PgOutage {
     graphql_url: String,
     /// The GraphQL subscription's messages.
     subscription: Option<mpsc::UnboundedReceiver<String>>,
+    /// The Server-Sent Events stream's events, as `name data`.
+    sse: Option<mpsc::UnboundedReceiver<String>>,
     chat: Option<Chat>,
     grpc: DummyServiceClient<Channel>,
     watch: Result<Streaming<DummyEvent>, tonic::Status>,
@@ -366,6 +369,7 @@ impl PgOutage {
             feed: None,
             graphql_url: format!("ws://{}/api/graphql", stack.graphql.addr),
             subscription: None,
+            sse: None,
             chat: None,
             grpc,
             watch: Err(tonic::Status::unavailable("not yet opened")),
@@ -398,6 +402,11 @@ impl PgOutage {
             Err(error) => self
                 .stack_row
                 .fail(format!("GraphQL subscription: {error}")),
+        }
+        let sse_url = format!("http://{}/api/sse/dummies", self.stack.rest.addr);
+        match clients::sse::connect(&reqwest::Client::new(), &sse_url, None).await {
+            Ok(stream) => self.sse = Some(read_sse(stream)),
+            Err(error) => self.stack_row.fail(format!("SSE connect: {error}")),
         }
         let chat_url = format!("ws://{}/api/ws/chat/outage/", self.stack.ws.addr);
         match clients::ws::connect(&chat_url).await {
@@ -525,6 +534,12 @@ impl PgOutage {
                 )
             });
         }
+        if let Some(events) = self.sse.as_mut() {
+            let saw = wait_for_text(events, "interrupted ", Duration::from_secs(10)).await;
+            self.stack_row.check(saw.is_ok(), || {
+                format!("cycle {cycle}: the SSE stream sent no interrupted event: {saw:?}")
+            });
+        }
         if let Ok(stream) = self.watch.as_mut() {
             let ended = tokio::time::timeout(Duration::from_secs(10), stream.message()).await;
             let unavailable = matches!(&ended, Ok(Err(s)) if s.code() == tonic::Code::Unavailable);
@@ -641,6 +656,12 @@ impl PgOutage {
                 )
             });
         }
+        if let Some(events) = self.sse.as_mut() {
+            let resumed = wait_for_text(events, "resumed ", RECOVERY_LIMIT).await;
+            self.stack_row.check(resumed.is_ok(), || {
+                format!("cycle {cycle}: the SSE stream sent no resumed event: {resumed:?}")
+            });
+        }
         self.watch = Err(tonic::Status::unavailable("not yet"));
         for _ in 0..100 {
             self.watch = self.open_watch().await;
@@ -658,6 +679,17 @@ impl PgOutage {
                 wait_for_text(socket, &format!("\"id\":{new_id}"), Duration::from_secs(10)).await;
             self.stack_row.check(event.is_ok(), || {
                 format!("cycle {cycle}: no feed event after recovery: {event:?}")
+            });
+        }
+        if let (Some(events), Ok((new_id, _))) = (self.sse.as_mut(), &created) {
+            let event = wait_for_text(
+                events,
+                &format!("\"id\":{new_id},"),
+                Duration::from_secs(10),
+            )
+            .await;
+            self.stack_row.check(event.is_ok(), || {
+                format!("cycle {cycle}: no SSE event after recovery: {event:?}")
             });
         }
         if let (Some(texts), Ok((new_id, _))) = (self.subscription.as_mut(), &created) {
@@ -776,6 +808,31 @@ const SUBSCRIPTION: &str = "subscription { dummyChanged { __typename } }";
 
 /// Reads a WebSocket in the background (so pings are answered while the suite does
 /// other things) and passes on each text frame, then a last line saying how it ended.
+/// The named events of a Server-Sent Events stream, each as `name data`, in a channel;
+/// a last `closed: …` when the stream ends.
+fn read_sse(mut stream: clients::sse::EventStream) -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let text = match stream.next().await {
+                Ok(Some(event)) => match event.event {
+                    Some(name) => format!("{name} {}", event.data),
+                    None => continue,
+                },
+                // `next` gives up after a quiet while; the stream itself goes on.
+                Err(quiet) if quiet.starts_with("nothing within") => continue,
+                Ok(None) => "closed: the stream ended".to_owned(),
+                Err(error) => format!("closed: {error}"),
+            };
+            let closed = text.starts_with("closed: ");
+            if tx.send(text).is_err() || closed {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 pub(crate) fn read_feed<S>(mut socket: S) -> mpsc::UnboundedReceiver<String>
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>

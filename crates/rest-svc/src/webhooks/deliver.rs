@@ -76,6 +76,9 @@ async fn run(webhooks: &Webhooks, store: &Store) {
     let mut fresh_start = store.backend() == Backend::Sqlite;
     let mut changes = None;
     let mut wakes = None;
+    // Until a first round succeeds, the schema may still be migrating (or the database
+    // starting): failures then are expected, and not worth a warning.
+    let mut started = false;
     loop {
         if changes.is_none() {
             changes = store.feed().subscribe().await.ok();
@@ -89,7 +92,9 @@ async fn run(webhooks: &Webhooks, store: &Store) {
             fresh_start = store.release_all_webhooks().await.is_err();
         }
         let (mut wait, mut idle) = (TICK, false);
-        match round(webhooks, store).await {
+        let result = round(webhooks, store).await;
+        started |= result.is_ok();
+        match result {
             // No active subscription: changes need no round, only a new or resumed
             // subscription does, and its wake-up says so. (A slow tick still looks, in
             // case a wake-up was lost while the listener reconnected.)
@@ -103,6 +108,9 @@ async fn run(webhooks: &Webhooks, store: &Store) {
             // The database's own outage is reported by the health check and the API.
             Err(error @ model::Error::Unavailable(_)) => {
                 tracing::debug!(%error, "webhook deliveries wait for the database");
+            }
+            Err(error) if !started => {
+                tracing::debug!(%error, "webhook deliveries wait for the schema");
             }
             Err(error) => {
                 tracing::warn!(%error, "webhook deliveries: a round failed; trying again");
