@@ -197,10 +197,7 @@ pub const NO_DATA: &str = "No data provided: send the fields to change (or {} to
 
 /// A path id that is not a number matches no record: 404, as the original's `<int:id>` route.
 fn parse_id(raw: &str) -> Result<DummyId, ApiError> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::NotFound);
-    }
-    raw.parse().map(DummyId).map_err(|_| ApiError::NotFound)
+    super::path_number(raw).map(DummyId)
 }
 
 /// Reads `id`, `after`, `offset` and `limit`; other parameters are ignored.

@@ -161,6 +161,15 @@ pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// A number in a path (`/dummie/{id}`, `/api/webhooks/{id}`): digits only, else 404,
+/// as for a path that names nothing.
+pub(crate) fn path_number(raw: &str) -> Result<i64, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound);
+    }
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
 /// 404 in the API's JSON form, for any path no route claims.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)

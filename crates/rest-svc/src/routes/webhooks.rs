@@ -27,7 +27,7 @@ use model::webhooks::{AfterAttempt, Delivery, DeliveryState, NewWebhook, Webhook
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, path_number as parse_id};
 use crate::body::read_json_object;
 use crate::error::ApiError;
 use crate::webhooks::signature;
@@ -77,13 +77,6 @@ fn delivery_json(delivery: &Delivery) -> Value {
         "delivered_at": delivery.delivered_at.map(rfc3339),
         "body": serde_json::from_str::<Value>(&delivery.body).unwrap_or(Value::Null),
     })
-}
-
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::NotFound);
-    }
-    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 /// A list of strings, or a field error.
