@@ -88,6 +88,7 @@ pub mod webhooks {
             failures -> Integer,
             retry_at -> BigInt,
             lease_until -> BigInt,
+            lease_token -> Text,
             disabled_reason -> Nullable<Text>,
             created_at -> BigInt,
             updated_at -> BigInt,

@@ -22,8 +22,14 @@
 //! again: a receiver may see a `webhook-id` twice, never a gap.
 //!
 //! **One deliverer per subscription at a time.** A deliverer leases a subscription
-//! ([`Store::lease_webhook`]) before it works on it; other processes on the same
-//! PostgreSQL database leave it alone until the lease runs out.
+//! ([`Store::lease_webhook`]) with a token of its own before it works on it; other
+//! processes on the same PostgreSQL database leave it alone until the lease runs out.
+//! It renews, releases and records failures only under its token, so a deliverer whose
+//! lease ran out while it waited cannot undo the work of the one that took over.
+//! (Leases compare the processes' clocks: they assume those agree within seconds.)
+//!
+//! **Bounded.** At most [`MAX_WEBHOOKS`] subscriptions, and at most [`MAX_PENDING`]
+//! queued deliveries each: past that, the changes wait in the journal.
 //!
 //! **Failures.** Each failed attempt counts; the deliverer sets when the next may
 //! happen (`retry_at`) and, at its limit, disables the subscription
@@ -50,6 +56,10 @@ use crate::store::Store;
 pub const MAX_DESCRIPTION: usize = 200;
 /// The longest URL accepted, in bytes.
 pub const MAX_URL: usize = 2_000;
+/// The most subscriptions kept.
+pub const MAX_WEBHOOKS: i64 = 100;
+/// The most pending deliveries queued per subscription; the journal keeps the rest.
+pub const MAX_PENDING: i64 = 10_000;
 /// The most journal events one [`Store::enqueue_deliveries`] reads.
 pub const ENQUEUE_PAGE: i64 = 100;
 /// The most entries of a delivery log one read returns, and the most finished ones
@@ -537,6 +547,13 @@ impl Store {
     ) -> Result<Webhook, Error> {
         let now = micros(Utc::now());
         self.write(move |conn| {
+            let kept: i64 = on_any!(conn, |c| w::table.count().get_result(c))
+                .map_err(|e| from_diesel(e, None))?;
+            if kept >= MAX_WEBHOOKS {
+                return Err(Error::Conflict(format!(
+                    "There are {kept} subscriptions already, the most this server keeps; delete one first."
+                )));
+            }
             let head = journal::bounds(conn)
                 .map_err(|e| from_diesel(e, None))?
                 .head;
@@ -550,6 +567,7 @@ impl Store {
                 w::failures.eq(0),
                 w::retry_at.eq(0),
                 w::lease_until.eq(0),
+                w::lease_token.eq(""),
                 w::created_at.eq(now),
                 w::updated_at.eq(now),
             );
@@ -765,30 +783,35 @@ impl Store {
         .await
     }
 
-    /// Takes, or extends, the lease on an active subscription until `until`; the
-    /// subscription if this caller now holds it. `renew` extends a lease the caller
-    /// already holds; otherwise only a lease that ran out is taken.
+    /// Takes, or with `renew` extends, the lease on an active subscription until
+    /// `until`, under `token`; the subscription if this caller now holds it. A lease is
+    /// taken only once the previous one ran out, and renewed only under its own token.
     ///
     /// # Errors
     /// [`Error::Unavailable`] when the database can't be reached.
     pub async fn lease_webhook(
         &self,
         id: i64,
+        token: &str,
         until: DateTime<Utc>,
         renew: bool,
     ) -> Result<Option<Webhook>, Error> {
         let now = micros(Utc::now());
         let until = micros(until);
+        let token = token.to_owned();
         self.write(move |conn| {
-            let free = if renew { i64::MAX } else { now };
-            let taken = on_any!(conn, |c| diesel::update(
-                w::table
-                    .find(id)
-                    .filter(w::state.eq(WebhookState::Active.as_str()))
-                    .filter(w::lease_until.le(free))
-            )
-            .set(w::lease_until.eq(until))
-            .execute(c))
+            let active = w::table
+                .find(id)
+                .filter(w::state.eq(WebhookState::Active.as_str()));
+            let taken = on_any!(conn, |c| if renew {
+                diesel::update(active.filter(w::lease_token.eq(&token)))
+                    .set(w::lease_until.eq(until))
+                    .execute(c)
+            } else {
+                diesel::update(active.filter(w::lease_until.le(now)))
+                    .set((w::lease_until.eq(until), w::lease_token.eq(&token)))
+                    .execute(c)
+            })
             .map_err(|e| from_diesel(e, None))?;
             if taken == 0 {
                 return Ok(None);
@@ -798,15 +821,18 @@ impl Store {
         .await
     }
 
-    /// Gives the lease on a subscription back.
+    /// Gives the lease on a subscription back, if `token` still holds it.
     ///
     /// # Errors
     /// [`Error::Unavailable`] when the database can't be reached.
-    pub async fn release_webhook(&self, id: i64) -> Result<(), Error> {
+    pub async fn release_webhook(&self, id: i64, token: &str) -> Result<(), Error> {
+        let token = token.to_owned();
         self.write(move |conn| {
-            on_any!(conn, |c| diesel::update(w::table.find(id))
-                .set(w::lease_until.eq(0))
-                .execute(c))
+            on_any!(conn, |c| diesel::update(
+                w::table.find(id).filter(w::lease_token.eq(&token))
+            )
+            .set((w::lease_until.eq(0), w::lease_token.eq("")))
+            .execute(c))
             .map(drop)
             .map_err(|e| from_diesel(e, None))
         })
@@ -822,7 +848,7 @@ impl Store {
     pub async fn release_all_webhooks(&self) -> Result<(), Error> {
         self.write(|conn| {
             on_any!(conn, |c| diesel::update(w::table)
-                .set(w::lease_until.eq(0))
+                .set((w::lease_until.eq(0), w::lease_token.eq("")))
                 .execute(c))
             .map(drop)
             .map_err(|e| from_diesel(e, None))
@@ -832,8 +858,8 @@ impl Store {
 
     /// Queues the changes after a leased subscription's position that it wants, at
     /// most [`ENQUEUE_PAGE`] journal events, each made into a message by `message`;
-    /// its new position, or `None` when there was nothing after it (or another
-    /// process moved it first). When retention deleted changes it never queued, a
+    /// its new position, or `None` when there was nothing after it, [`MAX_PENDING`]
+    /// deliveries are queued already, or another process moved it first. When retention deleted changes it never queued, a
     /// [`DeliveryState::Skipped`] entry in its log says which, and it goes on after
     /// them.
     ///
@@ -845,6 +871,19 @@ impl Store {
         message: fn(&ChangeEvent) -> Result<Message, Error>,
     ) -> Result<Option<i64>, Error> {
         let (id, from) = (hook.id, hook.position);
+        let pending: i64 = self
+            .run(move |conn| {
+                on_any!(conn, |c| d::table
+                    .filter(d::webhook_id.eq(id))
+                    .filter(d::state.eq(DeliveryState::Pending.as_str()))
+                    .count()
+                    .get_result(c))
+                .map_err(|e| from_diesel(e, None))
+            })
+            .await?;
+        if pending >= MAX_PENDING {
+            return Ok(None);
+        }
         let (events, skipped) = match self.journal_after(from, ENQUEUE_PAGE).await {
             Ok(events) => (events, None),
             Err(Error::TooOld { pruned_through, .. }) => (Vec::new(), Some((from, pruned_through))),
@@ -928,9 +967,10 @@ impl Store {
         .await
     }
 
-    /// Records an attempt on a delivery, and what it does to the subscription; the
-    /// delivery as it is now. A delivered delivery stays delivered whatever a later
-    /// resend gives.
+    /// Records an attempt on a delivery, and what it does to the subscription (only
+    /// while `token` holds its lease: a deliverer that lost it records the attempt but
+    /// leaves the subscription to the one that took over); the delivery as it is now.
+    /// A delivered delivery stays delivered whatever a later resend gives.
     ///
     /// # Errors
     /// [`Error::Unavailable`] when the database can't be reached.
@@ -939,7 +979,9 @@ impl Store {
         delivery_id: i64,
         attempt: Attempt,
         after: AfterAttempt,
+        token: &str,
     ) -> Result<Option<Delivery>, Error> {
+        let token = token.to_owned();
         let at = micros(attempt.at);
         let latency = i64::try_from(attempt.latency.as_micros()).unwrap_or(i64::MAX);
         let status = attempt.status.map(i32::from);
@@ -969,7 +1011,7 @@ impl Store {
                         ))
                         .execute(c)?;
                 }
-                let hook = w::table.find(webhook_id);
+                let hook = w::table.find(webhook_id).filter(w::lease_token.eq(&token));
                 match &after {
                     AfterAttempt::Delivered => {
                         diesel::update(hook)

@@ -630,6 +630,146 @@ mod journal {
     }
 }
 
+mod webhooks {
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use model::Error;
+    use model::webhooks::{AfterAttempt, Attempt, MAX_WEBHOOKS, NewWebhook};
+    use secrecy::SecretString;
+    use test_support::{Backend, TestDb};
+
+    fn subscription() -> NewWebhook {
+        NewWebhook::parse(Some("http://127.0.0.1:9/hook"), None, None).unwrap()
+    }
+
+    /// A lease is taken only once the previous one ran out, and renewed, released or
+    /// used to record a failure only under its own token: a turn whose lease ran out
+    /// cannot undo the work of the one that took over.
+    async fn leases_belong_to_their_token(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        let hook = store
+            .create_webhook(subscription(), SecretString::from("whsec_AAAA"))
+            .await
+            .unwrap();
+        let soon = || Utc::now() + Duration::from_secs(30);
+        assert!(
+            store
+                .lease_webhook(hook.id, "a", soon(), false)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .lease_webhook(hook.id, "b", soon(), false)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .lease_webhook(hook.id, "b", soon(), true)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store.release_webhook(hook.id, "b").await.unwrap();
+        assert!(
+            store
+                .lease_webhook(hook.id, "b", soon(), false)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .lease_webhook(hook.id, "a", soon(), true)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // A delivery to record attempts on: one change after the subscription.
+        store.create(super::new(3, 1999)).await.unwrap();
+        let hook = store.webhook(hook.id).await.unwrap().unwrap();
+        let message = |_: &model::ChangeEvent| {
+            Ok(model::webhooks::Message {
+                id: "msg_1".into(),
+                event_type: "dummy.created".into(),
+                body: "{}".into(),
+            })
+        };
+        assert!(
+            store
+                .enqueue_deliveries(&hook, message)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let delivery = store.next_delivery(hook.id).await.unwrap().unwrap();
+        let failed = Attempt {
+            at: Utc::now(),
+            latency: Duration::from_millis(1),
+            status: Some(500),
+            error: Some("the receiver answered 500".into()),
+        };
+        let retry = AfterAttempt::RetryAt(soon());
+        store
+            .record_attempt(delivery.id, failed.clone(), retry.clone(), "b")
+            .await
+            .unwrap();
+        let after = store.webhook(hook.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.failures, after.retry_at),
+            (0, None),
+            "b holds no lease"
+        );
+        let recorded = store
+            .record_attempt(delivery.id, failed, retry, "a")
+            .await
+            .unwrap();
+        assert_eq!(
+            recorded.unwrap().attempts,
+            2,
+            "both attempts were made, and are recorded"
+        );
+        assert_eq!(store.webhook(hook.id).await.unwrap().unwrap().failures, 1);
+
+        store.release_webhook(hook.id, "a").await.unwrap();
+        assert!(
+            store
+                .lease_webhook(hook.id, "b", soon(), false)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    async fn subscriptions_are_capped(backend: Backend) {
+        let db = TestDb::new(backend);
+        let store = db.migrated_store().await;
+        for _ in 0..MAX_WEBHOOKS {
+            store
+                .create_webhook(subscription(), SecretString::from("whsec_AAAA"))
+                .await
+                .unwrap();
+        }
+        let refused = store
+            .create_webhook(subscription(), SecretString::from("whsec_AAAA"))
+            .await;
+        assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
+        assert_eq!(store.webhooks().await.unwrap().len() as i64, MAX_WEBHOOKS);
+    }
+
+    test_support::tests! {
+        backends(std::future::ready):
+            leases_belong_to_their_token,
+            subscriptions_are_capped;
+    }
+}
+
 test_support::tests! {
     tokio: a_read_that_fails_on_a_reader_is_run_again_on_the_blocking_pool,
         waiting_writes_are_committed_together_each_answered_with_its_own_row,
@@ -643,5 +783,10 @@ test_support::tests! {
 }
 
 fn main() {
-    test_support::harness::main([trials(), feed::trials(), journal::trials()])
+    test_support::harness::main([
+        trials(),
+        feed::trials(),
+        journal::trials(),
+        webhooks::trials(),
+    ])
 }

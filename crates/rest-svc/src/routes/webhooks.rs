@@ -79,6 +79,24 @@ fn delivery_json(delivery: &Delivery) -> Value {
     })
 }
 
+/// Refuses a request made by one of this server's own deliveries: a subscription
+/// pointed at these routes would otherwise make the deliverer manage webhooks (a
+/// resend that resends itself, a subscription that subscribes).
+fn not_a_delivery(req: &HttpRequest) -> Result<(), ApiError> {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if user_agent == crate::webhooks::outbound::USER_AGENT {
+        return Err(ApiError::BadRequest(
+            "A webhook delivery cannot manage webhooks; point subscriptions at a receiver, such as /api/webhooks/echo."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A list of strings, or a field error.
 fn strings(value: Option<&Value>, field: &'static str) -> Result<Option<Vec<String>>, ApiError> {
     match value {
@@ -113,6 +131,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     let body = read_json_object(&req, payload, state.body_limit).await?;
     let new = NewWebhook::parse(
         string(body.get("url"), "url")?,
@@ -158,7 +177,9 @@ pub async fn read(
 pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     if state.store.delete_webhook(parse_id(&id)?).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -170,7 +191,9 @@ pub async fn delete(
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     let secret = signature::new_secret();
     let hook = state
         .store
@@ -196,7 +219,9 @@ async fn set_state(state: &AppState, id: &str, to: WebhookState) -> Result<HttpR
 pub async fn pause(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     set_state(&state, &id, WebhookState::Paused).await
 }
 
@@ -205,7 +230,9 @@ pub async fn pause(
 pub async fn resume(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     set_state(&state, &id, WebhookState::Active).await
 }
 
@@ -248,7 +275,9 @@ pub async fn deliveries(
 pub async fn resend(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    not_a_delivery(&req)?;
     let (id, delivery_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
     let (hook, delivery) = state
         .store
@@ -264,7 +293,7 @@ pub async fn resend(
     let attempt = state.webhooks.sender.send(&hook, &delivery).await;
     let delivery = state
         .store
-        .record_attempt(delivery.id, attempt, AfterAttempt::Manual)
+        .record_attempt(delivery.id, attempt, AfterAttempt::Manual, "")
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(delivery_json(&delivery)))

@@ -5,8 +5,9 @@
 //! every second while any subscription is active; with none, changes cost nothing), for
 //! each active subscription that is due and that no other process holds:
 //!
-//! 1. take its lease (`model::webhooks`), so that replicas on one PostgreSQL database
-//!    do not send the same delivery side by side;
+//! 1. take its lease (`model::webhooks`) with a token of this turn's own, so that
+//!    replicas on one PostgreSQL database do not send the same delivery side by side
+//!    (the lease is renewed, for one more attempt's time, before each send);
 //! 2. queue the changes after its position that it wants (one transaction);
 //! 3. send its oldest pending delivery; on a 2xx, the next one, up to [`BATCH`];
 //! 4. on a failure, record it and stop: the next attempt waits
@@ -20,7 +21,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use model::webhooks::{AfterAttempt, Message};
 use model::{Backend, ChangeEvent, DummyJson, Store};
 use tokio::sync::broadcast::error::RecvError;
@@ -30,6 +31,8 @@ use super::{Webhooks, signature};
 
 /// The most deliveries of one subscription sent in one round.
 pub const BATCH: usize = 100;
+/// How many subscriptions one process works on at once.
+pub const SIDE_BY_SIDE: usize = 8;
 /// How often the deliverer looks without being woken, while a subscription is active.
 const TICK: Duration = Duration::from_secs(1);
 /// How often it looks while none is (a new one wakes it at once).
@@ -173,13 +176,16 @@ enum Round {
     },
 }
 
-/// Works on every due subscription, side by side.
+/// Works on the due subscriptions, [`SIDE_BY_SIDE`] at a time.
 async fn round(webhooks: &Webhooks, store: &Store) -> Result<Round, model::Error> {
     let due = store.due_webhooks().await?;
     if !due.any_active {
         return Ok(Round::Idle);
     }
-    for result in join_all(due.ids.into_iter().map(|id| work(webhooks, store, id))).await {
+    let mut turns = stream::iter(due.ids)
+        .map(|id| work(webhooks, store, id))
+        .buffer_unordered(SIDE_BY_SIDE);
+    while let Some(result) = turns.next().await {
         result?;
     }
     // Asked after the work: the failures of this round set new backoffs.
@@ -189,8 +195,11 @@ async fn round(webhooks: &Webhooks, store: &Store) -> Result<Round, model::Error
 
 /// One subscription's turn: lease, queue, send until a failure or [`BATCH`].
 async fn work(webhooks: &Webhooks, store: &Store, id: i64) -> Result<(), model::Error> {
+    // This turn's own token: renewing, releasing and recording failures need it, so a
+    // turn whose lease ran out cannot undo the work of the one that took over.
+    let token = signature::new_message_id();
     let lease = || Utc::now() + webhooks.settings.timeout() + LEASE_MARGIN;
-    let Some(mut hook) = store.lease_webhook(id, lease(), false).await? else {
+    let Some(mut hook) = store.lease_webhook(id, &token, lease(), false).await? else {
         return Ok(());
     };
     let outcome = async {
@@ -213,6 +222,11 @@ async fn work(webhooks: &Webhooks, store: &Store, id: i64) -> Result<(), model::
             let Some(delivery) = delivery else {
                 break;
             };
+            // A full attempt's time from now, and still active (not paused or deleted)?
+            match store.lease_webhook(id, &token, lease(), true).await? {
+                Some(current) => hook = current,
+                None => break,
+            }
             let attempt = webhooks.sender.send(&hook, &delivery).await;
             let succeeded = attempt.succeeded();
             let after = if succeeded {
@@ -235,19 +249,17 @@ async fn work(webhooks: &Webhooks, store: &Store, id: i64) -> Result<(), model::
                     AfterAttempt::RetryAt(Utc::now() + webhooks.settings.backoff(failures))
                 }
             };
-            store.record_attempt(delivery.id, attempt, after).await?;
+            store
+                .record_attempt(delivery.id, attempt, after, &token)
+                .await?;
             if !succeeded {
                 break;
             }
-            // Still ours and still active (not paused or deleted meanwhile)?
-            match store.lease_webhook(id, lease(), true).await? {
-                Some(current) => hook = current,
-                None => break,
-            }
+            hook.failures = 0;
         }
         Ok::<_, model::Error>(())
     }
     .await;
-    let released = store.release_webhook(id).await;
+    let released = store.release_webhook(id, &token).await;
     outcome.and(released)
 }

@@ -34,6 +34,10 @@ use secrecy::ExposeSecret;
 
 use super::signature;
 
+/// The `User-Agent` of every delivery. The routes that manage webhooks refuse requests
+/// that carry it, so a subscription pointed at this server cannot drive them.
+pub const USER_AGENT: &str = concat!("protocols-webhooks/", env!("CARGO_PKG_VERSION"));
+
 /// Where deliveries may go.
 #[derive(Debug, Clone)]
 pub struct AllowList(Vec<IpNet>);
@@ -51,11 +55,12 @@ impl AllowList {
         self.0.iter().any(|net| net.contains(&ip))
     }
 
+    /// Why `host` is refused. The address it resolved to stays in this server's log:
+    /// told to the client, it would make subscribing a way to look up internal names.
     fn refuse(&self, host: &str, ip: IpAddr) -> String {
-        let networks: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        tracing::debug!(host, %ip, "a webhook destination outside the allowed networks");
         format!(
-            "{host} resolves to {ip}, which is outside the allowed networks ({}; WEBHOOK_ALLOWED_NETWORKS).",
-            networks.join(", ")
+            "{host} resolves to an address outside the networks deliveries may go to (WEBHOOK_ALLOWED_NETWORKS)."
         )
     }
 
@@ -137,7 +142,7 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout)
             .dns_resolver(Arc::new(Guarded(allow.clone())))
-            .user_agent(concat!("protocols-webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
             .expect("an HTTP client without TLS");
         Sender {

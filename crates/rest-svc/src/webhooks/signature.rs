@@ -85,7 +85,7 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| format!("webhook-timestamp {timestamp:?} is not a number of seconds"))?;
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(format!(
             "webhook-timestamp {timestamp} is more than {TOLERANCE_SECS} s from this server's clock ({now})"
         ));
@@ -138,6 +138,8 @@ mod tests {
         assert!(verify(SECRET, ID, "1614265330", tampered, SIGNATURE, TIMESTAMP).is_err());
         assert!(verify(SECRET, ID, "1614265330", BODY, SIGNATURE, TIMESTAMP + 301).is_err());
         assert!(verify(SECRET, ID, "soon", BODY, SIGNATURE, TIMESTAMP).is_err());
+        let furthest = i64::MIN.to_string();
+        assert!(verify(SECRET, ID, &furthest, BODY, SIGNATURE, i64::MAX).is_err());
         assert!(verify(SECRET, ID, "1614265330", BODY, "v2,abc", TIMESTAMP).is_err());
     }
 

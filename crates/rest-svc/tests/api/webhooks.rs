@@ -279,12 +279,12 @@ async fn subscriptions_are_managed_and_bad_ones_refused(backend: Backend) {
         (
             json!({"url": "http://10.255.255.1/hook"}),
             "url",
-            "outside the allowed networks",
+            "outside the networks deliveries may go to",
         ),
         (
             json!({"url": "http://169.254.169.254/latest"}),
             "url",
-            "outside the allowed networks",
+            "outside the networks deliveries may go to",
         ),
         (
             json!({"url": "http://u:p@127.0.0.1/x"}),
@@ -320,6 +320,21 @@ async fn subscriptions_are_managed_and_bad_ones_refused(backend: Backend) {
         let messages = errors[field].to_string();
         assert!(messages.contains(message), "{body}: {errors}");
     }
+    // A request made by a delivery (its User-Agent) may not manage webhooks.
+    let response = app
+        .client
+        .post(app.url(&format!("/api/webhooks/{}/pause", hook["id"])))
+        .header("user-agent", rest_svc::webhooks::outbound::USER_AGENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let detail = response.json::<Value>().await.unwrap()["detail"].to_string();
+    assert!(detail.contains("cannot manage webhooks"), "{detail}");
+    assert_eq!(
+        get(&app, &format!("/api/webhooks/{}", hook["id"])).await.1["state"],
+        "active"
+    );
     let response = app
         .client
         .post(app.url("/api/webhooks"))

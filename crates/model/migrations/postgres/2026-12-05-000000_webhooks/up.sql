@@ -22,8 +22,10 @@ CREATE TABLE webhooks (
     failures         INTEGER NOT NULL,
     -- no attempt before this time (the backoff after a failure)
     retry_at         BIGINT  NOT NULL,
-    -- a deliverer works on it until this time; others leave it alone
+    -- a deliverer works on it until this time; others leave it alone. The token is
+    -- that deliverer's turn: it renews, releases and records failures only with it.
     lease_until      BIGINT  NOT NULL,
+    lease_token      TEXT    NOT NULL,
     disabled_reason  TEXT,
     created_at       BIGINT  NOT NULL,
     updated_at       BIGINT  NOT NULL
@@ -49,3 +51,5 @@ CREATE TABLE webhook_deliveries (
     delivered_at     BIGINT
 );
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, state, id);
+-- the echo receiver finds a delivery by its webhook-id
+CREATE INDEX webhook_deliveries_by_message ON webhook_deliveries (message_id);
