@@ -97,6 +97,22 @@ pub async fn read_body(
     Ok(Some(fields))
 }
 
+/// The whole body as bytes, whatever its type: 413 when `Content-Length` says it is over
+/// `limit`, or as soon as it passes it.
+///
+/// # Errors
+/// As said, and 400 when the body can't be read.
+pub(crate) async fn read_limited(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    if runtime::http::declared_length(req).is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    read_all(payload, limit).await
+}
+
 /// Collects the body, refusing it as soon as it passes `limit`.
 async fn read_all(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     match payload.to_bytes_limited(limit).await {
@@ -187,6 +203,36 @@ fn urlencoded(body: &[u8]) -> DummyFields {
 /// bytes. Part headers are read leniently: only a part without a `Content-Disposition`
 /// name, or a body cut short, is refused.
 fn multipart(content_type: &str, body: &[u8]) -> Result<DummyFields, ApiError> {
+    let mut fields = DummyFields::default();
+    for part in multipart_parts(content_type, body)? {
+        let value = match String::from_utf8(part.content.to_vec()) {
+            Ok(text) => Value::Text(text),
+            Err(_) => Value::Other,
+        };
+        fields.set(&part.name, value);
+    }
+    Ok(fields)
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug)]
+pub(crate) struct Part<'a> {
+    /// The `name` of its `Content-Disposition`.
+    pub name: String,
+    /// The `filename` of its `Content-Disposition`, when it carries a file.
+    pub filename: Option<String>,
+    /// Its own `Content-Type`, if it has one.
+    pub content_type: Option<String>,
+    /// Its bytes.
+    pub content: &'a [u8],
+}
+
+/// The parts of a `multipart/form-data` body, in order (see [`multipart`] for the
+/// framing). The HTTP playground reflects them all, files included.
+pub(crate) fn multipart_parts<'a>(
+    content_type: &str,
+    body: &'a [u8],
+) -> Result<Vec<Part<'a>>, ApiError> {
     const INCOMPLETE: &str = "Multipart stream is incomplete";
     let bad = |reason: &str| ApiError::BadRequest(format!("Multipart form parse error - {reason}"));
     let boundary = boundary(content_type).ok_or_else(|| bad("Multipart boundary is not found"))?;
@@ -199,11 +245,11 @@ fn multipart(content_type: &str, body: &[u8]) -> Result<DummyFields, ApiError> {
         let at = find(body, &delimiter).ok_or_else(|| bad(INCOMPLETE))?;
         &body[at + delimiter.len()..]
     };
-    let mut fields = DummyFields::default();
+    let mut parts = Vec::new();
     loop {
         // After a boundary: `--` closes the form, else optional padding and CRLF open a part.
         if rest.starts_with(b"--") {
-            return Ok(fields);
+            return Ok(parts);
         }
         let padding = rest
             .iter()
@@ -223,14 +269,17 @@ fn multipart(content_type: &str, body: &[u8]) -> Result<DummyFields, ApiError> {
                 (&part[..blank], &part[blank + 4..])
             }
         };
-        let name = part_name(head).ok_or_else(|| {
+        let disposition = header_value(head, "content-disposition").unwrap_or_default();
+        let name = disposition_param(disposition, "name").ok_or_else(|| {
             bad("a part has no Content-Disposition: form-data header with a name")
         })?;
-        let value = match String::from_utf8(content.to_vec()) {
-            Ok(text) => Value::Text(text),
-            Err(_) => Value::Other,
-        };
-        fields.set(&name, value);
+        parts.push(Part {
+            name,
+            filename: disposition_param(disposition, "filename"),
+            content_type: header_value(head, "content-type")
+                .map(|value| String::from_utf8_lossy(value).trim().to_owned()),
+            content,
+        });
         rest = next;
     }
 }
@@ -248,20 +297,25 @@ fn boundary(content_type: &str) -> Option<&str> {
     })
 }
 
-/// The `name` of a part, from its `Content-Disposition: form-data; name="..."` header.
-///
-/// A quoted name runs to the next `"`: clients escape a quote inside a name as `%22`, and
-/// a backslash is sent as itself (WHATWG's form encoding, RFC 7578 section 4.2). Bytes
-/// that are not UTF-8 are replaced; such a name matches no field anyway.
-fn part_name(head: &[u8]) -> Option<String> {
-    let disposition = head.split(|&b| b == b'\n').find_map(|line| {
+/// The value of a part's header `name` (lowercase), as raw bytes.
+fn header_value<'a>(head: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    head.split(|&b| b == b'\n').find_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|&b| b == b':')?;
         String::from_utf8_lossy(&line[..colon])
             .trim()
-            .eq_ignore_ascii_case("content-disposition")
+            .eq_ignore_ascii_case(name)
             .then_some(&line[colon + 1..])
-    })?;
+    })
+}
+
+/// A parameter (`name`, `filename`) of a `Content-Disposition: form-data; name="..."`
+/// header's value.
+///
+/// A quoted value runs to the next `"`: clients escape a quote inside a name as `%22`,
+/// and a backslash is sent as itself (WHATWG's form encoding, RFC 7578 section 4.2).
+/// Bytes that are not UTF-8 are replaced; such a name matches no field anyway.
+fn disposition_param(disposition: &[u8], wanted: &str) -> Option<String> {
     let mut params = disposition.splitn(2, |&b| b == b';');
     let kind = String::from_utf8_lossy(params.next()?);
     if !kind.trim().eq_ignore_ascii_case("form-data") {
@@ -295,7 +349,7 @@ fn part_name(head: &[u8]) -> Option<String> {
                 (value[..end].trim_ascii_end(), &value[end..])
             }
         };
-        if key.trim().eq_ignore_ascii_case("name") {
+        if key.trim().eq_ignore_ascii_case(wanted) {
             return Some(String::from_utf8_lossy(value).into_owned());
         }
         // Whatever follows the value up to the next `;` is not ours to judge.

@@ -10,6 +10,8 @@
 //! 405 {"detail": "Method \"POST\" not allowed."}
 //! 413 {"detail": "Request body is larger than 65536 bytes."}
 //! 415 {"detail": "Unsupported media type \"text/plain\" in request."}
+//! 401 {"detail": "Authentication credentials were not provided or are wrong."}   (with WWW-Authenticate)
+//! 406 {"detail": "..."}   416 {"detail": "..."} (with Content-Range)   412 {"detail": "..."}
 //! 409 {"detail": "..."}
 //! 503 {"detail": "The database is unavailable; try again shortly."}   (with Retry-After)
 //! 500 {"detail": "A server error occurred."}
@@ -54,6 +56,24 @@ pub enum ApiError {
     /// A body with a content type we do not decode.
     #[error("unsupported media type {0}")]
     UnsupportedMediaType(String),
+    /// Credentials missing or wrong (the HTTP playground's auth routes).
+    #[error("unauthorized")]
+    Unauthorized {
+        /// The `WWW-Authenticate` challenge: which scheme to answer with.
+        challenge: &'static str,
+    },
+    /// No representation the client accepts (the playground's encoded answers).
+    #[error("not acceptable: {0}")]
+    NotAcceptable(String),
+    /// A `Range` that starts past the end of the representation.
+    #[error("range not satisfiable in {length} bytes")]
+    RangeNotSatisfiable {
+        /// The representation's length, for `Content-Range: bytes */length`.
+        length: u64,
+    },
+    /// An `If-Match` that matches no current tag.
+    #[error("precondition failed")]
+    PreconditionFailed,
 }
 
 /// The body of an error answer: messages per field, or one `detail`.
@@ -147,6 +167,23 @@ impl ApiError {
                     "Unsupported media type \"{content_type}\" in request."
                 )),
             ),
+            ApiError::Unauthorized { .. } => (
+                StatusCode::UNAUTHORIZED,
+                detail("Authentication credentials were not provided or are wrong."),
+            ),
+            ApiError::NotAcceptable(message) => {
+                (StatusCode::NOT_ACCEPTABLE, detail(message.clone()))
+            }
+            ApiError::RangeNotSatisfiable { length } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                detail(format!(
+                    "The range asked for starts past the last of {length} bytes."
+                )),
+            ),
+            ApiError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                detail("If-Match names no current tag."),
+            ),
         }
     }
 }
@@ -169,6 +206,15 @@ impl ResponseError for ApiError {
             }
             ApiError::Model(model::Error::Unavailable(_)) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::Unauthorized { challenge } => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                ));
+            }
+            ApiError::RangeNotSatisfiable { length } => {
+                response.insert_header((header::CONTENT_RANGE, format!("bytes */{length}")));
             }
             // The rest of the body was never read, so this connection cannot carry another
             // request: say so, and clients open a fresh one instead of reusing it.

@@ -46,6 +46,8 @@
 //! 5. Beside the CRUD, the same changes pushed: [`routes::sse`] (Server-Sent Events),
 //!    [`routes::atom`] (an Atom feed), and [`webhooks`] with [`routes::webhooks`]
 //!    (signed POSTs to the URLs clients subscribe).
+//! 6. [`playground`]: httpbin-style endpoints under `/api/http/` that reflect a request
+//!    or answer with the status, delay, redirect, encoding or range it asks for.
 //!
 //! ## Left out on purpose
 //!
@@ -68,6 +70,7 @@ pub mod body;
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod playground;
 pub mod routes;
 pub mod startup;
 pub mod webhooks;

@@ -493,3 +493,68 @@ pub async fn next_text(
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The HTTP playground through a proxy (`through`): the reflection shows the client's
+/// own address (from `X-Forwarded-For`) and the `Host` it used, a stream's lines pass
+/// as they come, a range and a gzip answer go through untouched, and a redirect's
+/// `Location` stays a path on the address the client used.
+pub async fn check_playground(through: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://{through}/api/http");
+    let response = http
+        .get(format!("{base}/anything?via=gateway"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-http-version"], "HTTP/1.1");
+    let reflection: Value = response.json().await.unwrap();
+    assert_eq!(
+        reflection["args"],
+        json!({"via": "gateway"}),
+        "{reflection}"
+    );
+    assert_eq!(reflection["headers"]["host"], through, "{reflection}");
+    assert!(
+        reflection["headers"]["x-forwarded-for"].is_string(),
+        "the proxy says whom it forwards for: {reflection}"
+    );
+
+    let lines = http
+        .get(format!("{base}/stream/3"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+
+    let range = http
+        .get(format!("{base}/range/26"))
+        .header("Range", "bytes=23-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), 206);
+    assert_eq!(range.headers()["content-range"], "bytes 23-25/26");
+    assert_eq!(range.text().await.unwrap(), "xyz");
+
+    let gzip = http
+        .get(format!("{base}/gzip"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        &gzip.bytes().await.unwrap()[..2],
+        [0x1f, 0x8b],
+        "gzip's magic"
+    );
+
+    let redirect = http.get(format!("{base}/redirect/2")).send().await.unwrap();
+    assert_eq!(redirect.headers()["location"], "/api/http/redirect/1");
+}

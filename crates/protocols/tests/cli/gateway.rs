@@ -11,7 +11,7 @@ use std::time::Duration;
 use test_support::process::Process;
 use test_support::{Backend, TestDb};
 
-use crate::checks::{check_gateway, check_walkthrough, check_webhooks};
+use crate::checks::{check_gateway, check_playground, check_walkthrough, check_webhooks};
 use crate::helpers::{free_port, seed, service};
 
 /// Processes that are stopped when the test ends, however it ends.
@@ -147,6 +147,7 @@ fn the_gateway_serves_every_protocol_from_one_address() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(check_gateway(&through, &addr(gateway_grpc)));
+    runtime.block_on(check_playground(&through));
     runtime.block_on(check_webhooks(
         &through,
         &format!("http://{through}/api/webhooks/echo"),

@@ -27,7 +27,10 @@ use tokio_tungstenite::tungstenite::Message;
 #[path = "../checks/mod.rs"]
 mod checks;
 
-use checks::{check_gateway, check_walkthrough, check_webhooks, json_rpc, next_text, rest_create};
+use checks::{
+    check_gateway, check_playground, check_walkthrough, check_webhooks, json_rpc, next_text,
+    rest_create,
+};
 
 /// Every container must be healthy within this (first start of a fresh database included).
 const HEALTHY_WITHIN_SECS: &str = "120";
@@ -221,6 +224,7 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         grpc_clients("127.0.0.1:50051").await;
         // (4) Through the gateway: 8080 for HTTP/1.1, 8081 for native gRPC.
         check_gateway("127.0.0.1:8080", "127.0.0.1:8081").await;
+        check_playground("127.0.0.1:8080").await;
         // rest-svc reaches the gateway by its Compose name, on the Compose network.
         check_webhooks("127.0.0.1:8080", "http://gateway:8080/api/webhooks/echo").await;
         rpc_clients("127.0.0.1:8080");

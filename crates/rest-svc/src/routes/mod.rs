@@ -15,6 +15,7 @@
 //! | GET | `/api/feeds/dummies.atom` | [`atom::dummies`] | 200 Atom, or 304 to a conditional GET |
 //! | GET | `/sse` | the page that watches it with `EventSource` (`web/sse.html`) | 200 |
 //! | … | `/api/webhooks/…` | [`webhooks`]: subscriptions, their delivery logs, the echo receiver | |
+//! | … | `/api/http/…` | [`crate::playground`]: httpbin-style endpoints to poke | |
 //! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
 //!
 //! Any other path answers 404 `{"detail":"Not found."}`; a known path with another
@@ -58,6 +59,7 @@ async fn sse_page() -> HttpResponse {
 pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let data = web::Data::new(state);
+        crate::playground::mount(cfg, data.clone());
         cfg.service(
             web::scope("/api/sse")
                 .app_data(data.clone())
@@ -176,7 +178,7 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 /// A handler answering 405 with the methods the resource does accept.
-fn not_allowed(
+pub(crate) fn not_allowed(
     allow: &'static str,
 ) -> impl Fn(HttpRequest) -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone + 'static {
     move |req: HttpRequest| {

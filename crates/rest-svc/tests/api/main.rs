@@ -12,6 +12,7 @@ mod data_path;
 mod health;
 mod list;
 mod openapi;
+mod playground;
 mod python;
 mod sse;
 mod webhooks;
@@ -27,6 +28,7 @@ fn main() {
         health::trials(),
         list::trials(),
         openapi::trials(),
+        playground::trials(),
         python::trials(),
         sse::trials(),
         webhooks::trials(),
