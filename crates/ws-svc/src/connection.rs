@@ -18,6 +18,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::close::{self, Limits};
 
+/// What [`Connection::next_frame`] produced: any data frame.
+#[derive(Debug)]
+pub enum Frame {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(actix_web::web::Bytes),
+    /// The connection is over; the close frame has already been sent.
+    Gone,
+}
+
 /// What [`Connection::next`] produced.
 #[derive(Debug)]
 pub enum Next {
@@ -68,51 +79,75 @@ impl Connection {
         }
     }
 
-    /// Waits for the next text message, handling everything else on the way.
+    /// Waits for the next text message, handling everything else on the way. A binary
+    /// message closes the connection with 1003: the endpoints that use this speak JSON.
     pub async fn next(&mut self) -> Next {
+        match self.next_frame().await {
+            Frame::Text(text) => Next::Text(text),
+            Frame::Binary(_) => {
+                self.close(close::reason(
+                    CloseCode::Unsupported,
+                    "binary frames are not supported; send JSON text",
+                ))
+                .await
+            }
+            Frame::Gone => Next::Gone,
+        }
+    }
+
+    /// Waits for the next data frame, text or binary, answering pings, sending
+    /// heartbeats and closing on shutdown on the way.
+    pub async fn next_frame(&mut self) -> Frame {
         if self.closed {
-            return Next::Gone;
+            return Frame::Gone;
         }
         loop {
             tokio::select! {
                 // The server is stopping: tell the client (1001) rather than just vanishing.
                 () = self.shutdown.cancelled() => {
-                    return self.close(close::reason(CloseCode::Away, "server shutting down")).await;
+                    self.close(close::reason(CloseCode::Away, "server shutting down")).await;
+                    return Frame::Gone;
                 }
                 // Heartbeat: ping, and give up on a client that has stopped answering.
                 _ = self.heartbeat.tick() => {
                     if self.last_heard.elapsed() > self.limits.client_timeout {
-                        return self.close(close::reason(CloseCode::Away, "idle timeout")).await;
+                        self.close(close::reason(CloseCode::Away, "idle timeout")).await;
+                        return Frame::Gone;
                     }
                     let mut session = self.session.clone();
                     if !self.within(self.limits.client_timeout, async move { session.ping(b"").await }).await {
-                        return self.gone();
+                        self.gone();
+                        return Frame::Gone;
                     }
                 }
                 message = self.stream.recv() => {
                     self.last_heard = Instant::now();
                     match message {
-                        Some(Ok(AggregatedMessage::Text(text))) => return Next::Text(text.to_string()),
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
-                            return self.close(close::reason(CloseCode::Unsupported, "binary frames are not supported; send JSON text")).await;
-                        }
+                        Some(Ok(AggregatedMessage::Text(text))) => return Frame::Text(text.to_string()),
+                        Some(Ok(AggregatedMessage::Binary(bytes))) => return Frame::Binary(bytes),
                         Some(Ok(AggregatedMessage::Ping(bytes))) => {
                             let mut session = self.session.clone();
                             if !self.within(self.limits.client_timeout, async move { session.pong(&bytes).await }).await {
-                                return self.gone();
+                                self.gone();
+                                return Frame::Gone;
                             }
                         }
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
                         // The client closes: answer with the same code, as RFC 6455 asks.
                         Some(Ok(AggregatedMessage::Close(reason))) => {
                             let code = reason.map_or(CloseCode::Normal, |r| r.code);
-                            return self.close(CloseReason { code, description: None }).await;
+                            self.close(CloseReason { code, description: None }).await;
+                            return Frame::Gone;
                         }
                         Some(Err(error)) => {
                             tracing::debug!(%error, "websocket protocol error");
-                            return self.close(close::for_protocol_error(&error)).await;
+                            self.close(close::for_protocol_error(&error)).await;
+                            return Frame::Gone;
                         }
-                        None => return self.gone(),
+                        None => {
+                            self.gone();
+                            return Frame::Gone;
+                        }
                     }
                 }
             }
@@ -122,15 +157,35 @@ impl Connection {
     /// Sends a text frame; false when the client is gone, or has not read for the
     /// client timeout (then the connection is over).
     pub async fn text(&mut self, text: impl Into<String>) -> bool {
+        let text = text.into();
+        self.send(|mut session| async move { session.text(text).await })
+            .await
+    }
+
+    /// Sends a binary frame, as [`Connection::text`] sends text.
+    pub async fn binary(&mut self, bytes: actix_web::web::Bytes) -> bool {
+        self.send(|mut session| async move { session.binary(bytes).await })
+            .await
+    }
+
+    /// Sends a ping with this payload (at most 125 bytes); the client answers with a
+    /// pong carrying the same bytes.
+    pub async fn ping(&mut self, payload: Vec<u8>) -> bool {
+        self.send(|mut session| async move { session.ping(&payload).await })
+            .await
+    }
+
+    /// Runs one send on a clone of the session, within the client timeout.
+    async fn send<F, Fut>(&mut self, send: F) -> bool
+    where
+        F: FnOnce(Session) -> Fut,
+        Fut: Future<Output = Result<(), actix_ws::Closed>>,
+    {
         if self.closed {
             return false;
         }
-        let mut session = self.session.clone();
-        let text = text.into();
         let sent = self
-            .within(self.limits.client_timeout, async move {
-                session.text(text).await
-            })
+            .within(self.limits.client_timeout, send(self.session.clone()))
             .await;
         if !sent {
             self.closed = true;
@@ -182,8 +237,7 @@ impl Connection {
         Next::Gone
     }
 
-    fn gone(&mut self) -> Next {
+    fn gone(&mut self) {
         self.closed = true;
-        Next::Gone
     }
 }

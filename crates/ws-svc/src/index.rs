@@ -61,6 +61,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         websocket: true,
         description: "a live feed: {\"event\": \"created\" | \"updated\" | \"deleted\", \"dummy\": {…}} for writes through any protocol",
     },
+    Endpoint {
+        path: "/api/ws/raw/",
+        websocket: true,
+        description: "the raw echo: any frame back as it came, text or binary; ?close_after=N&code=4000&reason=bye closes, ?ping_every=1 pings",
+    },
 ];
 
 /// The index's closing remark, in both forms.

@@ -26,6 +26,8 @@
 //! - [`chat`]: `/api/ws/chat/{room}/` (and `/api/ws/async_chat/{room}/`), every message
 //!   to everyone in the room, shared between replicas through PostgreSQL.
 //! - [`feed`]: `/api/ws/dummies/`, every Dummy change made through any protocol.
+//! - [`raw`]: `/api/ws/raw/`, the playground: any frame back as it came, text or binary,
+//!   and a close with the code and reason asked for, or pings, on request.
 //!
 //! Each path also answers without its trailing slash (`/api/ws/echo`,
 //! `/api/ws/chat/lobby`), as the original's clients write them; see [`routes`].
@@ -66,6 +68,7 @@ pub mod feed;
 pub mod index;
 pub mod messages;
 pub mod origin;
+pub mod raw;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -8,6 +8,7 @@
 //! | `/api/ws/chat/` | – | room picker |
 //! | `/api/ws/chat/{room}/`, `/api/ws/async_chat/{room}/` | [`crate::chat`] | the room |
 //! | `/api/ws/dummies/` | [`crate::feed`] | live feed |
+//! | `/api/ws/raw/` | [`crate::raw`] | raw echo page |
 //!
 //! The trailing slash is optional. A handshake on `/api/ws/echo` or
 //! `/api/ws/chat/lobby` is taken as it is (WebSocket clients do not follow redirects),
@@ -37,12 +38,13 @@ use serde_json::json;
 
 use crate::connection::Connection;
 use crate::state::WsState;
-use crate::{chat, echo, feed, index};
+use crate::{chat, echo, feed, index, raw};
 
 const ECHO_PAGE: &str = include_str!("../../../web/ws/echo.html");
 const ROOMS_PAGE: &str = include_str!("../../../web/ws/rooms.html");
 const ROOM_PAGE: &str = include_str!("../../../web/ws/room.html");
 const FEED_PAGE: &str = include_str!("../../../web/ws/feed.html");
+const RAW_PAGE: &str = include_str!("../../../web/ws/raw.html");
 
 /// Mounts `/api/ws/…`. Used by `ws-svc` alone and by `protocols serve`.
 pub fn api(state: WsState) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -63,7 +65,8 @@ pub fn api(state: WsState) -> impl FnOnce(&mut web::ServiceConfig) {
                     ])
                     .get(chat_endpoint),
                 )
-                .service(web::resource(["/dummies/", "/dummies"]).get(feed_endpoint)),
+                .service(web::resource(["/dummies/", "/dummies"]).get(feed_endpoint))
+                .service(web::resource(["/raw/", "/raw"]).get(raw_endpoint)),
         );
     }
 }
@@ -194,4 +197,19 @@ async fn feed_endpoint(
     upgrade(&req, body, &state, move |conn| {
         feed::run(conn, state_for_session, after)
     })
+}
+
+async fn raw_endpoint(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<WsState>,
+) -> HttpResponse {
+    if !wants_websocket(&req) {
+        return page(&req, RAW_PAGE);
+    }
+    let options = match raw::Options::parse(req.query_string()) {
+        Ok(options) => options,
+        Err(problem) => return HttpResponse::BadRequest().json(json!({"detail": problem})),
+    };
+    upgrade(&req, body, &state, move |conn| raw::run(conn, options))
 }

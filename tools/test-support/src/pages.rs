@@ -568,6 +568,28 @@ pub async fn check_ws_pages(base: &str) {
     feed.wait_for(event("deleted")).await;
     assert_eq!(feed.count(event("deleted")).await, 1, "then \"deleted\"");
 
+    // (4) The raw echo: text and binary frames back as sent, then the close asked for.
+    let raw = browser.open(&format!("{base}/api/ws/raw/")).await;
+    assert_inline_icon(&raw, "/api/ws/raw/").await;
+    raw.fill("#close-after", "2").await;
+    raw.fill("#code", "4000").await;
+    raw.fill("#reason", "bye").await;
+    raw.click("#connect").await;
+    raw.wait_for(READY).await;
+    raw.fill("#payload", "plain text").await;
+    raw.click("#send-text").await;
+    raw.wait_for(Target::from("#log li.in .data").with_text("plain text"))
+        .await;
+    raw.fill("#payload", "AB").await;
+    raw.click("#send-binary").await;
+    raw.wait_for(Target::from("#log li.in .data").with_text("2 bytes: 41 42"))
+        .await;
+    raw.wait_for("body[data-closed=\"4000\"]").await;
+    assert!(
+        raw.text("#status").await.contains("4000 bye"),
+        "the close code and reason asked for are shown"
+    );
+
     browser.close().await;
 }
 

@@ -9,6 +9,7 @@ mod feed;
 mod fuzz_regressions;
 mod paths;
 mod python;
+mod raw;
 mod robustness;
 mod wire;
 
@@ -20,6 +21,7 @@ fn main() {
         fuzz_regressions::trials(),
         paths::trials(),
         python::trials(),
+        raw::trials(),
         robustness::trials(),
     ])
 }

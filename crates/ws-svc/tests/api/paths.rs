@@ -110,6 +110,7 @@ async fn the_index_lists_every_endpoint_as_json() {
                 "/api/ws/chat/{room}/",
                 "/api/ws/async_chat/{room}/",
                 "/api/ws/dummies/",
+                "/api/ws/raw/",
             ]),
             "GET {path}"
         );
