@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "greeter.proto",
         "echo/v1/echo.proto",
         "dummy/v1/dummy.proto",
+        "playground/v1/playground.proto",
     ];
     let descriptors = protox::compile(files, [proto_root])?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

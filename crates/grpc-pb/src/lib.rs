@@ -27,5 +27,10 @@ pub mod dummy {
     tonic::include_proto!("dummy.v1");
 }
 
+/// `package playground.v1;`: the gRPC playground.
+pub mod playground {
+    tonic::include_proto!("playground.v1");
+}
+
 /// Every file above, encoded, for server reflection (`grpcurl list`, `describe`).
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("protocols_descriptor");

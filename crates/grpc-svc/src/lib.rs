@@ -37,7 +37,8 @@
 //! ## Where to read
 //!
 //! 1. `proto/` (the contract), then `grpc-pb` (what it generates; `pb` here).
-//! 2. [`service`]: greeter, echo (the four kinds), dummy (CRUD and watch).
+//! 2. [`service`]: greeter, echo (the four kinds), dummy (CRUD and watch), playground
+//!    (metadata reflected, failures with details, streams, deadlines, gzip).
 //! 3. [`convert`] and [`status`]: protobuf to model, model errors to statuses.
 //! 4. [`startup`]: reflection, health, gRPC-Web, CORS, TLS, shutdown.
 //!

@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::header::HeaderName;
 use model::Store;
 use tokio_util::sync::CancellationToken;
+use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
@@ -17,9 +18,11 @@ use crate::pb;
 use crate::pb::app::greeter_server::GreeterServer;
 use crate::pb::dummy::dummy_service_server::DummyServiceServer;
 use crate::pb::echo::echo_service_server::EchoServiceServer;
+use crate::pb::playground::playground_service_server::PlaygroundServiceServer;
 use crate::service::dummy::Dummies;
 use crate::service::echo::Echo;
 use crate::service::greeter::GreeterService;
+use crate::service::playground::{MetadataEchoLayer, Playground};
 
 /// PEM files for TLS; with `client_ca` the server also asks clients for a certificate (mTLS).
 #[derive(Debug, Clone)]
@@ -56,10 +59,11 @@ pub struct GrpcApp {
 }
 
 /// The services the health endpoint reports on, besides the server as a whole ("").
-const SERVICES: [&str; 3] = [
+const SERVICES: [&str; 4] = [
     "app.Greeter",
     "echo.v1.EchoService",
     "dummy.v1.DummyService",
+    "playground.v1.PlaygroundService",
 ];
 
 /// Binds the listener, so the port is known and clients can connect at once.
@@ -102,7 +106,11 @@ impl GrpcApp {
         reporter
             .set_service_status("dummy.v1.DummyService", ServingStatus::NotServing)
             .await;
-        for service in ["app.Greeter", "echo.v1.EchoService"] {
+        for service in [
+            "app.Greeter",
+            "echo.v1.EchoService",
+            "playground.v1.PlaygroundService",
+        ] {
             reporter
                 .set_service_status(service, ServingStatus::Serving)
                 .await;
@@ -158,11 +166,18 @@ impl GrpcApp {
             ))
             .layer(crate::limits::DeadlineLayer)
             .layer(crate::request_log::RequestLogLayer)
+            .layer(MetadataEchoLayer)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(GreeterServer::new(GreeterService).max_decoding_message_size(max))
             .add_service(EchoServiceServer::new(Echo).max_decoding_message_size(max))
+            .add_service(
+                PlaygroundServiceServer::new(Playground)
+                    .max_decoding_message_size(max)
+                    .accept_compressed(CompressionEncoding::Gzip)
+                    .send_compressed(CompressionEncoding::Gzip),
+            )
             .add_service(
                 DummyServiceServer::new(Dummies::new(self.store, shutdown))
                     .max_decoding_message_size(max),

@@ -24,7 +24,7 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// The gRPC services' paths, `/{package.Service}/{Method}`, as the gateway routes them.
-const PATHS: &str = r"/{service:app\.Greeter|echo\.v1\.EchoService|dummy\.v1\.DummyService|grpc\.health\.v1\.Health}/{method}";
+const PATHS: &str = r"/{service:app\.Greeter|echo\.v1\.EchoService|dummy\.v1\.DummyService|playground\.v1\.PlaygroundService|grpc\.health\.v1\.Health}/{method}";
 
 /// Where the gRPC server of this process listens.
 #[derive(Debug, Clone, Copy)]

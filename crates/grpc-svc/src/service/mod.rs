@@ -5,3 +5,4 @@
 pub mod dummy;
 pub mod echo;
 pub mod greeter;
+pub mod playground;

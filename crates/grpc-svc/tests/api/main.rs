@@ -10,6 +10,7 @@ mod greeter;
 mod grpc_web;
 mod health_reflection;
 mod limits;
+mod playground;
 mod python;
 mod tls;
 
@@ -23,6 +24,7 @@ fn main() {
         grpc_web::trials(),
         health_reflection::trials(),
         limits::trials(),
+        playground::trials(),
         python::trials(),
         tls::trials(),
     ])

@@ -24,7 +24,7 @@ def protoc(include, *files):
     )
 
 
-protoc(proto_dir, "greeter.proto", "echo/v1/echo.proto", "dummy/v1/dummy.proto")
+protoc(proto_dir, "greeter.proto", "echo/v1/echo.proto", "dummy/v1/dummy.proto", "playground/v1/playground.proto")
 
 # The quickstart's contract as published: package app, one RPC. Its stubs are generated
 # apart and used from a separate Python process: the same message names (app.HelloRequest)
@@ -64,6 +64,7 @@ from google.rpc import error_details_pb2  # noqa: E402
 import greeter_pb2, greeter_pb2_grpc  # noqa: E402,E401
 from echo.v1 import echo_pb2, echo_pb2_grpc  # noqa: E402
 from dummy.v1 import dummy_pb2, dummy_pb2_grpc  # noqa: E402
+from playground.v1 import playground_pb2, playground_pb2_grpc  # noqa: E402
 
 
 def check(label, actual, expected):
@@ -137,6 +138,53 @@ except grpc.RpcError as e:
 health = health_pb2_grpc.HealthStub(channel)
 check("health", health.Check(health_pb2.HealthCheckRequest(service="dummy.v1.DummyService")).status, health_pb2.HealthCheckResponse.SERVING)
 services = ProtoReflectionDescriptorDatabase(channel).get_services()
-for name in ["app.Greeter", "echo.v1.EchoService", "dummy.v1.DummyService", "grpc.health.v1.Health"]:
+for name in ["app.Greeter", "echo.v1.EchoService", "dummy.v1.DummyService", "playground.v1.PlaygroundService", "grpc.health.v1.Health"]:
     check(f"reflection lists {name}", name in services, True)
+
+# The playground: metadata back as headers and trailers, failures with details, streams,
+# deadlines, and gzip both ways.
+play = playground_pb2_grpc.PlaygroundServiceStub(channel)
+answer, call = play.Reflect.with_call(
+    playground_pb2.ReflectRequest(payload="x" * 1000),
+    metadata=[("x-user", "ada"), ("trace-bin", b"\x00\x01")],
+    timeout=5,
+    compression=grpc.Compression.Gzip,
+)
+seen = {entry.key: list(entry.values) for entry in answer.metadata}
+check("playground: metadata seen", (seen["x-user"], seen["trace-bin"]), (["ada"], ["AAE="]))
+check("playground: the request was gzip-compressed", answer.request_encoding, "gzip")
+# grpcio states a 5 s deadline as it is left when the call goes out, rounded up.
+check("playground: the deadline arrived", 4000 < answer.deadline_ms <= 5100, True)
+check("playground: echoed as a header", ("x-user", "ada") in call.initial_metadata(), True)
+check("playground: and as a trailer", ("x-user", "ada") in call.trailing_metadata(), True)
+check("playground: binary metadata echoed", ("trace-bin", b"\x00\x01") in call.trailing_metadata(), True)
+try:
+    play.Fail(playground_pb2.FailRequest(code=8, message="slow down", bad_field="day", retry_after_ms=1500, error_reason="QUOTA"))
+    raise AssertionError("Fail did not fail")
+except grpc.RpcError as e:
+    check("playground: the code asked for", (e.code(), e.details()), (grpc.StatusCode.RESOURCE_EXHAUSTED, "slow down"))
+    kinds = {}
+    for detail in rpc_status.from_call(e).details:
+        for kind in (error_details_pb2.BadRequest, error_details_pb2.RetryInfo, error_details_pb2.ErrorInfo):
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                kinds[kind.__name__] = message
+    check("playground: BadRequest", kinds["BadRequest"].field_violations[0].field, "day")
+    check("playground: RetryInfo", kinds["RetryInfo"].retry_delay.ToMilliseconds(), 1500)
+    check("playground: ErrorInfo", kinds["ErrorInfo"].reason, "QUOTA")
+stream = play.Stream(playground_pb2.StreamRequest(count=3, interval_ms=20, end_code=14))
+indexes = []
+try:
+    for message in stream:
+        indexes.append(message.index)
+    raise AssertionError("the stream did not end with UNAVAILABLE")
+except grpc.RpcError as e:
+    check("playground: a stream of three, then the end asked for", (indexes, e.code()), ([1, 2, 3], grpc.StatusCode.UNAVAILABLE))
+try:
+    play.Wait(playground_pb2.WaitRequest(wait_ms=3000), timeout=0.2)
+    raise AssertionError("the deadline was not honoured")
+except grpc.RpcError as e:
+    check("playground: a deadline honoured", e.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+check("playground: no deadline", play.Wait(playground_pb2.WaitRequest(wait_ms=10)).deadline_ms, 0)
 print("all gRPC interoperability checks passed")
