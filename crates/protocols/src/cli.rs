@@ -22,6 +22,7 @@ impl Cli {
             Command::Serve(a) => &a.runtime,
             Command::Seed(a) => &a.runtime,
             Command::Migrate(a) => &a.runtime,
+            Command::Call(a) => &a.runtime,
         }
     }
 }
@@ -34,6 +35,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Apply pending database migrations and exit.
     Migrate(MigrateArgs),
+    /// Call any protocol and print the answer (--wire: the bytes both ways), e.g. `call jsonrpc add 2 3`.
+    Call(Box<crate::call::CallArgs>),
 }
 
 /// `serve`'s settings: each service's own, as its binary reads them (`rest-svc --help`),

@@ -5,10 +5,13 @@
 //!   gateway exposes. No Docker, no database server: SQLite by default.
 //! - `protocols seed [N]`: N random Dummies (default 100,000), as the original's seeder.
 //! - `protocols migrate`: apply the embedded migrations and exit.
+//! - `protocols call PROTOCOL …`: one client for every protocol, with `--wire` to see
+//!   the bytes (see [`call`]).
 //!
 //! Every setting comes from a flag or the environment; `protocols <command> --help`
 //! lists them with their variables.
 
+mod call;
 mod cli;
 mod grpc_web;
 mod seed;
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
             cli::Command::Serve(args) => serve::run(*args).await,
             cli::Command::Seed(args) => seed::run(args).await,
             cli::Command::Migrate(args) => migrate(args).await,
+            cli::Command::Call(args) => call::run(*args).await,
         }
     })
     .unwrap_or_else(|error| Err(anyhow::anyhow!("cannot start the async runtime: {error}")));

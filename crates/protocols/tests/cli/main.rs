@@ -6,6 +6,7 @@ mod helpers;
 
 mod across;
 mod browser;
+mod call;
 mod capture;
 mod config_errors;
 mod database_down;
@@ -22,6 +23,7 @@ mod walkthrough;
 fn main() {
     test_support::harness::main([
         across::trials(),
+        call::trials(),
         browser::trials(),
         capture::trials(),
         config_errors::trials(),
