@@ -53,6 +53,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         addr,
         workers: workers.unwrap_or(args.workers),
         shutdown_grace: args.runtime.shutdown_grace(),
+        tls: None,
     };
     let listening = |var: &'static str, addr| move || format!("cannot listen on {addr} ({var})");
     let (rest_listen, rpc_listen, ws_listen, graphql_listen) = (
@@ -64,8 +65,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // One webhook deliverer for the process, behind both 8001 and 8080.
     let webhooks =
         rest_svc::webhooks::start(args.rest.webhooks.clone(), store.clone(), shutdown.clone());
+    let rest_settings = ServerSettings {
+        tls: args
+            .rest
+            .tls()
+            .context("cannot read the REST TLS certificate or key")?,
+        ..settings(rest_listen.addr, rest_listen.workers)
+    };
     let rest = rest_svc::startup::build(
-        &settings(rest_listen.addr, rest_listen.workers),
+        &rest_settings,
         args.rest.body_limit,
         webhooks.clone(),
         store.clone(),

@@ -51,9 +51,10 @@
 //!
 //! ## Left out on purpose
 //!
-//! No authentication, no TLS (put a proxy in front), no compression, no ETags or
-//! conditional requests on the CRUD routes (the Atom feed has both), no HTTP/2 (the
-//! gateway may speak it to clients).
+//! No authentication, no compression on the CRUD routes (the playground's `/gzip` and
+//! others show it), no ETags or conditional requests on the CRUD routes (the Atom feed
+//! has both). TLS and HTTP/2 only on the optional TLS port (`REST_TLS_CERT`), where
+//! ALPN picks the version; the plain port speaks HTTP/1.1.
 //!
 //! ## Try it
 //!

@@ -60,12 +60,79 @@ pub struct ServerSettings {
     pub workers: usize,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace: Duration,
+    /// A second port for the same routes over TLS, if certificates were given.
+    pub tls: Option<TlsListen>,
+}
+
+/// A TLS port beside the plain one: the same routes, with HTTP/2 or HTTP/1.1 chosen by
+/// ALPN in the TLS handshake (a client offering `h2` gets HTTP/2).
+///
+/// ```text
+/// ClientHello  ALPN: h2, http/1.1      ->
+///                                      <-  ServerHello  ALPN: h2
+/// then HTTP/2 frames, encrypted: the connection preface, SETTINGS, HEADERS, DATA …
+/// ```
+#[derive(Clone)]
+pub struct TlsListen {
+    /// Where the TLS port listens.
+    pub addr: SocketAddr,
+    /// The certificate chain, PEM.
+    pub cert_pem: Vec<u8>,
+    /// Its private key, PEM.
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsListen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key stays out of logs.
+        f.debug_struct("TlsListen")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsListen {
+    /// rustls's settings for this certificate and key (ring, TLS 1.2 and 1.3).
+    ///
+    /// # Errors
+    /// When the PEM holds no certificate or no usable key.
+    fn server_config(&self) -> std::io::Result<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        let certs = CertificateDer::pem_slice_iter(&self.cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("the TLS certificate does not read as PEM: {e}")))?;
+        if certs.is_empty() {
+            return Err(invalid(
+                "the TLS certificate file holds no certificate".into(),
+            ));
+        }
+        let key = PrivateKeyDer::from_pem_slice(&self.key_pem).map_err(|e| {
+            invalid(format!(
+                "the TLS key does not read as a PEM private key: {e}"
+            ))
+        })?;
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            invalid(format!(
+                "the TLS certificate and key do not go together: {e}"
+            ))
+        })
+    }
 }
 
 /// A bound, not yet running, HTTP server.
 pub struct HttpApp {
     server: Server,
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     drain: Drain,
     shutdown_grace: Duration,
 }
@@ -212,9 +279,18 @@ impl HttpApp {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
+        server = server.listen(listener)?;
+        let mut tls_addr = None;
+        if let Some(tls) = &settings.tls {
+            let config = tls.server_config()?;
+            let listener = crate::listen(tls.addr)?;
+            tls_addr = Some(listener.local_addr()?);
+            server = server.listen_rustls_0_23(listener, config)?;
+        }
         Ok(HttpApp {
-            server: server.listen(listener)?.run(),
+            server: server.run(),
             local_addr,
+            tls_addr,
             drain,
             shutdown_grace: settings.shutdown_grace,
         })
@@ -223,6 +299,11 @@ impl HttpApp {
     /// The address actually bound (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The TLS port's address, when there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Serves until `shutdown` is cancelled, then stops accepting, lets in-flight
@@ -398,6 +479,7 @@ impl<S: HttpService> crate::service::Service for S {
             addr,
             workers: workers.unwrap_or(0),
             shutdown_grace: grace,
+            tls: None,
         };
         let app = match self.build(&settings, store, shutdown.clone()) {
             Ok(app) => app,
@@ -407,6 +489,9 @@ impl<S: HttpService> crate::service::Service for S {
             }
         };
         tracing::info!(addr = %app.local_addr(), "{} listening", S::NAME);
+        if let Some(tls_addr) = app.tls_addr() {
+            tracing::info!(addr = %tls_addr, "{} listening with TLS (HTTP/2 or HTTP/1.1 by ALPN)", S::NAME);
+        }
         match app.run_until_stopped(shutdown).await {
             Ok(()) => {
                 tracing::info!("{} stopped", S::NAME);

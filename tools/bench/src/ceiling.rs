@@ -154,6 +154,7 @@ pub async fn serve(
         addr: http,
         workers,
         shutdown_grace: Duration::from_secs(1),
+        tls: None,
     };
     let bare = Bare;
     let app = HttpApp::build(&settings, move |cfg: &mut web::ServiceConfig| {

@@ -65,6 +65,7 @@ impl Server {
             addr: "127.0.0.1:0".parse().expect("an address"),
             workers: 1,
             shutdown_grace: SHUTDOWN_GRACE,
+            tls: None,
         };
         let app = build(&settings).expect("bind 127.0.0.1:0");
         let addr = app.local_addr();

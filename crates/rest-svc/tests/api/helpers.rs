@@ -60,6 +60,36 @@ impl TestApp {
         TestApp::start_with(store, db, Some(rest_svc::webhooks::Settings::default()))
     }
 
+    /// Starts the service with a TLS port too; its address is put in `bound`.
+    pub fn start_with_tls(
+        store: Store,
+        db: Option<TestDb>,
+        tls: runtime::http::TlsListen,
+        bound: std::sync::Arc<std::sync::Mutex<Option<std::net::SocketAddr>>>,
+    ) -> TestApp {
+        let shutdown = CancellationToken::new();
+        let webhooks = rest_svc::webhooks::Webhooks::new(rest_svc::webhooks::Settings::default());
+        let build = |settings: &runtime::http::ServerSettings| {
+            let settings = runtime::http::ServerSettings {
+                tls: Some(tls),
+                ..settings.clone()
+            };
+            let app = rest_svc::startup::build(
+                &settings,
+                BODY_LIMIT,
+                webhooks,
+                store.clone(),
+                shutdown.clone(),
+            )?;
+            *bound.lock().unwrap() = app.tls_addr();
+            Ok(app)
+        };
+        TestApp {
+            server: Server::http(store.clone(), db, shutdown.clone(), build),
+            client: test_support::server::http_client(),
+        }
+    }
+
     fn start_with(
         store: Store,
         db: Option<TestDb>,

@@ -15,6 +15,7 @@ mod openapi;
 mod playground;
 mod python;
 mod sse;
+mod tls;
 mod webhooks;
 
 fn main() {
@@ -31,6 +32,7 @@ fn main() {
         playground::trials(),
         python::trials(),
         sse::trials(),
+        tls::trials(),
         webhooks::trials(),
     ])
 }

@@ -48,6 +48,7 @@ async fn spec_server() -> (String, CancellationToken) {
         addr: "127.0.0.1:0".parse().unwrap(),
         workers: 1,
         shutdown_grace: Duration::from_secs(1),
+        tls: None,
     };
     let app = HttpApp::build(&settings, move |cfg: &mut web::ServiceConfig| {
         let io = io.clone();
