@@ -733,3 +733,54 @@ pub async fn check_sse_page(base: &str) {
     );
     browser.close().await;
 }
+
+// ---- /http ----
+
+/// The HTTP playground page at `{base}/http`: a POST built on the page comes back
+/// reflected, its own header beside those Chromium added, and a chosen status is shown.
+pub async fn check_http_playground_page(base: &str) {
+    let browser = Browser::launch(&[]).await;
+    let page = open_ready(&browser, &format!("{base}/http")).await;
+    page.select("#method", "POST").await;
+    page.fill("#path", "/api/http/anything?from=chromium").await;
+    page.fill("#headers", "X-Hello: from the page").await;
+    page.fill("#body", "{\"day\": 3}").await;
+    page.click("#send").await;
+    page.wait_for("body[data-done=\"1\"]").await;
+    assert_eq!(page.text("#status").await, "200 OK");
+    assert!(
+        page.text("#line").await.starts_with("POST "),
+        "the server's view of the request line"
+    );
+    assert_eq!(
+        page.text("tr[data-name=\"x-hello\"] td:last-child").await,
+        "from the page",
+        "the header the page set arrived"
+    );
+    assert_eq!(
+        page.attr("tr[data-name=\"x-hello\"]", "class").await,
+        None,
+        "a header the page asked for is not marked"
+    );
+    assert_eq!(
+        page.attr("tr[data-name=\"user-agent\"]", "class")
+            .await
+            .as_deref(),
+        Some("added"),
+        "the browser's own User-Agent is marked as added"
+    );
+    assert!(
+        page.text("#received-body").await.contains("\"day\": 3"),
+        "the body as the server received it"
+    );
+
+    page.select("#method", "GET").await;
+    page.fill("#path", "/api/http/status/418").await;
+    page.click("#send").await;
+    page.wait_for("body[data-done=\"2\"]").await;
+    assert_eq!(
+        page.attr("body", "data-status").await.as_deref(),
+        Some("418")
+    );
+    browser.close().await;
+}

@@ -161,6 +161,7 @@ fn the_gateway_serves_every_protocol_from_one_address() {
         // gRPC-Web through the gateway is same-origin: the page's server is the gateway.
         test_support::pages::check_grpc_page(&base, &base).await;
         test_support::pages::check_graphql_page(&base).await;
+        test_support::pages::check_http_playground_page(&base).await;
     });
     drop(processes);
 }

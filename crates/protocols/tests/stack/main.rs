@@ -236,6 +236,7 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         test_support::pages::check_ws_pages(base).await;
         test_support::pages::check_grpc_page(base, base).await;
         test_support::pages::check_graphql_page(base).await;
+        test_support::pages::check_http_playground_page(base).await;
         // (5) A write through REST reaches a feed and a watcher opened through the gateway.
         a_write_reaches_every_feed().await;
     });
@@ -441,6 +442,8 @@ async fn pages(addr: &str) {
         ("/api/ws/echo/", "WebSocket"),
         ("/api/ws/chat/", "<html"),
         ("/api/ws/dummies/", "<html"),
+        ("/api/ws/raw/", "raw echo"),
+        ("/http", "HTTP playground"),
     ] {
         let page = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
         assert_eq!(page.status(), 200, "{path}");

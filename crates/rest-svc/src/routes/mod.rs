@@ -14,6 +14,7 @@
 //! | GET | `/api/sse/dummies` | [`sse::dummies`] | 200, `text/event-stream` that never ends |
 //! | GET | `/api/feeds/dummies.atom` | [`atom::dummies`] | 200 Atom, or 304 to a conditional GET |
 //! | GET | `/sse` | the page that watches it with `EventSource` (`web/sse.html`) | 200 |
+//! | GET | `/http` | the HTTP playground's request builder (`web/http.html`) | 200 |
 //! | … | `/api/webhooks/…` | [`webhooks`]: subscriptions, their delivery logs, the echo receiver | |
 //! | … | `/api/http/…` | [`crate::playground`]: httpbin-style endpoints to poke | |
 //! | GET | `/healthz` | `runtime::health` | 200, or 503 when the database is down |
@@ -54,6 +55,15 @@ async fn sse_page() -> HttpResponse {
         .body(SSE_PAGE)
 }
 
+/// The page at `/http`: the HTTP playground's request builder.
+pub const HTTP_PAGE: &str = include_str!("../../../../web/http.html");
+
+async fn http_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(HTTP_PAGE)
+}
+
 /// Mounts `/api/rest/…` on an app. Used by `rest-svc` alone and by `protocols serve`
 /// next to the other services.
 pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -71,6 +81,7 @@ pub fn api(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 .default_service(web::to(not_found)),
         )
         .route("/sse", web::get().to(sse_page))
+        .route("/http", web::get().to(http_page))
         .service(
             web::scope("/api/feeds")
                 .app_data(data.clone())
