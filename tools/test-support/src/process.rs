@@ -42,16 +42,33 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now (the OS picked it; it stays
-/// free until someone takes it).
+/// A port of 127.0.0.1 that nothing listens on, for a process to be started on.
 ///
-/// # Panics
-/// When no port can be bound.
+/// Taken below the kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`,
+/// where a `bind` to port 0 and every outgoing connection get their ports), and never
+/// the same twice in one test binary: so between this call and the bind of the process
+/// it is for, no server another test binds to port 0, and no other call here, can take
+/// it. (Taking a port 0 bind's number and releasing it left that window open: a gRPC
+/// server of a parallel test once took a WebSocket replica's port.)
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOWEST: u32 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral.saturating_sub(LOWEST).max(1_000);
+    // Test binaries that run at once start at different places of the span.
+    let start = std::process::id().wrapping_mul(7_919) % span;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = u16::try_from(LOWEST + offset).expect("below the ephemeral range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {LOWEST} and {ephemeral}");
 }
 
 /// `127.0.0.1:` and a [`free_port`].

@@ -92,6 +92,34 @@ fn request(args: &CallArgs) -> anyhow::Result<Request> {
             headers.push(("content-type".to_owned(), "text/xml".to_owned()));
             (http::Method::POST, call.path, call.body)
         }
+        Protocol::Graphql => {
+            let [document, variables @ ..] = args.target.as_slice() else {
+                anyhow::bail!(
+                    "call graphql DOCUMENT [VARIABLES], e.g. call graphql '{{ dummiesCount }}'"
+                );
+            };
+            let variables = if variables.is_empty() {
+                Value::Object(serde_json::Map::new())
+            } else {
+                serde_json::from_str(&variables.join(" "))
+                    .context("the variables are not a JSON object")?
+            };
+            let call = clients::wire::graphql::call(document, &variables);
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            headers.push((
+                "accept".to_owned(),
+                "application/graphql-response+json, application/json".to_owned(),
+            ));
+            (http::Method::POST, call.path, call.body)
+        }
+        Protocol::Sse => {
+            let path = args
+                .target
+                .first()
+                .map_or("/api/sse/dummies", String::as_str);
+            headers.push(("accept".to_owned(), "text/event-stream".to_owned()));
+            (http::Method::GET, path.to_owned(), Vec::new())
+        }
         Protocol::Grpc | Protocol::Ws => unreachable!("not an HTTP/1.1 call"),
     };
     for (name, value) in args.header_pairs()? {
@@ -213,6 +241,61 @@ pub async fn run(args: &CallArgs) -> anyhow::Result<()> {
     print_answer(&answer);
     if answer.status.is_client_error() || answer.status.is_server_error() {
         anyhow::bail!("the server answered {}", answer.status);
+    }
+    Ok(())
+}
+
+/// Server-Sent Events: the stream's lines printed as they arrive, until it ends, Ctrl-C,
+/// or `--events` events have come (each ends with an empty line).
+pub async fn events(args: &CallArgs) -> anyhow::Result<()> {
+    let request = request(args)?;
+    let host = args.host();
+    let mut connection = Connection::open(&host, false).await?;
+    let mut builder = http::Request::builder()
+        .method(request.method.clone())
+        .uri(&request.path)
+        .header(http::header::HOST, &host);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let response = connection
+        .sender
+        .send_request(builder.body(Full::new(Bytes::new()))?)
+        .await
+        .context("the exchange failed")?;
+    println!("{:?} {}", response.version(), response.status());
+    for (name, value) in response.headers() {
+        println!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+    }
+    println!();
+    if !response.status().is_success() {
+        let body = response.into_body().collect().await?.to_bytes();
+        println!("{}", String::from_utf8_lossy(&body));
+        anyhow::bail!("the server refused the stream");
+    }
+    let mut body = response.into_body();
+    let (mut seen, mut has_data) = (0u32, false);
+    let mut pending = String::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        pending.push_str(&String::from_utf8_lossy(&data));
+        // Whole lines as they come; an empty line ends an event, which counts when it
+        // carried data (not a comment or a `retry:` alone).
+        while let Some(end) = pending.find('\n') {
+            let line: String = pending.drain(..=end).collect();
+            print!("{line}");
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.starts_with("data:") {
+                has_data = true;
+            } else if line.is_empty() && has_data {
+                (seen, has_data) = (seen + 1, false);
+                if args.events.is_some_and(|wanted| seen >= wanted) {
+                    return Ok(());
+                }
+            }
+        }
     }
     Ok(())
 }

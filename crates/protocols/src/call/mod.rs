@@ -8,6 +8,8 @@
 //! protocols call xmlrpc reverse live
 //! protocols call grpc dummy.v1.DummyService/GetDummy '{"id":2}'      (any server with reflection)
 //! protocols call ws /api/ws/echo/ '{"message":"hi"}'                 (no message: type lines)
+//! protocols call graphql '{ dummiesCount }'                           (queries and mutations)
+//! protocols call sse /api/sse/dummies --events 3                      (the raw event lines)
 //! ```
 //!
 //! - `--wire` prints what went over the connection, annotated: HTTP/1.1 heads and
@@ -45,6 +47,10 @@ pub enum Protocol {
     Grpc,
     /// WebSocket: PATH [MESSAGE…]; with no message, each line typed is sent
     Ws,
+    /// GraphQL over HTTP on /api/graphql: DOCUMENT [VARIABLES as JSON]
+    Graphql,
+    /// Server-Sent Events: [PATH] (default /api/sse/dummies), printed as they come
+    Sse,
 }
 
 /// `call`'s settings.
@@ -55,7 +61,7 @@ pub struct CallArgs {
     pub protocol: Protocol,
 
     /// What to call, and with what (see each protocol above).
-    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
     pub target: Vec<String>,
 
     /// The server, HOST:PORT (default localhost:8080, gRPC localhost:50051).
@@ -77,6 +83,10 @@ pub struct CallArgs {
     /// Connections the repeated calls share out (with --count).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub concurrency: u32,
+
+    /// SSE: stop after this many events (default: run until the stream ends or Ctrl-C).
+    #[arg(long)]
+    pub events: Option<u32>,
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
@@ -114,7 +124,10 @@ impl CallArgs {
 /// call) the server answered with an error in its protocol's form, which is printed.
 pub async fn run(args: CallArgs) -> anyhow::Result<()> {
     match args.protocol {
-        Protocol::Rest | Protocol::Jsonrpc | Protocol::Xmlrpc => http::run(&args).await,
+        Protocol::Rest | Protocol::Jsonrpc | Protocol::Xmlrpc | Protocol::Graphql => {
+            http::run(&args).await
+        }
+        Protocol::Sse => http::events(&args).await,
         Protocol::Grpc => grpc::run(&args).await,
         Protocol::Ws => ws::run(&args).await,
     }

@@ -83,6 +83,67 @@ fn every_protocol_answers_and_shows_its_wire() {
         &["--host", http, "ws", "/api/ws/echo/", r#"{"message":"hi"}"#],
         &["101 Switching Protocols", "← {\"message\":\"hi\"}"],
     );
+    prints(
+        &[
+            "--host",
+            http,
+            "graphql",
+            "query($id: ID!) { dummy(id: $id) { id year } }",
+            r#"{"id":"2"}"#,
+        ],
+        &[
+            "content-type: application/graphql-response+json",
+            "\"dummy\": {",
+            "\"id\": \"2\"",
+        ],
+    );
+
+    // SSE: the stream's own lines, as they come, until the event asked for.
+    let events = protocols()
+        .args([
+            "call",
+            "--host",
+            http,
+            "--events",
+            "1",
+            "sse",
+            "/api/sse/dummies?kinds=created",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run protocols call sse");
+    let watchdog = events.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = std::process::Command::new("kill")
+            .arg(watchdog.to_string())
+            .status();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    prints(
+        &[
+            "--host",
+            http,
+            "rest",
+            "POST",
+            "/api/rest/dummie",
+            r#"{"day":7,"weekday":"Sunday","month":"July","year":1977}"#,
+        ],
+        &["201 Created"],
+    );
+    let output = events.wait_with_output().unwrap();
+    let stream = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stream}");
+    for line in [
+        "content-type: text/event-stream",
+        "event: created",
+        "\"year\":1977",
+    ] {
+        assert!(
+            stream.contains(line),
+            "no {line:?} in the stream:\n{stream}"
+        );
+    }
 
     // --wire: the exact exchange, annotated as each protocol frames it.
     prints(

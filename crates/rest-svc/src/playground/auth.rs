@@ -38,7 +38,10 @@ pub async fn cookies(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// Query pairs for cookies, checked: names are RFC 6265 tokens, values cookie-octets.
-fn cookie_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+///
+/// # Errors
+/// 400 for no pair, too many, or a name or value a cookie can't have.
+pub fn cookie_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();

@@ -93,7 +93,7 @@ impl Coding {
 
 /// Whether `Accept-Encoding` lets `token` be used: named (or `*`) with a q-value above 0,
 /// and not named with `q=0`.
-fn accepts(accept_encoding: &str, token: &str) -> bool {
+pub fn accepts(accept_encoding: &str, token: &str) -> bool {
     let mut star = false;
     for item in accept_encoding.split(',') {
         let mut params = item.split(';');
@@ -232,7 +232,7 @@ pub async fn drip(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 /// The first and last byte a `Range: bytes=…` header asks of `length` bytes: `None` to
 /// send it all (no header, several ranges, or one this does not parse, which RFC 9110
 /// lets a server ignore), `Some(Err)` when it starts past the end.
-fn byte_range(range: Option<&str>, length: u64) -> Option<Result<(u64, u64), ()>> {
+pub fn byte_range(range: Option<&str>, length: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = range?.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None;

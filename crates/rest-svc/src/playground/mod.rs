@@ -32,7 +32,8 @@
 //! | Method | Path | Answer |
 //! |---|---|---|
 //! | GET | `/api/http` | this table, as JSON |
-//! | any | `/anything`, `/anything/{any}` | the reflection: method, URL, args, headers, origin, body as `data`, `form`, `files`, `json` |
+//! | GET | `/api/http/openapi.json` | the playground in OpenAPI 3.0 ([`openapi`]) |
+//! | any of eight | `/anything`, `/anything/{any}` | the reflection: method, URL, args, headers, origin, body as `data`, `form`, `files`, `json` |
 //! | GET, POST, PUT, PATCH, DELETE | `/get`, `/post`, `/put`, `/patch`, `/delete` | the same, for that method only |
 //! | GET | `/headers`, `/ip`, `/user-agent` | one part of it |
 //! | any | `/status/{codes}` | that status; `200,500:3` picks one, weighted |
@@ -48,6 +49,10 @@
 //! | GET | `/cache`, `/cache/{seconds}`, `/etag/{tag}` | conditional requests: `304`, `412`, `Cache-Control` |
 //! | any | `/response-headers?k=v` | an answer carrying those headers |
 //!
+//! "any" is any of the eight methods OpenAPI can name (GET, HEAD, POST, PUT, PATCH,
+//! DELETE, OPTIONS, TRACE); another method name gets 405, so the document and the
+//! routes agree.
+//!
 //! Bounds ([`limits`]): every size, count and delay has one. A value past it is a `400`
 //! naming the bound, never silently cut. No endpoint makes the server connect anywhere,
 //! and a redirect only ever points at this server's own paths.
@@ -55,6 +60,7 @@
 pub mod auth;
 pub mod bytes;
 pub mod limits;
+pub mod openapi;
 pub mod reflect;
 pub mod respond;
 
@@ -76,7 +82,9 @@ pub fn mount(cfg: &mut web::ServiceConfig, data: web::Data<AppState>) {
             .wrap(from_fn(http_version))
             .service(get("", index))
             .service(get("/", index))
-            .service(web::resource(["/anything", "/anything/{any:.*}"]).to(reflect::anything))
+            .service(get("/openapi.json", openapi::document))
+            .service(any("/anything", reflect::anything))
+            .service(any("/anything/{any:.*}", reflect::anything))
             .service(get("/get", reflect::anything))
             .service(only("/post", Method::POST, "POST", reflect::anything))
             .service(only("/put", Method::PUT, "PUT", reflect::anything))
@@ -85,11 +93,11 @@ pub fn mount(cfg: &mut web::ServiceConfig, data: web::Data<AppState>) {
             .service(get("/headers", reflect::headers))
             .service(get("/ip", reflect::ip))
             .service(get("/user-agent", reflect::user_agent))
-            .service(web::resource("/status/{codes}").to(respond::status))
-            .service(web::resource("/delay/{seconds}").to(respond::delay))
+            .service(any("/status/{codes}", respond::status))
+            .service(any("/delay/{seconds}", respond::delay))
             .service(get("/redirect/{n}", respond::redirect))
-            .service(web::resource("/redirect-to").to(respond::redirect_to))
-            .service(web::resource("/response-headers").to(respond::response_headers))
+            .service(any("/redirect-to", respond::redirect_to))
+            .service(any("/response-headers", respond::response_headers))
             .service(get("/cache", respond::cache))
             .service(get("/cache/{seconds}", respond::cache_for))
             .service(get("/etag/{tag}", respond::etag))
@@ -119,6 +127,33 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(not_allowed("GET, HEAD")))
+}
+
+/// The methods an "any method" route takes: the eight OpenAPI 3.0 can name, so the
+/// document ([`openapi`]) and the routes agree. Others (`QUERY`, `PROPFIND`) get 405.
+const ANY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";
+
+/// A resource answering each of [`ANY_METHODS`] with `handler`, else 405.
+fn any<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let mut resource = web::resource(path);
+    for method in [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+    ] {
+        resource = resource.route(web::method(method).to(handler.clone()));
+    }
+    resource.default_service(web::to(not_allowed(ANY_METHODS)))
 }
 
 /// A resource answering one method only, else 405.
@@ -152,7 +187,7 @@ async fn http_version(
 async fn index() -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "endpoints": {
-            "/api/http/anything": "any method: the request as the server saw it",
+            "/api/http/anything": "any of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE: the request as the server saw it",
             "/api/http/get": "GET only (also /post, /put, /patch, /delete)",
             "/api/http/headers": "the request's headers",
             "/api/http/ip": "the caller's address",

@@ -49,7 +49,10 @@ pub async fn status(codes: web::Path<String>) -> Result<HttpResponse, ApiError> 
 }
 
 /// One status out of `200,500:3`.
-fn pick_status(codes: &str) -> Result<StatusCode, ApiError> {
+///
+/// # Errors
+/// 400 as [`status`] says.
+pub fn pick_status(codes: &str) -> Result<StatusCode, ApiError> {
     let bad = |message: String| ApiError::BadRequest(message);
     let mut choices = Vec::new();
     for choice in codes.split(',') {
@@ -122,9 +125,16 @@ pub async fn delay(
 /// 400 for `n` outside 1 to [`MAX_REDIRECTS`].
 pub async fn redirect(req: HttpRequest, n: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let n = limits::count(&n, "The number of redirects", 1, MAX_REDIRECTS.into())?;
-    let absolute = reflect::args(req.query_string())
-        .get("absolute")
-        .is_some_and(|value| value == "true");
+    let absolute = match reflect::args(req.query_string()).get("absolute") {
+        None => false,
+        Some(value) if value == "true" => true,
+        Some(value) if value == "false" => false,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "absolute must be true or false, not {other}."
+            )));
+        }
+    };
     let path = if n == 1 {
         "/api/http/get".to_owned()
     } else if absolute {

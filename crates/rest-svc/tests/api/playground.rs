@@ -544,6 +544,45 @@ async fn conditional_requests_and_chosen_headers() {
     assert_eq!(flood.send().await.unwrap().status(), 431);
 }
 
+/// The playground's OpenAPI document tells the truth about the routes: every operation
+/// it lists is answered (not 404 or 405), and every method it leaves out of a path is 405.
+async fn the_openapi_document_lists_exactly_the_routes() {
+    let (_app, client, url) = playground().await;
+    let doc = expect_json(client.get(url("/openapi.json")).send().await.unwrap(), 200).await;
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 25, "{}", paths.len());
+    let base = url("");
+    let origin = base.trim_end_matches("/api/http");
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{seconds}", "0")
+            .replace("{n}", "1")
+            .replace("{tag}", "x")
+            .replace("{user}", "u")
+            .replace("{password}", "p")
+            .replace("{codes}", "200");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let request = client.request(
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                format!("{origin}{concrete}"),
+            );
+            let status = request.send().await.unwrap().status().as_u16();
+            if item.get(method).is_some() {
+                assert!(
+                    status != 404 && status != 405,
+                    "{method} {path} is documented but answered {status}"
+                );
+            } else {
+                assert_eq!(
+                    status, 405,
+                    "{method} {path} is not documented but answered {status}"
+                );
+            }
+        }
+    }
+}
+
 /// Runs curl with these arguments (on tokio's process API: the server shares this
 /// thread), asserting it succeeds, and returns what it printed.
 async fn curl(args: &[&str]) -> String {
@@ -646,5 +685,6 @@ test_support::tests! {
         cookies_and_credentials_are_checked,
         codings_streams_drips_and_ranges_travel_as_http_says,
         conditional_requests_and_chosen_headers,
+        the_openapi_document_lists_exactly_the_routes,
         curl_pokes_the_playground;
 }
