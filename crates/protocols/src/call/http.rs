@@ -169,7 +169,11 @@ impl Connection {
         })
     }
 
-    async fn send(&mut self, request: &Request) -> anyhow::Result<Answer> {
+    /// Sends the request and waits for the answer's head, at most 30 s.
+    async fn exchange(
+        &mut self,
+        request: &Request,
+    ) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
         let mut builder = http::Request::builder()
             .method(request.method.clone())
             .uri(&request.path)
@@ -183,11 +187,15 @@ impl Connection {
         }
         let outgoing = builder.body(Full::new(Bytes::from(request.body.clone())))?;
         self.sender.ready().await.context("the connection closed")?;
-        let response =
-            tokio::time::timeout(Duration::from_secs(30), self.sender.send_request(outgoing))
-                .await
-                .context("no answer within 30 s")?
-                .context("the exchange failed")?;
+        tokio::time::timeout(Duration::from_secs(30), self.sender.send_request(outgoing))
+            .await
+            .context("no answer within 30 s")?
+            .context("the exchange failed")
+    }
+
+    /// The whole exchange: the answer with its body read.
+    async fn send(&mut self, request: &Request) -> anyhow::Result<Answer> {
+        let response = self.exchange(request).await?;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
@@ -251,18 +259,7 @@ pub async fn events(args: &CallArgs) -> anyhow::Result<()> {
     let request = request(args)?;
     let host = args.host();
     let mut connection = Connection::open(&host, false).await?;
-    let mut builder = http::Request::builder()
-        .method(request.method.clone())
-        .uri(&request.path)
-        .header(http::header::HOST, &host);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let response = connection
-        .sender
-        .send_request(builder.body(Full::new(Bytes::new()))?)
-        .await
-        .context("the exchange failed")?;
+    let response = connection.exchange(&request).await?;
     println!("{:?} {}", response.version(), response.status());
     for (name, value) in response.headers() {
         println!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));

@@ -146,3 +146,20 @@ pub async fn expect_json(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(actual, status, "unexpected status, body: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
 }
+
+/// Runs curl with these arguments (on tokio's process API: the server shares the test's
+/// thread), asserting it succeeds, and returns what it printed.
+pub async fn curl(args: &[&str]) -> String {
+    let output = tokio::process::Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(args)
+        .output()
+        .await
+        .expect("run curl");
+    assert!(
+        output.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}

@@ -10,7 +10,7 @@ use reqwest::header;
 use serde_json::{Value, json};
 use test_support::Backend;
 
-use crate::helpers::{TestApp, expect_json};
+use crate::helpers::{TestApp, curl, expect_json};
 
 /// A client that shows each answer as it came: no redirects followed, no decoding.
 fn raw_client() -> reqwest::Client {
@@ -581,23 +581,6 @@ async fn the_openapi_document_lists_exactly_the_routes() {
             }
         }
     }
-}
-
-/// Runs curl with these arguments (on tokio's process API: the server shares this
-/// thread), asserting it succeeds, and returns what it printed.
-async fn curl(args: &[&str]) -> String {
-    let output = tokio::process::Command::new("curl")
-        .args(["-sS", "--max-time", "20"])
-        .args(args)
-        .output()
-        .await
-        .expect("run curl");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// curl, as a learner pokes the playground: it decodes gzip and brotli with

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use test_support::{Backend, TestDb};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, curl};
 
 /// A self-signed certificate for localhost and 127.0.0.1, and its key.
 fn make_certificate(dir: &Path) {
@@ -52,21 +52,6 @@ async fn spawn_with_tls(dir: &Path) -> (TestApp, SocketAddr) {
     let app = TestApp::start_with_tls(db.migrated_store().await, Some(db), tls, bound.clone());
     let tls_addr = bound.lock().unwrap().expect("the TLS port is bound");
     (app, tls_addr)
-}
-
-async fn curl(args: &[&str]) -> String {
-    let output = tokio::process::Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .output()
-        .await
-        .expect("run curl");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 async fn alpn_gives_http2_to_clients_that_offer_it_and_http1_to_the_others() {
