@@ -37,7 +37,7 @@ pub const MAX_COOKIES: usize = 20;
 pub const MAX_RESPONSE_HEADERS: usize = 50;
 
 /// A number of seconds between 0 and [`MAX_DELAY_SECS`], or a 400 naming `what`.
-pub(crate) fn seconds(raw: &str, what: &str) -> Result<f64, ApiError> {
+pub fn seconds(raw: &str, what: &str) -> Result<f64, ApiError> {
     match raw.parse::<f64>() {
         Ok(secs) if (0.0..=MAX_DELAY_SECS).contains(&secs) => Ok(secs),
         _ => Err(ApiError::BadRequest(format!(
@@ -47,7 +47,7 @@ pub(crate) fn seconds(raw: &str, what: &str) -> Result<f64, ApiError> {
 }
 
 /// A whole number from `min` to `max`, or a 400 naming `what`.
-pub(crate) fn count(raw: &str, what: &str, min: u64, max: u64) -> Result<u64, ApiError> {
+pub fn count(raw: &str, what: &str, min: u64, max: u64) -> Result<u64, ApiError> {
     match raw.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::BadRequest(format!(
