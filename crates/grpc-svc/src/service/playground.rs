@@ -46,13 +46,27 @@ type Messages = Pin<Box<dyn Stream<Item = Result<StreamResponse, Status>> + Send
 #[derive(Debug, Default, Clone)]
 pub struct Playground;
 
-/// Whether a metadata key is the client's own, not HTTP/2's or gRPC's.
+/// Whether a metadata key is the client's own, not HTTP's or gRPC's: pseudo-headers,
+/// `grpc-*`, and the headers that frame a message or a connection (over gRPC-Web's
+/// HTTP/1.1 a request may carry `transfer-encoding` or `keep-alive`, which echoed on
+/// the answer would misframe it) are not.
 fn echoable(key: &str) -> bool {
     !(key.starts_with(':')
         || key.starts_with("grpc-")
         || matches!(
             key,
-            "content-type" | "te" | "user-agent" | "host" | "content-length" | "connection"
+            "content-type"
+                | "content-length"
+                | "content-encoding"
+                | "transfer-encoding"
+                | "te"
+                | "trailer"
+                | "connection"
+                | "keep-alive"
+                | "upgrade"
+                | "proxy-connection"
+                | "host"
+                | "user-agent"
         ))
 }
 
@@ -294,6 +308,10 @@ mod tests {
             assert!(echoable(own), "{own}");
         }
         for reserved in [
+            "transfer-encoding",
+            "keep-alive",
+            "upgrade",
+            "trailer",
             ":path",
             "content-type",
             "te",
