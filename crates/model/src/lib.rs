@@ -19,6 +19,7 @@
 //! - `pg_reader`: PostgreSQL's GET by id on shared, pipelined async connections.
 //! - [`journal`]: the event journal, every change numbered and kept for a while, and
 //!   [`Watch`], which resumes from a number without losing a change.
+//! - [`relays`]: where each publisher of the journal to a broker stands.
 //! - [`feed`]: the change feed of committed writes and named channels between replicas
 //!   (PostgreSQL LISTEN/NOTIFY through an async listener, or in-process).
 //! - [`schema`] and `migrations/`: the table, once per backend.
@@ -40,6 +41,7 @@ pub mod journal;
 pub mod json;
 mod migrate;
 mod pg_reader;
+pub mod relays;
 pub mod schema;
 pub mod store;
 pub mod webhooks;

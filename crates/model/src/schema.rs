@@ -117,3 +117,14 @@ pub mod webhooks {
     diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
     diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
 }
+
+/// The relays' places in the journal (`model::relays`); one declaration for both backends.
+pub mod relays {
+    diesel::table! {
+        relays (name) {
+            name -> Text,
+            position -> BigInt,
+            updated_at -> BigInt,
+        }
+    }
+}

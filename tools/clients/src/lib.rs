@@ -9,6 +9,8 @@
 //!   answering with the row the server acknowledged, as [`Fields`].
 //! - [`graphql::GraphqlClient`]: the four calls over GraphQL (one document per call,
 //!   the row read back from `data`), and any other document.
+//! - [`amqp`]: the messaging service's change events and request queue over AMQP
+//!   (lapin), and [`mqtt`], its topics over MQTT (rumqttc).
 //! - [`ws`]: WebSocket connections that send and read JSON text frames.
 //! - [`grpc`]: reading a server stream of the generated clients.
 //! - [`sse`]: reading a Server-Sent Events stream, block by block.
@@ -23,8 +25,10 @@
 
 #![warn(missing_docs)]
 
+pub mod amqp;
 pub mod graphql;
 pub mod grpc;
+pub mod mqtt;
 pub mod sse;
 pub mod webhooks;
 pub mod wire;

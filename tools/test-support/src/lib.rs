@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use model::DatabaseUrl;
 
+pub mod brokers;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod harness;
