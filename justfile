@@ -68,7 +68,7 @@ _compose-check:
         exit 1
     fi
 
-# Start the Compose stack (PostgreSQL, the four services, the gateway on 8080/8081).
+# Start the Compose stack (PostgreSQL, RabbitMQ, Mosquitto, the services, the gateway on 8080/8081).
 up: _compose-check
     docker compose up --build -d --wait
 
@@ -80,7 +80,7 @@ down: _compose-check
 logs: _compose-check
     docker compose logs -f
 
-# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc, graphql or all (optionally keep the pcapng in FILE).
+# Record one protocol's traffic with tshark and print it decoded: rest, rpc, ws, grpc, graphql, sse, webhooks, amqp, mqtt or all (optionally keep the pcapng in FILE).
 capture what="all" seconds="10" file="":
     scripts/capture.sh {{what}} {{seconds}} {{file}}
 
@@ -88,11 +88,11 @@ capture what="all" seconds="10" file="":
 shark what="all":
     #!/usr/bin/env bash
     set -euo pipefail
-    case "{{what}}" in rest) p="8001 8080";; rpc) p="8002 8080";; ws) p="8003 8080";; grpc) p="50051 8081";; *) p="8001 8002 8003 8080 8081 50051";; esac
+    case "{{what}}" in rest) p="8001 8080";; rpc) p="8002 8080";; ws) p="8003 8080";; grpc) p="50051 8081";; graphql) p="8004 8080";; amqp) p="5672";; mqtt) p="1883 9001 8080";; *) p="8001 8002 8003 8004 8005 8080 8081 50051 5672 1883 9001";; esac
     iface=lo; ip link show br-protocols >/dev/null 2>&1 && iface=br-protocols
     filter="$(printf 'tcp port %s or ' $p)"
-    args=(-o "uat:protobuf_search_paths:\"$PWD/proto\",\"TRUE\"" -d tcp.port==50051,http2 -d tcp.port==8081,http2)
-    for port in 8001 8002 8003 8080; do args+=(-d "tcp.port==$port,http"); done
+    args=(-o "uat:protobuf_search_paths:\"$PWD/proto\",\"TRUE\"" -X "lua_script:$PWD/scripts/mqtt-over-websocket.lua" -d tcp.port==50051,http2 -d tcp.port==8081,http2 -d tcp.port==5672,amqp -d tcp.port==1883,mqtt)
+    for port in 8001 8002 8003 8004 8005 8080 9001; do args+=(-d "tcp.port==$port,http"); done
     wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"
 
 # The reliability suite, long mode: outages, lost writes under load and SIGTERM, floods, start-up (one table).
@@ -113,15 +113,15 @@ bench *args:
     cargo build --release -p protocols -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p graphql-svc -p bench
     PROTOCOLS_TEST_POSTGRES_URL="${PROTOCOLS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}" "${CARGO_TARGET_DIR:-target}/release/bench" {{args}}
 
-# Build stand-ins for debian, postgres and nginx from Debian's packages, for a machine with no registry (root; `--with-rust`, `--force`).
+# Build stand-ins for debian, postgres, nginx, rabbitmq and eclipse-mosquitto from Debian's packages, for a machine with no registry (root; `--with-rust`, `--force`).
 offline-images *args:
     scripts/offline-images.sh {{args}}
 
-# Build the five service binaries on the host into deploy/prebuilt/, for docker-compose.offline.yml.
+# Build the six service binaries on the host into deploy/prebuilt/, for docker-compose.offline.yml.
 offline-binaries:
-    cargo build --release --locked -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p graphql-svc
+    cargo build --release --locked -p rest-svc -p rpc-svc -p grpc-svc -p ws-svc -p graphql-svc -p messaging-svc
     mkdir -p deploy/prebuilt
-    for bin in rest-svc rpc-svc grpc-svc ws-svc graphql-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
+    for bin in rest-svc rpc-svc grpc-svc ws-svc graphql-svc messaging-svc; do cp "${CARGO_TARGET_DIR:-target}/release/$bin" deploy/prebuilt/; done
 
 # Start the Compose stack on a machine with no registry: stand-in base images, host-built binaries.
 up-offline: _compose-check offline-binaries

@@ -31,6 +31,21 @@
 #                             only the defined environment variables substituted, includes
 #                             conf.d/*.conf in http {}, no default site, logs to
 #                             stdout/stderr, `nginx -g 'daemon off;'`, stop signal SIGQUIT.
+#   rabbitmq:3.10             Debian's rabbitmq-server 3.10.8 (Erlang/OTP 25).
+#                             RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and
+#                             RABBITMQ_DEFAULT_VHOST applied on first start (RabbitMQ reads
+#                             them itself), the official conf.d/10-defaults.conf (guest from
+#                             any address, logs to the console), AMQP on every address,
+#                             port 5672, data and HOME in /var/lib/rabbitmq, runs as
+#                             rabbitmq (uid 999), rabbitmq-diagnostics/rabbitmqctl on PATH
+#                             (usable as root: `rabbitmq-diagnostics -q ping`), SIGTERM stops
+#                             the node cleanly.
+#   eclipse-mosquitto:2.0     Debian's mosquitto 2.0.11 (with WebSocket listeners) and
+#                             mosquitto-clients. Reads /mosquitto/config/mosquitto.conf (the
+#                             one in the image: loopback only, as the official default),
+#                             /mosquitto-no-auth.conf, volumes /mosquitto/data and
+#                             /mosquitto/log owned by mosquitto (uid 1883), mosquitto_pub,
+#                             mosquitto_sub and mosquitto_rr on PATH, mosquitto is PID 1.
 #   rust:1.95-slim-bookworm   (--with-rust) the debian stand-in + gcc, libc6-dev,
 #                             pkg-config, ca-certificates + this machine's rustup toolchain
 #                             (Debian's rustc is too old), RUSTUP_HOME=/usr/local/rustup,
@@ -43,7 +58,7 @@
 # hash of its recipe (its deploy/offline files, its base image, for rust the toolchain's
 # version); when that changes the stand-in is rebuilt, and so are those built on it.
 # Packages: the debootstrap download is cached in /var/cache/protocols/offline-images/
-# (delete it and pass --force for a newer base); postgres, nginx and rust get theirs in
+# (delete it and pass --force for a newer base); the others get theirs in
 # `docker build` with apt-get (legacy builder, DOCKER_BUILDKIT=0: no buildx needed), on
 # the default bridge network, or on the host's network if the bridge cannot reach
 # deb.debian.org. Build logs: /var/cache/protocols/offline-images/logs/.
@@ -279,6 +294,18 @@ recipe=$(recipe_hash "$recipes/nginx/Dockerfile" "$recipes/nginx/nginx.conf" \
     "$recipes/nginx/docker-entrypoint.sh" -- "$base")
 run_step nginx:1.22 "$(plan nginx:1.22 "$recipe")" \
     docker_build nginx:1.22 "$recipe" "$recipes/nginx"
+
+# rabbitmq:3.10
+recipe=$(recipe_hash "$recipes/rabbitmq/Dockerfile" "$recipes/rabbitmq/10-defaults.conf" \
+    "$recipes/rabbitmq/docker-entrypoint.sh" -- "$base")
+run_step rabbitmq:3.10 "$(plan rabbitmq:3.10 "$recipe")" \
+    docker_build rabbitmq:3.10 "$recipe" "$recipes/rabbitmq"
+
+# eclipse-mosquitto:2.0
+recipe=$(recipe_hash "$recipes/mosquitto/Dockerfile" "$recipes/mosquitto/mosquitto.conf" \
+    "$recipes/mosquitto/mosquitto-no-auth.conf" "$recipes/mosquitto/docker-entrypoint.sh" -- "$base")
+run_step eclipse-mosquitto:2.0 "$(plan eclipse-mosquitto:2.0 "$recipe")" \
+    docker_build eclipse-mosquitto:2.0 "$recipe" "$recipes/mosquitto"
 
 # rust:<version>-slim-bookworm
 want=$(sed -n 's/^ARG RUST_VERSION=\([0-9.]*\).*/\1/p' "$repo/deploy/Dockerfile" 2>/dev/null | head -n 1)

@@ -36,15 +36,30 @@ fn state(link: Option<&Link>) -> &'static str {
     }
 }
 
-/// Mounts the routes. Used by `messaging-svc` alone and by `protocols serve`.
-pub fn api(store: Store, links: Links) -> impl FnOnce(&mut web::ServiceConfig) {
+/// Mounts `/api/messaging/` and `/messaging`. Used by `messaging-svc` alone and by
+/// `protocols serve`.
+pub fn api(links: Links) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(web::Data::new(store))
-            .app_data(web::Data::new(links))
-            .route("/healthz", web::get().to(healthz))
-            .route("/healthz", web::head().to(healthz))
-            .service(web::resource(["/api/messaging", "/api/messaging/"]).get(index))
-            .route("/messaging", web::get().to(page));
+        cfg.service(
+            web::resource(["/api/messaging", "/api/messaging/"])
+                .app_data(web::Data::new(links))
+                .get(index),
+        )
+        .route("/messaging", web::get().to(page));
+    }
+}
+
+/// Mounts `/healthz`, which also asks about the brokers (`messaging-svc` alone; `serve`'s
+/// port 8005).
+pub fn health(store: Store, links: Links) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::resource("/healthz")
+                .app_data(web::Data::new(store))
+                .app_data(web::Data::new(links))
+                .get(healthz)
+                .route(web::head().to(healthz)),
+        );
     }
 }
 

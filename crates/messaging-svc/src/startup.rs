@@ -30,8 +30,21 @@ pub fn build(
     shutdown: CancellationToken,
 ) -> std::io::Result<HttpApp> {
     let links = spawn(args, &store, &shutdown);
+    build_with(settings, store, links)
+}
+
+/// Binds the HTTP listener for brokers' tasks already started ([`spawn`]).
+///
+/// # Errors
+/// When the address can't be bound.
+pub fn build_with(
+    settings: &ServerSettings,
+    store: Store,
+    links: Links,
+) -> std::io::Result<HttpApp> {
     HttpApp::build(settings, move |cfg: &mut web::ServiceConfig| {
-        cfg.configure(routes::api(store.clone(), links.clone()));
+        cfg.configure(routes::api(links.clone()))
+            .configure(routes::health(store.clone(), links.clone()));
     })
 }
 

@@ -72,6 +72,9 @@ pub struct ServeArgs {
     pub graphql: graphql_svc::Args,
 
     #[command(flatten)]
+    pub messaging: messaging_svc::Args,
+
+    #[command(flatten)]
     pub database: DatabaseArgs,
 
     #[command(flatten)]

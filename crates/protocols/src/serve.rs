@@ -6,6 +6,7 @@
 //! :8002  ───▶ │ rpc-svc                                                            │ ──▶ one Store
 //! :8003  ───▶ │ ws-svc                                                             │
 //! :8004  ───▶ │ graphql-svc                                                        │
+//! :8005  ───▶ │ messaging-svc (its relays to RabbitMQ and Mosquitto, its AMQP queue) │
 //! :50051 ───▶ │ grpc-svc (gRPC over HTTP/2, gRPC-Web over HTTP/1.1)                │
 //! :8080  ───▶ │ /api/rest/…  /api/rpc/…  /api/ws/…  /api/graphql  /rpc  /grpc  /  │     (SQLite file
 //!             │ /{package.Service}/{Method} (gRPC-Web) ──▶ forwarded to :50051     │      or PostgreSQL)
@@ -105,6 +106,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     )
     .with_context(listening("GRAPHQL_ADDR", graphql_listen.addr))?;
+    // The relays and the request queue run once; 8005 and 8080 show their state.
+    let messaging_links = messaging_svc::startup::spawn(&args.messaging, &store, &shutdown);
+    let messaging = messaging_svc::startup::build_with(
+        &settings(args.messaging.listen.addr, args.messaging.listen.workers),
+        store.clone(),
+        messaging_links.clone(),
+    )
+    .with_context(listening("MESSAGING_ADDR", args.messaging.listen.addr))?;
     let grpc_settings = args
         .grpc
         .settings(args.runtime.shutdown_grace())
@@ -121,6 +130,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store,
         ws_state,
         webhooks,
+        messaging_links,
         shutdown.clone(),
         grpc_upstream,
     )
@@ -162,6 +172,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             graphql.local_addr()
         ),
         format!(
+            "  messaging        http://{}/api/messaging/   (AMQP {}, MQTT {}; page: http://{all}/messaging)",
+            messaging.local_addr(),
+            args.messaging.amqp().unwrap_or("off"),
+            args.messaging
+                .mqtt()
+                .map_or("off".to_owned(), |(host, port)| format!("{host}:{port}")),
+        ),
+        format!(
             "  gRPC             {}   e.g. grpcurl -plaintext {} list   (gRPC-Web page: http://{all}/grpc)",
             grpc.local_addr(),
             grpc.local_addr()
@@ -179,6 +197,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ("rpc", rpc),
         ("ws", ws),
         ("graphql", graphql),
+        ("messaging", messaging),
         ("http", http),
     ] {
         let token = shutdown.clone();
@@ -238,6 +257,7 @@ fn composed(
     store: Store,
     ws: ws_svc::state::WsState,
     webhooks: rest_svc::webhooks::Webhooks,
+    messaging: messaging_svc::routes::Links,
     shutdown: tokio_util::sync::CancellationToken,
     grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
@@ -259,6 +279,7 @@ fn composed(
             .configure(rpc_svc::routes::api(rpc.clone()))
             .configure(ws_svc::routes::api(ws.clone()))
             .configure(graphql_svc::routes::api(graphql.clone()))
+            .configure(messaging_svc::routes::api(messaging.clone()))
             .service(runtime::health::resource(store.clone()))
             .route("/", web::get().to(index))
             .route("/grpc", web::get().to(grpc_page))

@@ -784,3 +784,127 @@ pub async fn check_http_playground_page(base: &str) {
     );
     browser.close().await;
 }
+
+// ---- /messaging ----
+
+/// The JSON a `/messaging` list item shows as its payload (`css` names the item).
+async fn shown_payload(page: &Page<'_>, css: &str) -> Value {
+    let text = page.text(format!("{css} .payload")).await;
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{css} shows its payload as JSON ({e}): {text}"))
+}
+
+/// `/messaging` at `base`: the page's own MQTT 3.1.1 client (over a WebSocket, sub-protocol
+/// `mqtt`) connects and subscribes, shows the packets' bytes, sees messaging-svc online
+/// (its retained presence); then, after `make_change` has created a Dummy, shows the
+/// change on `dummies/{id}/created` (QoS 1) and the Dummy's retained state.
+///
+/// `broker` is the MQTT-over-WebSocket address the page is to use instead of `/mqtt` on
+/// its own origin (`ws://127.0.0.1:PORT/`, Mosquitto's WebSocket listener), for a
+/// messaging-svc reached without the gateway; the browser may then ask that origin too.
+/// `None` keeps the page's default, as through the gateway.
+///
+/// `make_change` runs once the page has subscribed: it creates one Dummy through anything
+/// whose writes messaging-svc relays (the test's `Store`, or REST through the gateway)
+/// and returns its id. The broker must be the test's own: another test's Dummy of the
+/// same id, on the same broker, would be taken for this one.
+///
+/// # Panics
+/// When a check fails.
+pub async fn check_messaging_page(
+    base: &str,
+    broker: Option<&str>,
+    make_change: impl AsyncFnOnce() -> i64,
+) {
+    let browser = Browser::launch(broker.as_slice()).await;
+    // encodeURIComponent of a ws://host:port/ address, as check_grpc_page does for ?server=.
+    let query = broker
+        .map(|b| format!("?broker={}", b.replace(':', "%3A").replace('/', "%2F")))
+        .unwrap_or_default();
+    let page = open_ready(&browser, &format!("{base}/messaging{query}")).await;
+
+    // Ready means SUBACK came back: connected and subscribed.
+    assert_eq!(
+        page.text("#status").await,
+        "connected",
+        "the status after SUBACK"
+    );
+    // The packets as they went (the newest of each first, should the page have reconnected).
+    let connect = page
+        .text(first("#packets li[data-type=\"CONNECT\"] .hex"))
+        .await;
+    assert!(
+        connect.starts_with("10 ") && connect.contains("00 04 4d 51 54 54 04 02 00 1e"),
+        "CONNECT: type 1, \"MQTT\", level 4, clean session, keep alive 30 s: {connect}"
+    );
+    assert_eq!(
+        page.text(first("#packets li[data-type=\"CONNACK\"] .hex"))
+            .await,
+        "20 02 00 00",
+        "CONNACK: accepted"
+    );
+    let subscribe = page
+        .text(first("#packets li[data-type=\"SUBSCRIBE\"] .hex"))
+        .await;
+    assert!(
+        subscribe.starts_with("82 "),
+        "SUBSCRIBE: type 8 with its required flags 0010: {subscribe}"
+    );
+    // The service said so when it connected, retained: a new subscriber gets it at once.
+    page.wait_for("#presence[data-state=\"online\"]").await;
+
+    let id = make_change().await;
+
+    // The change, on its own topic: QoS 1, not retained.
+    let created = format!("#messages li[data-topic=\"dummies/{id}/created\"]");
+    page.wait_for(&created).await;
+    assert_eq!(
+        page.attr(&created, "data-qos").await.as_deref(),
+        Some("1"),
+        "a change travels at QoS 1"
+    );
+    assert_eq!(
+        page.attr(&created, "data-retained").await.as_deref(),
+        Some("false"),
+        "a change is not retained"
+    );
+    let change = shown_payload(&page, &created).await;
+    assert_eq!(
+        change["type"], "dummy.created",
+        "the change's type: {change}"
+    );
+    assert_eq!(
+        change["dummy"]["id"],
+        json!(id),
+        "the change's Dummy: {change}"
+    );
+    assert!(
+        change["seq"].is_i64(),
+        "the change's journal number: {change}"
+    );
+    let publish = page.text(format!("{created} .wire .hex")).await;
+    assert!(
+        publish.starts_with("32 "),
+        "PUBLISH with flags 0010 (QoS 1, no DUP, no RETAIN): {publish}"
+    );
+
+    // The Dummy's state, retained on dummies/{id}. Sent live, it comes without the retain
+    // flag (MQTT 3.1.1, 3.3.1.3: the flag marks what the broker sends from its store to a
+    // new subscription); the page's retained panel follows it all the same.
+    let retained = format!("#retained li[data-id=\"{id}\"]");
+    page.wait_for(&retained).await;
+    let state = shown_payload(&page, &retained).await;
+    assert_eq!(state["id"], json!(id), "the retained state: {state}");
+    assert_eq!(
+        page.attr(
+            format!("#messages li[data-topic=\"dummies/{id}\"]"),
+            "data-retained"
+        )
+        .await
+        .as_deref(),
+        Some("false"),
+        "a retained message published while subscribed arrives with the flag clear"
+    );
+
+    browser.close().await;
+}

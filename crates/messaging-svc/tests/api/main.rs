@@ -5,6 +5,7 @@
 mod helpers;
 
 mod amqp;
+mod browser;
 mod mqtt;
 mod python;
 mod restart;
@@ -13,6 +14,7 @@ mod rpc;
 fn main() {
     test_support::harness::main([
         amqp::trials(),
+        browser::trials(),
         mqtt::trials(),
         python::trials(),
         restart::trials(),

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use test_support::brokers::{Mosquitto, Vhost};
 use test_support::process::Process;
 use test_support::{Backend, TestDb};
 
@@ -92,9 +93,24 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     let url = db.url.expose().to_owned();
     seed(&db.url, 10); // also applies the migrations before the services race to
 
+    // The brokers messaging-svc publishes to: a vhost of its own on the machine's
+    // RabbitMQ, and a Mosquitto of its own whose WebSocket listener the gateway serves.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (vhost, mosquitto) =
+        runtime.block_on(async { (Vhost::new().await, Mosquitto::start().await) });
+
     let mut processes = Processes::default();
-    let [rest, rpc, grpc, ws_a, ws_b, graphql, gateway, gateway_grpc] =
-        [(); 8].map(|()| free_port());
+    let [
+        rest,
+        rpc,
+        grpc,
+        ws_a,
+        ws_b,
+        graphql,
+        messaging,
+        gateway,
+        gateway_grpc,
+    ] = [(); 9].map(|()| free_port());
     let addr = |port: u16| format!("127.0.0.1:{port}");
     for (binary, flag, port) in [
         ("rest-svc", "--rest-addr", rest),
@@ -106,9 +122,18 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     ] {
         start(&mut processes, binary, &[flag.into(), addr(port)], &url);
     }
+    let brokers = [
+        "--messaging-addr".into(),
+        addr(messaging),
+        "--amqp-url".into(),
+        vhost.url(),
+        "--mqtt-addr".into(),
+        mosquitto.addr(),
+    ];
+    start(&mut processes, "messaging-svc", &brokers, &url);
     for (process, port) in processes
         .iter_mut()
-        .zip([rest, rpc, grpc, ws_a, ws_b, graphql])
+        .zip([rest, rpc, grpc, ws_a, ws_b, graphql, messaging])
     {
         listening(process, port);
     }
@@ -131,6 +156,8 @@ fn the_gateway_serves_every_protocol_from_one_address() {
             ),
             ("GRPC_UPSTREAM", addr(grpc)),
             ("GRAPHQL_UPSTREAM", addr(graphql)),
+            ("MESSAGING_UPSTREAM", addr(messaging)),
+            ("MQTT_WS_UPSTREAM", addr(mosquitto.ws_port())),
             ("WEB_ROOT", web_root.display().to_string()),
             ("GATEWAY_PORT", addr(gateway)),
             ("GATEWAY_GRPC_PORT", addr(gateway_grpc)),
@@ -145,7 +172,6 @@ fn the_gateway_serves_every_protocol_from_one_address() {
     // REST: the README's curls, unchanged but for the address.
     check_walkthrough(&through);
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(check_gateway(&through, &addr(gateway_grpc)));
     runtime.block_on(check_playground(&through));
     runtime.block_on(check_webhooks(
@@ -162,8 +188,26 @@ fn the_gateway_serves_every_protocol_from_one_address() {
         test_support::pages::check_grpc_page(&base, &base).await;
         test_support::pages::check_graphql_page(&base).await;
         test_support::pages::check_http_playground_page(&base).await;
+        // MQTT over WebSocket through the gateway's /mqtt, for a change made over REST
+        // through the gateway: rest-svc's write, PostgreSQL's NOTIFY, messaging-svc's
+        // relay, Mosquitto, nginx, the page.
+        let rest = clients::Client::new(clients::Proto::Rest, through.parse().unwrap());
+        test_support::pages::check_messaging_page(&base, None, async || {
+            let fields = clients::Fields {
+                day: 4,
+                weekday: 4,
+                month: 4,
+                year: 2004,
+            };
+            rest.create(fields)
+                .await
+                .expect("a Dummy created over REST")
+                .0
+        })
+        .await;
     });
     drop(processes);
+    drop((vhost, mosquitto));
 }
 
 test_support::tests! {
