@@ -62,7 +62,7 @@ pub struct Settings {
 
 /// What became of one request.
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+pub enum Outcome {
     /// Answered (or a notification), and acknowledged.
     Done,
     /// Refused: answered with an error, and dead-lettered.
@@ -186,8 +186,9 @@ async fn handle(settings: &Settings, store: &Store, channel: &Channel, delivery:
     }
 }
 
-/// The answer to one request body, and whether it is refused.
-async fn answer(settings: &Settings, store: &Store, body: &[u8]) -> (Outcome, Option<String>) {
+/// The answer to one request body (`None`: nothing is owed, only notifications), and
+/// whether the request is refused. The fuzz target `amqp_request` calls it.
+pub async fn answer(settings: &Settings, store: &Store, body: &[u8]) -> (Outcome, Option<String>) {
     if body.len() > settings.max_bytes {
         let message = format!(
             "Request too large: {} bytes; the limit is {}",

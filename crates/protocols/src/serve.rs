@@ -128,9 +128,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         &settings(args.http_addr, None),
         &args,
         store,
-        ws_state,
-        webhooks,
-        messaging_links,
+        Started {
+            ws: ws_state,
+            webhooks,
+            messaging: messaging_links,
+        },
         shutdown.clone(),
         grpc_upstream,
     )
@@ -249,18 +251,29 @@ fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     }
 }
 
+/// What the services' own ports already started, which 8080 shares: the chat hub, the
+/// webhook deliverer, the brokers' relays.
+struct Started {
+    ws: ws_svc::state::WsState,
+    webhooks: rest_svc::webhooks::Webhooks,
+    messaging: messaging_svc::routes::Links,
+}
+
 /// Port 8080: every service's routes under the gateway's paths, gRPC-Web included
 /// (forwarded to `grpc`, this process's gRPC server, when given).
 fn composed(
     settings: &ServerSettings,
     args: &ServeArgs,
     store: Store,
-    ws: ws_svc::state::WsState,
-    webhooks: rest_svc::webhooks::Webhooks,
-    messaging: messaging_svc::routes::Links,
+    started: Started,
     shutdown: tokio_util::sync::CancellationToken,
     grpc: Option<std::net::SocketAddr>,
 ) -> std::io::Result<HttpApp> {
+    let Started {
+        ws,
+        webhooks,
+        messaging,
+    } = started;
     let rest = rest_svc::routes::AppState {
         store: store.clone(),
         body_limit: args.rest.body_limit,

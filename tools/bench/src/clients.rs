@@ -154,6 +154,10 @@ pub struct Targets {
     pub ws: String,
     /// graphql-svc; `None` for a stack without it (its cells are left out).
     pub graphql: Option<String>,
+    /// The RabbitMQ broker messaging-svc publishes to (`AMQP_URL`); `None`: no AMQP feed.
+    pub amqp: Option<String>,
+    /// The Mosquitto broker messaging-svc publishes to (`host:port`); `None`: no MQTT feed.
+    pub mqtt: Option<String>,
     /// The ceilings' HTTP server (actix-web and actix-ws).
     pub bare_http: Option<String>,
     /// The ceilings' tonic server.

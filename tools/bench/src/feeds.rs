@@ -1,8 +1,12 @@
 //! Push latency: how long after a write's acknowledgement its event reaches a
 //! subscriber, on each of the live feeds of the same change feed: the WebSocket feed
 //! (`/api/ws/dummies/`), gRPC's `WatchDummies`, GraphQL's `dummyChanged` subscription
-//! (over `graphql-transport-ws`), Server-Sent Events (`/api/sse/dummies`), and a
-//! webhook: rest-svc POSTs each change to a receiver the bench runs on 127.0.0.1.
+//! (over `graphql-transport-ws`), Server-Sent Events (`/api/sse/dummies`), a
+//! webhook: rest-svc POSTs each change to a receiver the bench runs on 127.0.0.1, and
+//! the brokers messaging-svc publishes to: a queue bound to RabbitMQ's exchange
+//! `dummies` (`dummy.created`), and an MQTT subscription to `dummies/+/created` on
+//! Mosquitto. The brokers' figures include the relay's wait for the broker's
+//! confirmation before its next batch, and the hop through the broker.
 //!
 //! One subscriber per feed, all open at once; one writer creates rows over REST, one
 //! at a time, waiting for each row's event on every feed before the next write. For
@@ -61,6 +65,12 @@ pub async fn measure(targets: &Targets, writes: usize) -> anyhow::Result<Vec<Fee
     ];
     if let Some(graphql) = &targets.graphql {
         feeds.push(("GraphQL subscription", graphql_subscription(graphql).await?));
+    }
+    if let Some(url) = &targets.amqp {
+        feeds.push(("AMQP queue (RabbitMQ)", amqp(url).await?));
+    }
+    if let Some(addr) = &targets.mqtt {
+        feeds.push(("MQTT subscription (Mosquitto)", mqtt(addr).await?));
     }
     let writer = clients::Client::new(clients::Proto::Rest, socket_addr(&targets.rest)?);
     // A subscription goes live some time after it is accepted (on PostgreSQL, once its
@@ -244,6 +254,47 @@ async fn graphql_subscription(addr: &str) -> anyhow::Result<Arrivals> {
                 .pointer("/dummyChanged/dummy/id")
                 .and_then(Value::as_str)
                 .and_then(|id| id.parse().ok());
+            if let Some(id) = id
+                && tx.send((id, at)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// An exclusive queue bound to `dummy.created` on the exchange `dummies`.
+async fn amqp(url: &str) -> anyhow::Result<Arrivals> {
+    let mut queue = clients::amqp::Subscriber::bind(url, None, "dummy.created")
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(change) = queue.next(Duration::from_secs(24 * 3600)).await {
+            let at = Instant::now();
+            if let Some(id) = change.body.pointer("/dummy/id").and_then(Value::as_i64)
+                && tx.send((id, at)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// An MQTT subscription to `dummies/+/created`, QoS 1.
+async fn mqtt(addr: &str) -> anyhow::Result<Arrivals> {
+    let mut topic = clients::mqtt::Subscriber::subscribe(addr, &["dummies/+/created"], 1)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(message) = topic.next(Duration::from_secs(24 * 3600)).await {
+            let at = Instant::now();
+            let id = serde_json::from_slice::<Value>(&message.payload)
+                .ok()
+                .and_then(|body| body.pointer("/dummy/id").and_then(Value::as_i64));
             if let Some(id) = id
                 && tx.send((id, at)).is_err()
             {

@@ -103,6 +103,15 @@ struct Cli {
     /// GraphQL host:port (without it, a running stack's GraphQL cells are left out).
     #[arg(long)]
     target_graphql: Option<String>,
+
+    /// The RabbitMQ broker a running stack's messaging-svc publishes to, as `AMQP_URL`
+    /// (without it, its feed is left out).
+    #[arg(long)]
+    target_amqp: Option<String>,
+
+    /// The Mosquitto broker a running stack's messaging-svc publishes to, `host:port`.
+    #[arg(long)]
+    target_mqtt: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,11 +181,19 @@ pub struct Served {
     pub ws: String,
     /// GraphQL's own port.
     pub graphql: String,
+    /// The RabbitMQ its messaging-svc publishes to, when one runs here.
+    pub amqp: Option<String>,
+    /// The Mosquitto likewise.
+    pub mqtt: Option<String>,
 }
 
 /// Starts `protocols serve` on the database `url` and waits until every port listens.
 pub async fn serve(url: &str) -> anyhow::Result<Served> {
-    let [rest, rpc, grpc, ws, graphql, http] = [(); 6].map(|()| process::free_addr());
+    let [rest, rpc, grpc, ws, graphql, messaging, http] = [(); 7].map(|()| process::free_addr());
+    // messaging-svc publishes to the machine's brokers when they run (their feeds are
+    // then measured beside the others), and is off otherwise.
+    let amqp = broker_up(AMQP_ADDR).await.then(|| AMQP_URL.to_owned());
+    let mqtt = broker_up(MQTT_ADDR).await.then(|| MQTT_ADDR.to_owned());
     let mut command = Command::new(process::binary("protocols"));
     command.arg("serve");
     for (flag, addr) in [
@@ -185,10 +202,14 @@ pub async fn serve(url: &str) -> anyhow::Result<Served> {
         ("--grpc-addr", grpc),
         ("--ws-addr", ws),
         ("--graphql-addr", graphql),
+        ("--messaging-addr", messaging),
         ("--http-addr", http),
     ] {
         command.arg(flag).arg(addr.to_string());
     }
+    command
+        .args(["--amqp-url", amqp.as_deref().unwrap_or("")])
+        .args(["--mqtt-addr", mqtt.as_deref().unwrap_or("")]);
     command
         .args(["--database-url", url])
         .env("RUST_LOG", "warn")
@@ -201,6 +222,8 @@ pub async fn serve(url: &str) -> anyhow::Result<Served> {
         grpc: grpc.to_string(),
         ws: ws.to_string(),
         graphql: graphql.to_string(),
+        amqp,
+        mqtt,
     };
     for addr in [rest, rpc, grpc, ws, graphql, http] {
         served
@@ -210,6 +233,18 @@ pub async fn serve(url: &str) -> anyhow::Result<Served> {
             .map_err(anyhow::Error::msg)?;
     }
     Ok(served)
+}
+
+/// The machine's RabbitMQ, as `.ci/run` starts it.
+const AMQP_ADDR: &str = "127.0.0.1:5672";
+const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// The machine's Mosquitto.
+const MQTT_ADDR: &str = "127.0.0.1:1883";
+
+async fn broker_up(addr: &str) -> bool {
+    tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+        .await
+        .is_ok_and(|connected| connected.is_ok())
 }
 
 /// How long a server the bench starts gets to listen.
@@ -225,6 +260,8 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
             grpc: cli.target_grpc.clone().unwrap_or_default(),
             ws: cli.target_ws.clone().unwrap_or_default(),
             graphql: cli.target_graphql.clone(),
+            amqp: cli.target_amqp.clone(),
+            mqtt: cli.target_mqtt.clone(),
             bare_http: None,
             bare_grpc: None,
         },
@@ -259,6 +296,8 @@ async fn shootout(cli: &Cli) -> anyhow::Result<()> {
                 grpc: served.grpc.clone(),
                 ws: served.ws.clone(),
                 graphql: Some(served.graphql.clone()),
+                amqp: served.amqp.clone(),
+                mqtt: served.mqtt.clone(),
                 bare_http: Some(bare_http.to_string()),
                 bare_grpc: Some(bare_grpc.to_string()),
             };

@@ -17,6 +17,7 @@
 //! | [`outage`] | cuts PostgreSQL off through a TCP [`proxy`], checks each protocol's "unavailable" answer and the feeds, restores it and times the recovery; a query stuck behind a lock with a pool of one; a locked SQLite file |
 //! | [`writes`] | 32 clients over REST, JSON-RPC, XML-RPC and gRPC against two instances of each service, then the same with SIGTERM in the middle; the database must hold exactly what was acknowledged |
 //! | [`feed`] | a burst of writes while a WebSocket feed and a gRPC watch listen; a reader that falls far behind |
+//! | [`brokers`] | messaging-svc relaying while RabbitMQ, then Mosquitto, is stopped and started under writes; every create must reach a durable queue and a retained state |
 //! | [`flood`] | WebSocket rooms with many members, a slow reader, idle HTTP/1.1 and HTTP/2 connections, oversized bodies, frames and headers |
 //!
 //! The short mode (CI, `cargo test`) runs each for seconds; `--long` (`just reliability`)
@@ -24,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod brokers;
 pub mod down_at_start;
 pub mod feed;
 pub mod flood;

@@ -13,11 +13,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use reliability::{Mode, Suite, feed, flood, outage, report, startup, webhooks, writes};
+use reliability::{Mode, Suite, brokers, feed, flood, outage, report, startup, webhooks, writes};
 
 /// The scenarios, in the order they run.
-const SCENARIOS: [&str; 7] = [
-    "startup", "outage", "writes", "shutdown", "feed", "webhooks", "flood",
+const SCENARIOS: [&str; 8] = [
+    "startup", "outage", "writes", "shutdown", "feed", "webhooks", "brokers", "flood",
 ];
 
 #[derive(Parser)]
@@ -88,6 +88,7 @@ async fn main() -> ExitCode {
             "shutdown" => writes::run(&suite, true).await,
             "feed" => feed::run(&suite).await,
             "webhooks" => webhooks::run(&suite).await,
+            "brokers" => brokers::run(&suite).await,
             _ => flood::run(&suite).await,
         };
         for row in &found {

@@ -28,6 +28,8 @@ pub enum Kind {
     Ws,
     /// graphql-svc
     Graphql,
+    /// messaging-svc (its brokers come from the launch's `AMQP_URL` and `MQTT_ADDR`)
+    Messaging,
     /// `protocols serve`: the five services in one process, every HTTP route on one
     /// port ([`Service::addr`]) and gRPC on another.
     Serve,
@@ -55,6 +57,7 @@ impl Kind {
             Kind::Grpc => "grpc-svc",
             Kind::Ws => "ws-svc",
             Kind::Graphql => "graphql-svc",
+            Kind::Messaging => "messaging-svc",
             Kind::Serve => "protocols",
         }
     }
@@ -85,6 +88,7 @@ impl Kind {
             Kind::Grpc => "GRPC_ADDR",
             Kind::Ws => "WS_ADDR",
             Kind::Graphql => "GRAPHQL_ADDR",
+            Kind::Messaging => "MESSAGING_ADDR",
             Kind::Serve => "HTTP_ADDR",
         }
     }
@@ -95,7 +99,7 @@ impl Kind {
             Kind::Rest => &[Proto::Rest],
             Kind::Rpc => &[Proto::JsonRpc, Proto::XmlRpc],
             Kind::Grpc => &[Proto::Grpc],
-            Kind::Ws => &[],
+            Kind::Ws | Kind::Messaging => &[],
             Kind::Graphql => &[Proto::Graphql],
             Kind::Serve => &Proto::ALL,
         }
@@ -170,12 +174,21 @@ impl Service {
         if launch.kind == Kind::Serve {
             command.arg("serve");
             // Its other ports: each service's own, which the suite does not use.
-            for var in ["REST_ADDR", "RPC_ADDR", "WS_ADDR", "GRAPHQL_ADDR"] {
+            for var in [
+                "REST_ADDR",
+                "RPC_ADDR",
+                "WS_ADDR",
+                "GRAPHQL_ADDR",
+                "MESSAGING_ADDR",
+            ] {
                 command.env(var, "127.0.0.1:0");
             }
             command
                 .env("GRPC_ADDR", grpc_addr.to_string())
-                .env("HTTP_WORKERS", "2");
+                .env("HTTP_WORKERS", "2")
+                // No brokers: the suite's scenarios are about the database.
+                .env("AMQP_URL", "")
+                .env("MQTT_ADDR", "");
         }
         command
             .env(launch.kind.addr_env(), addr.to_string())

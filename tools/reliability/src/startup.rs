@@ -187,6 +187,7 @@ async fn bad_settings() -> Vec<Row> {
             Kind::Grpc => "GRPC_MAX_MESSAGE_BYTES",
             Kind::Ws => "WS_MAX_FRAME_BYTES",
             Kind::Graphql => "GRAPHQL_MAX_BYTES",
+            Kind::Messaging => "MESSAGING_MAX_BYTES",
         };
         let addr_env = kind.addr_env();
         let case = |what, env: Vec<(&'static str, String)>, says: Vec<String>| BadCase {
@@ -295,9 +296,14 @@ async fn run_bad(
         "GRPC_ADDR",
         "WS_ADDR",
         "GRAPHQL_ADDR",
+        "MESSAGING_ADDR",
         "HTTP_ADDR",
     ] {
         command.env(var, "127.0.0.1:0");
+    }
+    // No brokers: messaging is tested where it has brokers of its own.
+    for var in ["AMQP_URL", "MQTT_ADDR"] {
+        command.env(var, "");
     }
     for (key, value) in &case.env {
         command.env(key, value);

@@ -41,6 +41,8 @@ fn the_short_suite_runs_clean() {
         "| feed | GraphQL subscription |",
         "| feed | Server-Sent Events |",
         "| webhooks | SIGKILL mid-delivery |",
+        "| brokers | RabbitMQ restart |",
+        "| brokers | Mosquitto restart |",
         "| flood | WebSocket |",
         "| slow reader | WebSocket |",
         "| idle | gRPC (HTTP/2) |",

@@ -7,6 +7,7 @@ mod helpers;
 mod amqp;
 mod browser;
 mod mqtt;
+mod patterns;
 mod python;
 mod restart;
 mod rpc;
@@ -16,6 +17,7 @@ fn main() {
         amqp::trials(),
         browser::trials(),
         mqtt::trials(),
+        patterns::trials(),
         python::trials(),
         restart::trials(),
         rpc::trials(),

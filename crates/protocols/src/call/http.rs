@@ -120,7 +120,9 @@ fn request(args: &CallArgs) -> anyhow::Result<Request> {
             headers.push(("accept".to_owned(), "text/event-stream".to_owned()));
             (http::Method::GET, path.to_owned(), Vec::new())
         }
-        Protocol::Grpc | Protocol::Ws => unreachable!("not an HTTP/1.1 call"),
+        Protocol::Grpc | Protocol::Ws | Protocol::Amqp | Protocol::Mqtt => {
+            unreachable!("not an HTTP/1.1 call")
+        }
     };
     for (name, value) in args.header_pairs()? {
         headers.retain(|(existing, _)| *existing != name);

@@ -10,6 +10,8 @@
 //! protocols call ws /api/ws/echo/ '{"message":"hi"}'                 (no message: type lines)
 //! protocols call graphql '{ dummiesCount }'                           (queries and mutations)
 //! protocols call sse /api/sse/dummies --events 3                      (the raw event lines)
+//! protocols call amqp add 2 3                                         (JSON-RPC over RabbitMQ)
+//! protocols call --events 3 mqtt 'dummies/#'                          (MQTT on Mosquitto)
 //! ```
 //!
 //! - `--wire` prints what went over the connection, annotated: HTTP/1.1 heads and
@@ -24,6 +26,7 @@
 //!
 //! Every connection here is plain TCP: no TLS (the summary says so).
 
+mod broker;
 mod grpc;
 mod http;
 mod load;
@@ -51,6 +54,11 @@ pub enum Protocol {
     Graphql,
     /// Server-Sent Events: [PATH] (default /api/sse/dummies), printed as they come
     Sse,
+    /// AMQP to RabbitMQ: METHOD [PARAM…] over messaging-svc's queue dummies.rpc; with
+    /// --events, [BINDING] (default dummy.#): the changes on the exchange dummies
+    Amqp,
+    /// MQTT to Mosquitto: [FILTER…] (default dummies/#), the messages as they come
+    Mqtt,
 }
 
 /// `call`'s settings.
@@ -84,7 +92,8 @@ pub struct CallArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub concurrency: u32,
 
-    /// SSE: stop after this many events (default: run until the stream ends or Ctrl-C).
+    /// SSE, AMQP, MQTT: stop after this many events (default: until the stream ends or
+    /// Ctrl-C).
     #[arg(long)]
     pub events: Option<u32>,
 
@@ -130,5 +139,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
         Protocol::Sse => http::events(&args).await,
         Protocol::Grpc => grpc::run(&args).await,
         Protocol::Ws => ws::run(&args).await,
+        Protocol::Amqp => broker::amqp(&args).await,
+        Protocol::Mqtt => broker::mqtt(&args).await,
     }
 }

@@ -24,6 +24,7 @@ fn every_binary() -> Vec<(&'static str, Command)> {
         ("grpc-svc", service("grpc-svc")),
         ("ws-svc", service("ws-svc")),
         ("graphql-svc", service("graphql-svc")),
+        ("messaging-svc", service("messaging-svc")),
         ("protocols serve", serve),
     ]
 }
@@ -37,9 +38,14 @@ fn run_with(mut command: Command, database: &str) -> (Option<i32>, String) {
         "GRPC_ADDR",
         "WS_ADDR",
         "GRAPHQL_ADDR",
+        "MESSAGING_ADDR",
         "HTTP_ADDR",
     ] {
         command.env(var, "127.0.0.1:0");
+    }
+    // No brokers: messaging is tested where it has brokers of its own.
+    for var in ["AMQP_URL", "MQTT_ADDR"] {
+        command.env(var, "");
     }
     command.env("DATABASE_URL", database);
     let dir = tempfile::tempdir().unwrap();

@@ -28,9 +28,14 @@ fn stderr_while_down(mut command: Command) -> (String, Duration) {
         "GRPC_ADDR",
         "WS_ADDR",
         "GRAPHQL_ADDR",
+        "MESSAGING_ADDR",
         "HTTP_ADDR",
     ] {
         command.env(var, "127.0.0.1:0");
+    }
+    // No brokers: messaging is tested where it has brokers of its own.
+    for var in ["AMQP_URL", "MQTT_ADDR"] {
+        command.env(var, "");
     }
     let started = Instant::now();
     command

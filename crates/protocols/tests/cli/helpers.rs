@@ -85,10 +85,14 @@ impl Served {
             "--grpc-addr",
             "--ws-addr",
             "--graphql-addr",
+            "--messaging-addr",
         ] {
             command.arg(option).arg(format!("{host}:0"));
         }
+        // No brokers: messaging is tested where it has brokers of its own.
         command
+            .env("AMQP_URL", "")
+            .env("MQTT_ADDR", "")
             .args(["--workers", "1"])
             .args(["--shutdown-grace-secs", "2"])
             .arg("--database-url")

@@ -217,7 +217,13 @@ fn serve_names_the_setting_of_a_port_it_cannot_take() {
         .arg("serve")
         .args(["--rest-addr", &addr.to_string()])
         .args(["--rpc-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"])
-        .args(["--graphql-addr", "127.0.0.1:0"])
+        .args([
+            "--graphql-addr",
+            "127.0.0.1:0",
+            "--messaging-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--amqp-url", "", "--mqtt-addr", ""])
         .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
         .arg("--database-url")
         .arg(db.url.expose())

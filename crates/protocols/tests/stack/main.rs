@@ -182,14 +182,32 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
     eprintln!("images built in {:.1?}", started.elapsed());
     let healthy = stack.wait_healthy(false, &[]);
     eprintln!("every container healthy {healthy:.1?} after `up`");
-    for service in ["db", "rest", "rpc", "ws", "grpc", "graphql", "gateway"] {
+    for service in [
+        "db",
+        "rest",
+        "rpc",
+        "ws",
+        "grpc",
+        "graphql",
+        "rabbitmq",
+        "mosquitto",
+        "messaging",
+        "gateway",
+    ] {
         assert_eq!(
             stack.inspect(service, "{{.State.Health.Status}}"),
             "healthy",
             "{service}"
         );
     }
-    for service in ["rest-svc", "rpc-svc", "ws-svc", "grpc-svc", "graphql-svc"] {
+    for service in [
+        "rest-svc",
+        "rpc-svc",
+        "ws-svc",
+        "grpc-svc",
+        "graphql-svc",
+        "messaging-svc",
+    ] {
         let size: u64 = docker(&[
             "image",
             "inspect",
@@ -237,6 +255,22 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         test_support::pages::check_grpc_page(base, base).await;
         test_support::pages::check_graphql_page(base).await;
         test_support::pages::check_http_playground_page(base).await;
+        // Messaging: the brokers on their published ports, and MQTT over the gateway's /mqtt.
+        messaging_through_the_brokers().await;
+        let rest = clients::Client::new(clients::Proto::Rest, "127.0.0.1:8080".parse().unwrap());
+        test_support::pages::check_messaging_page(base, None, async || {
+            let fields = clients::Fields {
+                day: 6,
+                weekday: 6,
+                month: 6,
+                year: 2006,
+            };
+            rest.create(fields)
+                .await
+                .expect("a Dummy created over REST")
+                .0
+        })
+        .await;
         // (5) A write through REST reaches a feed and a watcher opened through the gateway.
         a_write_reaches_every_feed().await;
     });
@@ -267,6 +301,34 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         "the br-protocols bridge is still there after down -v"
     );
     std::mem::forget(stack);
+}
+
+/// A write over REST reaches a queue bound to the exchange `dummies` and an MQTT
+/// subscriber, from the host through the published ports; a procedure called over the
+/// request queue answers.
+async fn messaging_through_the_brokers() {
+    const AMQP: &str = "amqp://protocols:protocols@127.0.0.1:55672/%2f";
+    const WAIT: Duration = Duration::from_secs(10);
+    let mut queue = clients::amqp::Subscriber::bind(AMQP, None, "dummy.created")
+        .await
+        .expect("bind a queue on the stack's RabbitMQ");
+    let mut topics =
+        clients::mqtt::Subscriber::subscribe("127.0.0.1:51883", &["dummies/+/created"], 1)
+            .await
+            .expect("subscribe on the stack's Mosquitto");
+    let made = rest_create(
+        "127.0.0.1:8001",
+        json!({"day": 5, "weekday": "Friday", "month": "May", "year": 2005}),
+    )
+    .await;
+    let id = made["id"].as_i64().unwrap_or_else(|| panic!("{made}"));
+    let change = queue.next(WAIT).await.expect("the change over AMQP");
+    assert_eq!(change.body["dummy"]["id"], json!(id), "{:?}", change.body);
+    let message = topics.next(WAIT).await.expect("the change over MQTT");
+    assert_eq!(message.topic, format!("dummies/{id}/created"));
+    let mut rpc = clients::amqp::RpcClient::connect(AMQP).await.unwrap();
+    let got = rpc.call("dummies.get", json!([id]), WAIT).await.unwrap();
+    assert_eq!(got["result"]["id"], json!(id), "{got}");
 }
 
 /// Empties the table (identities restart at 1) and runs `just seed 10`, which finds the

@@ -78,7 +78,9 @@ pub(super) async fn limits(suite: &Suite) -> Vec<Row> {
                             upload_refused(&mut row, &service, "/api/graphql", chunked).await;
                         }
                     }
-                    Kind::Serve => row.fail("protocols serve is not in this scenario".to_owned()),
+                    Kind::Serve | Kind::Messaging => {
+                        row.fail(format!("{} is not in this scenario", kind.name()));
+                    }
                 }
                 finish(&mut row, &mut service);
             }
