@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! QoS 0  PUBLISH                                  at most once: no answer
-//! QoS 1  PUBLISH → PUBACK                         at least once: resent until acknowledged
+//! QoS 1  PUBLISH → PUBACK                         at least once: kept until acknowledged,
+//!                                                 sent again (DUP) after a reconnect
 //! QoS 2  PUBLISH → PUBREC → PUBREL → PUBCOMP      exactly once: a two-step handshake
 //! ```
 //!
@@ -80,6 +81,12 @@ async fn main() {
         }
         println!("QoS {level}: {}", packets.join(", "));
     }
+    // DISCONNECT is queued; the event loop sends it.
     client.disconnect().await.unwrap();
+    while let Ok(Ok(event)) = tokio::time::timeout(Duration::from_secs(2), events.poll()).await {
+        if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+            break;
+        }
+    }
     println!("mqtt qos: every level delivered");
 }

@@ -41,6 +41,13 @@ pub const RPC_QUEUE: &str = "dummies.rpc";
 pub const DEAD_LETTERS: &str = "dummies.dead";
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long saying goodbye may take.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The heartbeat asked for when the URL names none: a silent broker is noticed within
+/// two of them.
+const HEARTBEAT_SECS: u16 = 10;
+/// How often an idle relay looks at whether its connection is still up.
+const LIVENESS_CHECK: Duration = Duration::from_millis(250);
 /// `app-id` on everything this service publishes.
 pub const APP_ID: &str = "messaging-svc";
 
@@ -51,19 +58,25 @@ pub const APP_ID: &str = "messaging-svc";
 /// When the broker can't be reached in [`CONNECT_TIMEOUT`] or refuses the login.
 pub async fn connect(url: &str, name: &str) -> Result<Connection, String> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    match tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(url, properties)).await {
+    let url = if url.contains("heartbeat=") {
+        url.to_owned()
+    } else {
+        let join = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{join}heartbeat={HEARTBEAT_SECS}")
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&url, properties)).await {
         Ok(Ok(connection)) => Ok(connection),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err(format!("no answer from the broker in {CONNECT_TIMEOUT:?}")),
     }
 }
 
-/// Declares the exchange of changes, the request queue and its dead letters (each
-/// declaration is idempotent: the same names and options every time).
+/// Declares the topic exchange of changes (idempotent: the same name and options
+/// every time; consumers declare it the same way).
 ///
 /// # Errors
-/// When the broker refuses one (a name already declared with other options).
-pub async fn declare(channel: &Channel) -> lapin::Result<()> {
+/// When the broker refuses (the name already declared with other options).
+pub async fn declare_exchange(channel: &Channel) -> lapin::Result<()> {
     let durable = ExchangeDeclareOptions {
         durable: true,
         ..ExchangeDeclareOptions::default()
@@ -75,7 +88,18 @@ pub async fn declare(channel: &Channel) -> lapin::Result<()> {
             durable,
             FieldTable::default(),
         )
-        .await?;
+        .await
+}
+
+/// Declares the request queue and its dead letters (idempotent).
+///
+/// # Errors
+/// When the broker refuses one (a name already declared with other options).
+pub async fn declare_requests(channel: &Channel) -> lapin::Result<()> {
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
     channel
         .exchange_declare(
             DEAD_LETTERS.into(),
@@ -146,7 +170,9 @@ impl Outlet for AmqpOutlet {
             .create_channel()
             .await
             .map_err(|e| e.to_string())?;
-        declare(&channel).await.map_err(|e| e.to_string())?;
+        declare_exchange(&channel)
+            .await
+            .map_err(|e| e.to_string())?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await
@@ -177,14 +203,26 @@ impl Session for AmqpSession {
         }
         for (seq, confirm) in confirms {
             match confirm.await.map_err(|e| e.to_string())? {
-                Confirmation::Ack(_) | Confirmation::NotRequested => {}
+                Confirmation::Ack(_) => {}
                 Confirmation::Nack(_) => return Err(format!("the broker refused change {seq}")),
+                Confirmation::NotRequested => {
+                    return Err("publisher confirms are off on this channel".to_owned());
+                }
             }
         }
         Ok(())
     }
 
+    async fn closed(&mut self) -> String {
+        // lapin's own I/O loop notices a lost connection; its status says so.
+        while self.connection.status().connected() && self.channel.status().connected() {
+            tokio::time::sleep(LIVENESS_CHECK).await;
+        }
+        "the connection to the broker was lost".to_owned()
+    }
+
     async fn close(self) {
-        let _ = self.connection.close(200, "shutting down".into()).await;
+        let closing = self.connection.close(200, "shutting down".into());
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
     }
 }

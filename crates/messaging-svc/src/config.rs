@@ -33,7 +33,7 @@ pub struct Args {
 
     /// Largest request on the request queue, in bytes; a larger one is answered with an
     /// error and dead-lettered.
-    #[arg(long = "messaging-max-bytes", env = "MESSAGING_MAX_BYTES", default_value_t = 64 * 1024)]
+    #[arg(id = "messaging-max-bytes", long = "messaging-max-bytes", env = "MESSAGING_MAX_BYTES", default_value_t = 64 * 1024)]
     pub max_bytes: usize,
 
     /// How many requests the request queue hands this service before it acknowledges

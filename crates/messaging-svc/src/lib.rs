@@ -32,10 +32,13 @@
 //! remaining length in 1 to 4 bytes), a variable header, a payload:
 //!
 //! ```text
-//! 32 d6 01  00 12 "dummies/17/created"  00 07  {"seq":41,…}     PUBLISH QoS 1, packet id 7
+//! 32 ea 01  00 12 "dummies/17/created"  00 07  {"seq":41,…}     PUBLISH QoS 1, packet id 7
 //!        ◄ 40 02 00 07                                          PUBACK 7
-//! 33 c8 01  00 0a "dummies/17"  00 08  {"id":17,…}              PUBLISH QoS 1 retained
+//! 33 b8 01  00 0a "dummies/17"  00 08  {"id":17,…}              PUBLISH QoS 1 retained
 //! ```
+//!
+//! `ea 01` is the remaining length, 7 bits a byte, low bits first: `0x6a + 1 × 128 =
+//! 234` = 2 (topic length) + 18 (topic) + 2 (packet id) + 212 (the same body as above).
 //!
 //! ## Where to read
 //!

@@ -185,6 +185,12 @@ impl Session for MqttSession {
         self.acknowledged(events.len() * 2).await
     }
 
+    async fn closed(&mut self) -> String {
+        // The event loop's task ends when the connection does.
+        let _ = (&mut self.poller).await;
+        "the connection to the broker was lost".to_owned()
+    }
+
     async fn close(mut self) {
         // A clean DISCONNECT does not fire the last will: say it ourselves.
         if self

@@ -29,6 +29,9 @@ pub const BATCH: usize = 256;
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// The longest wait before reconnecting.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The longest a batch may wait for the broker's confirmations (a broker that blocks
+/// publishers, out of memory or disk, holds them back); then the session starts over.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A broker a relay can open sessions with.
 pub trait Outlet: Send + 'static {
@@ -45,6 +48,9 @@ pub trait Session: Send {
         &mut self,
         events: &[ChangeEvent],
     ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Resolves once the connection is gone (why), so that an idle relay notices, and
+    /// reports it, without waiting for its next publish.
+    fn closed(&mut self) -> impl Future<Output = String> + Send;
     /// Says goodbye (on shutdown).
     fn close(self) -> impl Future<Output = ()> + Send;
 }
@@ -84,9 +90,11 @@ pub async fn run<O: Outlet>(
     let mut backoff = BACKOFF_MIN;
     let mut outage_logged = false;
     loop {
-        let ended = session(name, &store, &mut outlet, &link, &shutdown).await;
+        let (ended, progressed) = session(name, &store, &mut outlet, &link, &shutdown).await;
         let was_up = link.set_up(false);
-        if was_up {
+        // Only a session that got a batch through starts the backoff over: one that
+        // connects and then fails the same way every time keeps doubling it.
+        if progressed {
             backoff = BACKOFF_MIN;
         }
         match ended {
@@ -111,23 +119,24 @@ pub async fn run<O: Outlet>(
     }
 }
 
+/// One session: how it ended, and whether it got a batch confirmed.
 async fn session<O: Outlet>(
     name: &'static str,
     store: &Store,
     outlet: &mut O,
     link: &Link,
     shutdown: &CancellationToken,
-) -> Ended {
+) -> (Ended, bool) {
     let position = match store.relay_position(name).await {
         Ok(position) => position,
-        Err(error) => return Ended::Database(error),
+        Err(error) => return (Ended::Database(error), false),
     };
     let mut session = tokio::select! {
         connected = outlet.connect() => match connected {
             Ok(session) => session,
-            Err(error) => return Ended::Broker(error),
+            Err(error) => return (Ended::Broker(error), false),
         },
-        () = shutdown.cancelled() => return Ended::Shutdown,
+        () = shutdown.cancelled() => return (Ended::Shutdown, false),
     };
     link.set_up(true);
     tracing::info!(
@@ -138,6 +147,7 @@ async fn session<O: Outlet>(
     let (tx, mut changes) = mpsc::channel(BATCH * 4);
     let reader = tokio::spawn(read_journal(name, store.clone(), position, tx));
     let mut batch = Vec::with_capacity(BATCH);
+    let mut progressed = false;
     let ended = loop {
         batch.clear();
         tokio::select! {
@@ -145,23 +155,34 @@ async fn session<O: Outlet>(
                 // The reader stopped: the journal could not be read (it said why).
                 break Ended::JournalStopped;
             },
+            error = session.closed() => break Ended::Broker(error),
             () = shutdown.cancelled() => break Ended::Shutdown,
         }
         let Some(last) = batch.last().map(|event| event.seq) else {
             continue;
         };
-        if let Err(error) = session.publish(&batch).await {
-            break Ended::Broker(error);
+        let published = tokio::select! {
+            published = tokio::time::timeout(PUBLISH_TIMEOUT, session.publish(&batch)) => published,
+            () = shutdown.cancelled() => break Ended::Shutdown,
+        };
+        match published {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => break Ended::Broker(error),
+            Err(_) => {
+                break Ended::Broker(format!("no confirmation within {PUBLISH_TIMEOUT:?}"));
+            }
         }
         if let Err(error) = store.set_relay_position(name, last).await {
             break Ended::Database(error);
         }
+        progressed = true;
     };
     reader.abort();
-    if matches!(ended, Ended::Shutdown) {
+    // A broker still there is told goodbye (no last will fired); a lost one is not.
+    if !matches!(ended, Ended::Broker(_)) {
         session.close().await;
     }
-    ended
+    (ended, progressed)
 }
 
 /// Hands the changes after `position` to the session, in order, until the session

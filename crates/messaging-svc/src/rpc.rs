@@ -72,15 +72,20 @@ pub enum Outcome {
 /// Serves the request queue until `shutdown`, reconnecting with backoff.
 pub async fn serve(settings: Settings, store: Store, link: Link, shutdown: CancellationToken) {
     let mut backoff = BACKOFF_MIN;
+    let mut outage_logged = false;
     loop {
         match session(&settings, &store, &link, &shutdown).await {
             Ok(()) => return,
             Err(error) => {
                 if link.is_up() {
                     backoff = BACKOFF_MIN;
-                    tracing::warn!(%error, "request queue: broker lost; reconnecting");
+                    outage_logged = false;
+                }
+                if outage_logged {
+                    tracing::debug!(%error, "request queue: broker still unreachable");
                 } else {
-                    tracing::debug!(%error, "request queue: broker unreachable");
+                    tracing::warn!(%error, "request queue: cannot serve; reconnecting with backoff");
+                    outage_logged = true;
                 }
             }
         }
@@ -109,7 +114,9 @@ async fn session(
         .create_channel()
         .await
         .map_err(|e| e.to_string())?;
-    amqp::declare(&channel).await.map_err(|e| e.to_string())?;
+    amqp::declare_requests(&channel)
+        .await
+        .map_err(|e| e.to_string())?;
     channel
         .basic_qos(settings.prefetch.max(1), BasicQosOptions::default())
         .await
@@ -137,7 +144,8 @@ async fn session(
     tokio::select! {
         () = served => Err("the broker ended the consumer".to_owned()),
         () = shutdown.cancelled() => {
-            let _ = connection.close(200, "shutting down".into()).await;
+            let closing = connection.close(200, "shutting down".into());
+            let _ = tokio::time::timeout(amqp::CLOSE_TIMEOUT, closing).await;
             Ok(())
         }
     }

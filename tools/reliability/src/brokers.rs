@@ -40,6 +40,7 @@ pub async fn run(suite: &Suite) -> Vec<Row> {
     }
     if let Err(error) = restarts(suite, &mut amqp, &mut mqtt).await {
         amqp.fail(format!("{error:#}"));
+        mqtt.fail(format!("{error:#}"));
     }
     vec![amqp, mqtt]
 }
@@ -88,9 +89,9 @@ async fn restarts(suite: &Suite, amqp: &mut Row, mqtt: &mut Row) -> anyhow::Resu
     mosquitto.stop().await;
     acked.extend(write(&client, per_phase).await?);
     mosquitto.start_again().await;
-    let back = Instant::now();
     acked.extend(write(&client, per_phase).await?);
     messaging.wait_healthy(CATCH_UP).await?;
+    let back = Instant::now();
 
     // AMQP: every create in the durable queue (a repeat is allowed, a gap is not).
     let mut kept = clients::amqp::Subscriber::bind(&node.url(), Some(KEPT), "dummy.#")
@@ -119,6 +120,7 @@ async fn restarts(suite: &Suite, amqp: &mut Row, mqtt: &mut Row) -> anyhow::Resu
     });
     amqp.check(gaps == 0, || format!("{gaps} gaps in the journal numbers"));
     amqp.recovery = Some(back.elapsed());
+    let drained = Instant::now();
     amqp.note = format!(
         "{deliveries} deliveries for {} changes ({} repeated)",
         acked.len(),
@@ -130,7 +132,7 @@ async fn restarts(suite: &Suite, amqp: &mut Row, mqtt: &mut Row) -> anyhow::Resu
         .await
         .map_err(anyhow::Error::msg)?;
     let mut retained: HashSet<i64> = HashSet::new();
-    while retained.len() < acked.len() {
+    while retained.len() < acked.len() && drained.elapsed() < CATCH_UP {
         let Some(message) = states.next(Duration::from_secs(5)).await else {
             break;
         };

@@ -60,6 +60,7 @@ pub async fn call(method: &str, params: Value) -> Value {
         .expect("a reply")
         .expect("a delivery");
     let answer: Value = serde_json::from_slice(&reply.data).expect("JSON");
+    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
     answer["result"].clone()
 }
 

@@ -9,6 +9,7 @@ mod browser;
 mod mqtt;
 mod patterns;
 mod python;
+mod relay;
 mod restart;
 mod rpc;
 
@@ -19,6 +20,7 @@ fn main() {
         mqtt::trials(),
         patterns::trials(),
         python::trials(),
+        relay::trials(),
         restart::trials(),
         rpc::trials(),
     ])

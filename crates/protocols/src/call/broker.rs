@@ -6,7 +6,7 @@
 //! $ protocols call amqp add 2 3
 //! → publish to "" routing key dummies.rpc, reply-to amq.rabbitmq.reply-to, correlation-id call-1
 //!   {"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}
-//! ← reply correlation-id call-1, app-id messaging-svc, 37 bytes
+//! ← reply correlation-id call-1, app-id messaging-svc, 35 bytes
 //!   {"jsonrpc":"2.0","result":5,"id":1}
 //! $ protocols call amqp --events 2 'dummy.*'
 //! $ protocols call mqtt --events 5 'dummies/#'
@@ -55,9 +55,13 @@ fn amqp_url(args: &CallArgs) -> String {
 
 async fn channel(args: &CallArgs) -> anyhow::Result<(Connection, lapin::Channel)> {
     let url = amqp_url(args);
-    let connection = Connection::connect(&url, ConnectionProperties::default())
-        .await
-        .with_context(|| format!("cannot connect to {url}"))?;
+    let connection = tokio::time::timeout(
+        REPLY_TIMEOUT,
+        Connection::connect(&url, ConnectionProperties::default()),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer from {url} within {REPLY_TIMEOUT:?}"))?
+    .with_context(|| format!("cannot connect to {url}"))?;
     let channel = connection.create_channel().await?;
     Ok((connection, channel))
 }
@@ -257,6 +261,12 @@ pub async fn mqtt(args: &CallArgs) -> anyhow::Result<()> {
             _ => {}
         }
     }
-    let _ = client.disconnect().await;
+    // DISCONNECT is queued; the event loop sends it.
+    client.disconnect().await?;
+    while let Ok(Ok(event)) = tokio::time::timeout(REPLY_TIMEOUT, events.poll()).await {
+        if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+            break;
+        }
+    }
     Ok(())
 }
