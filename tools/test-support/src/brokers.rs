@@ -171,8 +171,18 @@ impl Mosquitto {
         }
         let dir = tempfile::tempdir().expect("a directory for mosquitto");
         let (port, ws_port) = (free_port(), free_port());
+        // Started as root, Mosquitto runs as the user `mosquitto`, which could not write
+        // its retained messages into this directory: stay the user the test runs as.
+        let user = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "root".to_owned());
         let config = format!(
-            "listener {port} 127.0.0.1\n\
+            "user {user}\n\
+             listener {port} 127.0.0.1\n\
              listener {ws_port} 127.0.0.1\nprotocol websockets\n\
              allow_anonymous true\n\
              persistence true\npersistence_location {}/\n",
