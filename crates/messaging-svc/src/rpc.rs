@@ -208,7 +208,9 @@ pub async fn answer(settings: &Settings, store: &Store, body: &[u8]) -> (Outcome
             Some(error_response(-32600, &message)),
         );
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+    // Read as the JSON-RPC layer will read it: skipping the value instead
+    // (`IgnoredAny`) would pass strings that are not UTF-8 and numbers out of range.
+    if serde_json::from_slice::<serde_json::Value>(body).is_err() {
         return (
             Outcome::Refused("not JSON"),
             Some(error_response(-32700, "Parse error")),

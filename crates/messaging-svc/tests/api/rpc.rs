@@ -60,6 +60,16 @@ async fn bad_requests_are_answered_and_dead_lettered(app: TestApp) {
     let mut rpc = RpcClient::connect(&app.amqp_url).await.unwrap();
     let garbage = rpc.send(b"{not json", WAIT).await.unwrap();
     assert_eq!(garbage["error"]["code"], -32700);
+    // Found by the fuzz target amqp_request: JSON in shape, but a key that is not UTF-8.
+    let not_utf8 = b"{\"jsonrpc\":\"2.0\",\"m\x8f\":\"add\",\"id\":1}";
+    let refused_bytes = rpc.send(not_utf8, WAIT).await.unwrap();
+    assert_eq!(refused_bytes["error"]["code"], -32700);
+    // And a number no f64 holds.
+    let too_big = b"2111111111112650e011110210";
+    assert_eq!(
+        rpc.send(too_big, WAIT).await.unwrap()["error"]["code"],
+        -32700
+    );
 
     let huge = format!(
         r#"{{"jsonrpc":"2.0","method":"echo","params":["{}"],"id":1}}"#,
@@ -85,13 +95,15 @@ async fn bad_requests_are_answered_and_dead_lettered(app: TestApp) {
             .unwrap()
         {
             Some(message) => dead.push(message.delivery.data.clone()),
-            None if dead.len() >= 2 => break,
+            None if dead.len() >= 4 => break,
             None => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-    assert_eq!(dead.len(), 2, "two dead letters");
+    assert_eq!(dead.len(), 4, "four dead letters");
     assert_eq!(dead[0], b"{not json");
-    assert_eq!(dead[1].len(), huge.len());
+    assert_eq!(dead[1], not_utf8);
+    assert_eq!(dead[2], too_big);
+    assert_eq!(dead[3].len(), huge.len());
     drop(connection);
 
     // The service still serves.
