@@ -5,17 +5,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueBindOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer};
 use serde_json::{Value, json};
 
-/// The exchange the service publishes changes to.
-pub const EXCHANGE: &str = "dummies";
-/// The service's request queue.
-pub const RPC_QUEUE: &str = "dummies.rpc";
+pub use messaging_svc::amqp::{EXCHANGE, RPC_QUEUE};
 /// RabbitMQ's direct reply-to: a reply queue without declaring one.
 pub const DIRECT_REPLY_TO: &str = "amq.rabbitmq.reply-to";
 
@@ -72,17 +69,7 @@ impl Subscriber {
     pub async fn bind(url: &str, queue: Option<&str>, binding: &str) -> Result<Subscriber, String> {
         let (connection, channel) = connect(url).await?;
         // Declared as the service declares it: whoever comes first makes it.
-        let durable = ExchangeDeclareOptions {
-            durable: true,
-            ..ExchangeDeclareOptions::default()
-        };
-        channel
-            .exchange_declare(
-                EXCHANGE.into(),
-                ExchangeKind::Topic,
-                durable,
-                FieldTable::default(),
-            )
+        messaging_svc::amqp::declare_exchange(&channel)
             .await
             .map_err(|e| e.to_string())?;
         let options = match queue {
