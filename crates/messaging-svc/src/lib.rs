@@ -58,7 +58,7 @@
 //! ```text
 //! cargo run -p messaging-svc            # RabbitMQ on 5672 and Mosquitto on 1883 running
 //! mosquitto_sub -v -t 'dummies/#' -t 'presence/#'
-//! cargo run -p messaging-svc --example topics
+//! cargo run -p messaging-svc --example amqp_topics
 //! ```
 
 #![warn(missing_docs)]

@@ -26,7 +26,7 @@ pub async fn connect() -> (Connection, Channel) {
     (connection, channel)
 }
 
-/// Calls a procedure of messaging-svc over its request queue (see `rpc_client.rs`).
+/// Calls a procedure of messaging-svc over its request queue (see `amqp_rpc_client.rs`).
 pub async fn call(method: &str, params: Value) -> Value {
     let (_connection, channel) = connect().await;
     let mut replies: Consumer = channel

@@ -8,7 +8,9 @@ use test_support::Backend;
 
 use crate::helpers::TestApp;
 
-/// The example's binary, built beside this test (by `cargo test`, or now).
+/// The example's binary, built beside this test (by `cargo test`, or now). Examples
+/// of every crate share one directory, so their names must differ across the
+/// workspace (rpc-svc has an `rpc_client` too).
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's path");
     let mut dir = exe.parent().expect("a directory").to_path_buf();
@@ -53,12 +55,12 @@ async fn run(name: &str, env: &[(&str, String)]) -> String {
 async fn the_amqp_patterns_do_what_they_say() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let env = [("AMQP_URL", app.amqp_url.clone())];
-    let out = run("work_queue", &env).await;
+    let out = run("amqp_work_queue", &env).await;
     assert!(
         out.contains("worker B took dummy") && out.contains("(redelivered: true)"),
         "{out}"
     );
-    let out = run("fanout", &env).await;
+    let out = run("amqp_fanout", &env).await;
     for line in [
         "subscriber-1 got dummy.created",
         "subscriber-2 got dummy.created",
@@ -66,12 +68,12 @@ async fn the_amqp_patterns_do_what_they_say() {
     ] {
         assert!(out.contains(line), "{line}: {out}");
     }
-    let out = run("routing", &env).await;
+    let out = run("amqp_routing", &env).await;
     assert!(
         out.contains("bound to dummy.deleted got dummy.deleted"),
         "{out}"
     );
-    let out = run("topics", &env).await;
+    let out = run("amqp_topics", &env).await;
     assert!(
         out.contains("binding dummy.*        got dummy.created, dummy.deleted"),
         "{out}"
@@ -80,7 +82,7 @@ async fn the_amqp_patterns_do_what_they_say() {
         out.contains("binding #.created      got dummy.created\n"),
         "{out}"
     );
-    let out = run("rpc_client", &env).await;
+    let out = run("amqp_rpc_client", &env).await;
     assert!(
         out.contains(r#"-> {"jsonrpc":"2.0","result":5,"id":0}"#),
         "{out}"

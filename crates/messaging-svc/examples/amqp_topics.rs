@@ -3,7 +3,7 @@
 //! only deletions, `#.created` only creations.
 //!
 //! ```text
-//! cargo run -p messaging-svc --example topics    (messaging-svc running)
+//! cargo run -p messaging-svc --example amqp_topics    (messaging-svc running)
 //! ```
 
 #[path = "common/mod.rs"]

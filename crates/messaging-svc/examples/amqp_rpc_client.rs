@@ -3,7 +3,7 @@
 //! client-side timeout (the broker has none).
 //!
 //! ```text
-//! cargo run -p messaging-svc --example rpc_client    (messaging-svc running)
+//! cargo run -p messaging-svc --example amqp_rpc_client    (messaging-svc running)
 //! ```
 
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! `dummies`), which worker A takes first and dies on, and worker B then does.
 //!
 //! ```text
-//! cargo run -p messaging-svc --example work_queue    (messaging-svc running)
+//! cargo run -p messaging-svc --example amqp_work_queue    (messaging-svc running)
 //! ```
 
 #[path = "common/mod.rs"]

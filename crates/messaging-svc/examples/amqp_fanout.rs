@@ -6,7 +6,7 @@
 //! `tutorial.broadcast`, and two subscribers each get every change.
 //!
 //! ```text
-//! cargo run -p messaging-svc --example fanout    (messaging-svc running)
+//! cargo run -p messaging-svc --example amqp_fanout    (messaging-svc running)
 //! ```
 
 #[path = "common/mod.rs"]

@@ -2,7 +2,7 @@
 //! its binding key, here one kind of change each.
 //!
 //! ```text
-//! cargo run -p messaging-svc --example routing    (messaging-svc running)
+//! cargo run -p messaging-svc --example amqp_routing    (messaging-svc running)
 //! ```
 
 #[path = "common/mod.rs"]
