@@ -149,11 +149,9 @@ fn the_gateway_serves_every_protocol_from_one_address() {
         &[
             ("REST_UPSTREAM", addr(rest)),
             ("RPC_UPSTREAM", addr(rpc)),
-            // Two replicas: in Compose, Docker's DNS gives nginx both; here, two server lines.
-            (
-                "WS_UPSTREAM",
-                format!("{}; server {}", addr(ws_a), addr(ws_b)),
-            ),
+            // Two replicas: in Compose, Docker's DNS gives nginx both; here, a group of
+            // two servers, defined below, that the template's `$ws` names.
+            ("WS_UPSTREAM", "ws_replicas".to_owned()),
             ("GRPC_UPSTREAM", addr(grpc)),
             ("GRAPHQL_UPSTREAM", addr(graphql)),
             ("MESSAGING_UPSTREAM", addr(messaging)),
@@ -161,7 +159,14 @@ fn the_gateway_serves_every_protocol_from_one_address() {
             ("WEB_ROOT", web_root.display().to_string()),
             ("GATEWAY_PORT", addr(gateway)),
             ("GATEWAY_GRPC_PORT", addr(gateway_grpc)),
+            // Every other upstream is an IP address, which needs no lookup.
+            ("GATEWAY_RESOLVER", "127.0.0.1".to_owned()),
         ],
+    );
+    let conf = format!(
+        "upstream ws_replicas {{ server {}; server {}; }}\n{conf}",
+        addr(ws_a),
+        addr(ws_b)
     );
     start_nginx(&mut processes, dir.path(), &conf);
     let nginx = processes.last_mut().expect("nginx was started");
