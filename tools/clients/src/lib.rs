@@ -428,8 +428,22 @@ impl Client {
     }
 }
 
+/// The error and each of its causes ("error sending request: client error (Connect):
+/// tcp connect error: Connection refused"): which step failed tells whether the request
+/// left at all (a refused connection) or may have reached the server (a reset after it).
 pub(crate) fn transport(error: reqwest::Error) -> Failure {
-    Failure::Transport(error.without_url().to_string())
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    if cause.is_none() {
+        text.push_str(&format!(" ({error:?})"));
+    }
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    Failure::Transport(text)
 }
 
 pub(crate) fn unexpected(answer: &impl fmt::Debug) -> Failure {
@@ -439,8 +453,13 @@ pub(crate) fn unexpected(answer: &impl fmt::Debug) -> Failure {
 fn grpc(status: tonic::Status) -> Failure {
     // tonic reports a failed connection as UNAVAILABLE (or UNKNOWN for a reset
     // stream) with a transport error as its source; the server's own statuses have none.
-    if std::error::Error::source(&status).is_some() {
-        Failure::Transport(format!("{:?}: {}", status.code(), status.message()))
+    if let Some(mut cause) = std::error::Error::source(&status) {
+        let mut text = format!("{:?}: {}: {cause}", status.code(), status.message());
+        while let Some(inner) = cause.source() {
+            text.push_str(&format!(": {inner}"));
+            cause = inner;
+        }
+        Failure::Transport(text)
     } else {
         Failure::Answered(format!("gRPC {:?}", status.code()))
     }
@@ -531,5 +550,29 @@ fn xml_to_json(value: &dxr::Value) -> Value {
                 .collect(),
         ),
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port nothing listens on: bound, then closed again.
+    fn closed_port() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so_over_http_and_grpc() {
+        let addr = closed_port();
+        for proto in [Proto::Rest, Proto::JsonRpc, Proto::Grpc] {
+            let failure = Client::new(proto, addr).get(1).await.unwrap_err();
+            assert!(
+                matches!(&failure, Failure::Transport(text) if text.contains("Connection refused")),
+                "{}: {failure}",
+                proto.name()
+            );
+        }
     }
 }
