@@ -128,6 +128,21 @@ up-offline: _compose-check offline-binaries
     scripts/offline-images.sh
     docker compose -f docker-compose.yml -f docker-compose.offline.yml up --build -d --wait
 
+# Deploy the stack on this engine's swarm as protocols-swarm (run `docker swarm init` once first): the images built here, in replicas (deploy/swarm/stack.yml).
+swarm-up: _compose-check
+    docker compose build rest rpc ws grpc graphql messaging
+    docker stack deploy --resolve-image never -c deploy/swarm/stack.yml protocols-swarm
+
+# The same on a machine with no registry: stand-in base images, host-built binaries.
+swarm-up-offline: _compose-check offline-binaries
+    scripts/offline-images.sh
+    docker compose -f docker-compose.yml -f docker-compose.offline.yml build rest rpc ws grpc graphql messaging
+    docker stack deploy --resolve-image never -c deploy/swarm/stack.yml protocols-swarm
+
+# Remove the Swarm stack (its volumes stay: `docker volume rm protocols-swarm_db-data …`).
+swarm-down:
+    docker stack rm protocols-swarm
+
 # The sockets of one Compose service (the images have no shell): the host's ss in its network namespace.
 sockets service="rest": _compose-check
     nsenter -t "$(docker inspect -f '{{{{.State.Pid}}' "$(docker compose ps -q {{service}} | head -1)")" -n ss -tanp

@@ -3,8 +3,9 @@
 #
 #   scripts/capture.sh <rest|rpc|ws|grpc|graphql|sse|webhooks|amqp|mqtt|all> [seconds] [file.pcapng]
 #
-# Listens on the Compose bridge (br-protocols) when the stack runs, on loopback
-# otherwise (`protocols serve`). Decoders are set for this project: HTTP on the HTTP
+# Listens on the Compose bridge (br-protocols) when the stack runs, inside the gateway's
+# network namespace when the Swarm stack runs (CAPTURE_STACK names it, protocols-swarm by
+# default), on loopback otherwise (`protocols serve`). Decoders are set for this project: HTTP on the HTTP
 # services' ports, HTTP/2 on the gRPC ports with proto/ as the protobuf search path (so
 # gRPC messages are shown field by field), WebSocket frames unmasked (tshark's default),
 # AMQP 0-9-1 on RabbitMQ's port and MQTT on Mosquitto's, and MQTT inside WebSocket frames
@@ -48,7 +49,19 @@ grpc_ports="${CAPTURE_GRPC_PORTS:-50051 8081}"
 amqp_ports="${CAPTURE_AMQP_PORTS:-5672}"
 mqtt_ports="${CAPTURE_MQTT_PORTS:-1883}"
 
-if ip link show br-protocols >/dev/null 2>&1; then iface=br-protocols; else iface=lo; fi
+# Where to listen: the Compose bridge; else, when the Swarm stack (deploy/swarm/stack.yml)
+# runs here, inside its gateway's network namespace (an overlay has no fixed bridge on the
+# host: there, every interface of the gateway shows the calls coming in from the routing
+# mesh and going out to the services); else loopback.
+iface=lo
+in_netns=()
+swarm_gateway="$(docker ps -q --filter "label=com.docker.swarm.service.name=${CAPTURE_STACK:-protocols-swarm}_gateway" 2>/dev/null | head -1 || true)"
+if ip link show br-protocols >/dev/null 2>&1; then
+    iface=br-protocols
+elif [ -n "$swarm_gateway" ]; then
+    iface=any
+    in_netns=(nsenter -t "$(docker inspect -f '{{.State.Pid}}' "$swarm_gateway")" -n)
+fi
 filter="$(printf 'tcp port %s or ' $ports)"
 filter="${filter% or }"
 
@@ -78,10 +91,12 @@ for port in $ports; do
     fi
 done
 
-echo "capturing $what on $iface ($filter) for ${seconds}s into $out" >&2
+where="$iface"
+[ -n "$swarm_gateway" ] && [ "$iface" = any ] && where="every interface of the Swarm gateway ${swarm_gateway:0:12}"
+echo "capturing $what on $where ($filter) for ${seconds}s into $out" >&2
 # tshark says "Capturing on …" on stderr once it records: wait for that line before
 # making traffic (the tests do).
-tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>&1 >/dev/null \
+"${in_netns[@]}" tshark -q -i "$iface" -f "$filter" -a "duration:$seconds" -w "$out" 2>&1 >/dev/null \
     | grep --line-buffered -E "^Capturing on|Capture started|packets? captured" >&2 || true
 # One line per frame: number, who sent it to whom (on the bridge: container addresses;
 # 172.x.0.1 is the host, through Docker's port forwarding), protocol, summary.

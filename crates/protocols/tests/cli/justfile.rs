@@ -40,7 +40,15 @@ fn compose_recipes_say_how_to_install_compose_v2() {
     )
     .unwrap();
 
-    for recipe in ["up", "down", "logs", "up-offline", "sockets"] {
+    for recipe in [
+        "up",
+        "down",
+        "logs",
+        "up-offline",
+        "sockets",
+        "swarm-up",
+        "swarm-up-offline",
+    ] {
         let output = Command::new("just")
             .arg("--justfile")
             .arg(root().join("justfile"))
