@@ -5,7 +5,8 @@
 //!    Compose test builds them), and wait until every service runs all its replicas.
 //! 2. About 200 calls/s over REST, JSON-RPC and gRPC through the gateway, and chat members
 //!    in one room over WebSocket, while every service of ours gets a rolling update
-//!    (`docker service update --force`): no call may fail but those a client may safely
+//!    (`docker service update --force`: the six services at once, then the gateway): no
+//!    call may fail but those a client may safely
 //!    retry (counted), chat members are told 1001 and reconnect, no message the room
 //!    acknowledged goes missing for a member who was there, and no acknowledged write is
 //!    lost (PostgreSQL is read at the end).
@@ -30,7 +31,7 @@ use traffic::Traffic;
 
 /// The stack's name, as the README deploys it.
 const STACK: &str = "protocols-swarm";
-/// Our services, in the order the rolling update takes them, with their replicas.
+/// Our services, with their replicas.
 const SERVICES: [(&str, usize); 7] = [
     ("rest", 2),
     ("rpc", 2),
@@ -337,38 +338,21 @@ fn the_stack_on_a_swarm_rolls_every_service_under_load_and_leaves_nothing() {
     // (2) The rolling update of every service under load.
     let traffic = runtime.block_on(Traffic::start(node));
     std::thread::sleep(Duration::from_secs(3));
-    let update_started = traffic.mark("rolling update");
-    let mut gateway_started = update_started;
-    for (name, wanted) in SERVICES {
-        let before = containers(name);
-        let started = traffic.mark(&format!("rolling {name}"));
-        if name == "gateway" {
-            gateway_started = started;
+    // The six services all at once (each one replica at a time, as its update_config
+    // says), then the gateway, whose replacement closes the node's ports for a moment.
+    let update_started = traffic.mark("rolling update of the six services, all at once");
+    std::thread::scope(|scope| {
+        let rolls: Vec<_> = SERVICES
+            .iter()
+            .filter(|(name, _)| *name != "gateway")
+            .map(|&(name, wanted)| scope.spawn(move || roll(name, wanted)))
+            .collect();
+        for roll in rolls {
+            roll.join().expect("a rolling update failed");
         }
-        docker(&[
-            "service",
-            "update",
-            "--force",
-            "--detach=false",
-            "--quiet",
-            &service(name),
-        ]);
-        let took = started.elapsed();
-        // Converged; the last old replica may still be finishing its calls.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let after = containers(name);
-            if after.len() == wanted && after.is_disjoint(&before) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name}: not every replica was replaced ({before:?} -> {after:?})"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        eprintln!("rolled {name} ({wanted} replicas) in {took:.1?}");
-    }
+    });
+    let gateway_started = traffic.mark("rolling update of the gateway");
+    roll("gateway", 1);
     std::thread::sleep(Duration::from_secs(3));
 
     // (3) Kill one REST replica's container: traffic moves, the swarm replaces it.
@@ -432,6 +416,36 @@ fn the_stack_on_a_swarm_rolls_every_service_under_load_and_leaves_nothing() {
     );
     std::mem::forget(swarm);
     verdict.assert_ok();
+}
+
+/// `docker service update --force` (new containers, same everything else), waiting until
+/// every replica of the service was replaced.
+fn roll(name: &str, wanted: usize) {
+    let before = containers(name);
+    let started = Instant::now();
+    docker(&[
+        "service",
+        "update",
+        "--force",
+        "--detach=false",
+        "--quiet",
+        &service(name),
+    ]);
+    let took = started.elapsed();
+    // Converged; the last old replica may still be finishing its calls.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let after = containers(name);
+        if after.len() == wanted && after.is_disjoint(&before) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}: not every replica was replaced ({before:?} -> {after:?})"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    eprintln!("rolled {name} ({wanted} replicas) in {took:.1?}");
 }
 
 /// This machine's own address (not loopback): where a load balancer in front of the
@@ -502,7 +516,12 @@ fn capture_in_the_gateway(runtime: &tokio::runtime::Runtime) {
             .arg("-r")
             .arg(&file)
             .args(["-d", "tcp.port==8001,http", "-d", "tcp.port==8080,http"])
-            .args(["-Y", &format!("http.request && tcp.dstport == {port}")]))
+            .args([
+                "-Y",
+                &format!(
+                    "http.request.uri contains \"/api/rest/dummies\" && tcp.dstport == {port}"
+                ),
+            ]))
         .lines()
         .count()
     };

@@ -46,6 +46,9 @@ const ROOM: &str = "swarm";
 /// A member counts as in the room for a message when its connection was open from this
 /// long before the message was sent until this long after the sender's acknowledgement.
 const PRESENT_MARGIN: Duration = Duration::from_secs(1);
+/// How long after the kill every caller must still be succeeding (the traffic goes on
+/// until 5 s after the replacement runs).
+const KEPT_GOING: Duration = Duration::from_secs(3);
 
 /// The gateway's port for `proto` on the node at `node`.
 fn addr(node: IpAddr, proto: Proto) -> SocketAddr {
@@ -135,6 +138,8 @@ struct Ledger {
     ambiguous: Vec<i32>,
     /// Reads that answered another row than the one acknowledged.
     wrong: Vec<String>,
+    /// When a call last succeeded.
+    last_ok: Option<Instant>,
 }
 
 async fn caller(node: IpAddr, proto: Proto, worker: usize, stop: Arc<AtomicBool>) -> Ledger {
@@ -149,6 +154,7 @@ async fn caller(node: IpAddr, proto: Proto, worker: usize, stop: Arc<AtomicBool>
         failed: Vec::new(),
         ambiguous: Vec::new(),
         wrong: Vec::new(),
+        last_ok: None,
     };
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -168,6 +174,7 @@ async fn caller(node: IpAddr, proto: Proto, worker: usize, stop: Arc<AtomicBool>
                                 .push(format!("created {fields:?}, acknowledged {got:?}"));
                         }
                         ledger.acked.push((id, got));
+                        ledger.last_ok = Some(Instant::now());
                         break;
                     }
                     Err(failure) => {
@@ -198,6 +205,7 @@ async fn caller(node: IpAddr, proto: Proto, worker: usize, stop: Arc<AtomicBool>
                                 .wrong
                                 .push(format!("row {id}: acknowledged {fields:?}, read {got:?}"));
                         }
+                        ledger.last_ok = Some(Instant::now());
                         break;
                     }
                     Err(failure) => {
@@ -417,13 +425,15 @@ pub struct Phases {
 }
 
 /// Which phase a moment falls in.
-fn phase(at: Instant, update: Instant, kill: Instant) -> &'static str {
-    if at < update {
-        "before"
-    } else if at < kill {
-        "update"
+fn phase(at: Instant, phases: &Phases) -> &'static str {
+    if at < phases.update {
+        "before the update"
+    } else if at < phases.gateway {
+        "services rolling"
+    } else if at < phases.kill {
+        "gateway replaced"
     } else {
-        "kill"
+        "replica killed"
     }
 }
 
@@ -431,7 +441,6 @@ impl Report {
     /// Checks the traffic against `rows` (`id|day|weekday|month|year` lines from
     /// PostgreSQL, every row with a year from [`YEAR_BASE`]).
     pub fn check(&self, rows: &str, phases: &Phases) -> Verdict {
-        let (update, kill) = (phases.update, phases.kill);
         let mut problems = Vec::new();
         let mut table = String::new();
         let mut db: BTreeMap<i32, Vec<(i64, Fields)>> = BTreeMap::new();
@@ -480,6 +489,16 @@ impl Report {
                         .iter()
                         .map(|w| format!("{}: {w}", proto.name())),
                 );
+                // The traffic moved on: every caller kept succeeding after the kill.
+                if ledger
+                    .last_ok
+                    .is_none_or(|at| at < phases.kill + KEPT_GOING)
+                {
+                    problems.push(format!(
+                        "{}: a caller had no success later than {KEPT_GOING:?} after the kill",
+                        proto.name()
+                    ));
+                }
                 for (id, fields) in &ledger.acked {
                     acked += 1;
                     sent_years.insert(fields.year);
@@ -492,14 +511,14 @@ impl Report {
                     }
                 }
                 for failed in &ledger.failed {
-                    let when = phase(failed.at, update, kill);
+                    let when = phase(failed.at, phases);
                     match failed.retried {
                         Some(why) => {
                             *retried
-                                .entry(format!("{:?} ({when}): {why}", failed.op))
+                                .entry(format!("{:?}, {when}: {why}", failed.op))
                                 .or_default() += 1;
                         }
-                        None if when == "kill" => {}
+                        None if failed.at >= phases.kill => {}
                         None => problems.push(format!(
                             "{}: a {:?} failed at {:.1?} ({when}), and may not be retried safely: {}",
                             proto.name(),
