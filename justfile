@@ -84,16 +84,20 @@ logs: _compose-check
 capture what="all" seconds="10" file="":
     scripts/capture.sh {{what}} {{seconds}} {{file}}
 
-# The same traffic live in the Wireshark GUI, with the same decoders.
+# The same traffic live in the Wireshark GUI, with the same decoders (on br-protocols, in the Swarm gateway's namespace, or on loopback).
 shark what="all":
     #!/usr/bin/env bash
     set -euo pipefail
     case "{{what}}" in rest) p="8001 8080";; rpc) p="8002 8080";; ws) p="8003 8080";; grpc) p="50051 8081";; graphql) p="8004 8080";; amqp) p="5672";; mqtt) p="1883 9001 8080";; *) p="8001 8002 8003 8004 8005 8080 8081 50051 5672 1883 9001";; esac
-    iface=lo; ip link show br-protocols >/dev/null 2>&1 && iface=br-protocols
+    iface=lo; netns=()
+    gateway="$(docker ps -q --filter label=com.docker.swarm.service.name=protocols-swarm_gateway 2>/dev/null | head -1 || true)"
+    if ip link show br-protocols >/dev/null 2>&1; then iface=br-protocols
+    elif [ -n "$gateway" ]; then iface=any; netns=(nsenter -t "$(docker inspect -f '{{{{.State.Pid}}' "$gateway")" -n)
+    fi
     filter="$(printf 'tcp port %s or ' $p)"
     args=(-o "uat:protobuf_search_paths:\"$PWD/proto\",\"TRUE\"" -X "lua_script:$PWD/scripts/mqtt-over-websocket.lua" -d tcp.port==50051,http2 -d tcp.port==8081,http2 -d tcp.port==5672,amqp -d tcp.port==1883,mqtt)
     for port in 8001 8002 8003 8004 8005 8080 9001; do args+=(-d "tcp.port==$port,http"); done
-    wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"
+    "${netns[@]}" wireshark -k -i "$iface" -f "${filter% or }" "${args[@]}"
 
 # The reliability suite, long mode: outages, lost writes under load and SIGTERM, floods, start-up (one table).
 reliability *args:

@@ -12,8 +12,7 @@
 //! The project name is fixed (`protocols`): a stack of that name that is already up is
 //! left alone (the test says it is skipped; under CI it is taken down first).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -26,6 +25,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[path = "../checks/mod.rs"]
 mod checks;
+#[path = "../engine/mod.rs"]
+mod engine;
+
+use engine::{docker, output, root, run};
 
 use checks::{
     check_gateway, check_playground, check_walkthrough, check_webhooks, json_rpc, next_text,
@@ -35,40 +38,6 @@ use checks::{
 /// Every container must be healthy within this (first start of a fresh database included).
 const HEALTHY_WITHIN_SECS: &str = "120";
 const PROJECT_FILTER: &str = "label=com.docker.compose.project=protocols";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Runs a command in the workspace root; panics with its output unless it succeeds.
-fn run(command: &mut Command) -> String {
-    let output = output(command);
-    assert!(
-        output.status.success(),
-        "{command:?} failed\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn output(command: &mut Command) -> Output {
-    command
-        .current_dir(root())
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"))
-}
-
-fn docker(args: &[&str]) -> String {
-    run(Command::new("docker").args(args))
-}
 
 /// The project's Compose files for one invocation; taken down (`down -v`) when dropped,
 /// whether the test passed or not.
@@ -138,14 +107,7 @@ impl Drop for Stack {
 /// Skips the test (fails it under CI) unless everything it drives is here.
 fn require_prerequisites() {
     let why = "the Compose stack test";
-    test_support::require_tool("docker", "info", why);
-    let compose = Command::new("docker").args(["compose", "version"]).output();
-    if !compose.is_ok_and(|o| o.status.success()) {
-        test_support::harness::skip(format!(
-            "`docker compose` (Compose v2) is not available ({why}); .ci/run shows how to install it"
-        ));
-    }
-    test_support::require_tool("just", "--version", why);
+    engine::require_engine(why);
     test_support::require_tool("curl", "--version", why);
     test_support::require_tool("tshark", "--version", why);
     test_support::require_python(
@@ -163,7 +125,7 @@ fn the_compose_stack_serves_every_protocol_survives_faults_and_leaves_nothing() 
         .trim()
         .is_empty()
     {
-        if !under_ci() {
+        if !test_support::harness::under_ci() {
             std::mem::forget(stack);
             test_support::harness::skip(
                 "a Compose stack named `protocols` exists; `docker compose down` it first",

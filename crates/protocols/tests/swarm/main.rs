@@ -20,13 +20,15 @@
 //! It runs only on an engine that is not in a swarm already (it makes its own and leaves
 //! it); elsewhere it says it is skipped (under CI it fails).
 
+#[path = "../engine/mod.rs"]
+mod engine;
 mod traffic;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use engine::{docker, output, root, run};
 use traffic::Traffic;
 
 /// The stack's name, as the README deploys it.
@@ -44,36 +46,6 @@ const SERVICES: [(&str, usize); 7] = [
 ];
 /// Everything else the stack runs (one replica each).
 const SINGLES: [&str; 3] = ["db", "rabbitmq", "mosquitto"];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn output(command: &mut Command) -> Output {
-    command
-        .current_dir(root())
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"))
-}
-
-/// Runs a command in the workspace root; panics with its output unless it succeeds.
-fn run(command: &mut Command) -> String {
-    let output = output(command);
-    assert!(
-        output.status.success(),
-        "{command:?} failed\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn docker(args: &[&str]) -> String {
-    run(Command::new("docker").args(args))
-}
 
 fn lines(text: &str) -> BTreeSet<String> {
     text.lines()
@@ -212,14 +184,7 @@ impl Drop for Swarm {
 /// Skips the test (fails it under CI) unless everything it drives is here.
 fn require_prerequisites() {
     let why = "the Docker Swarm test";
-    test_support::require_tool("docker", "info", why);
-    let compose = Command::new("docker").args(["compose", "version"]).output();
-    if !compose.is_ok_and(|o| o.status.success()) {
-        test_support::harness::skip(format!(
-            "`docker compose` (Compose v2, which builds the images) is not available ({why}); .ci/run shows how to install it"
-        ));
-    }
-    test_support::require_tool("just", "--version", why);
+    engine::require_engine(why);
     test_support::require_tool("tshark", "--version", why);
     test_support::require_tool("nsenter", "--version", why);
     let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
@@ -373,7 +338,7 @@ fn the_stack_on_a_swarm_rolls_every_service_under_load_and_leaves_nothing() {
     eprintln!(
         "killed {victim:.12}; the swarm ran a replacement after {replaced_after:.1?}: {replaced:?}"
     );
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(10));
     let report = runtime.block_on(traffic.stop());
 
     // What the database holds, read in PostgreSQL itself.

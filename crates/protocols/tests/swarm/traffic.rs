@@ -47,8 +47,8 @@ const ROOM: &str = "swarm";
 /// long before the message was sent until this long after the sender's acknowledgement.
 const PRESENT_MARGIN: Duration = Duration::from_secs(1);
 /// How long after the kill every caller must still be succeeding (the traffic goes on
-/// until 5 s after the replacement runs).
-const KEPT_GOING: Duration = Duration::from_secs(3);
+/// until 10 s after the replacement runs).
+const KEPT_GOING: Duration = Duration::from_secs(5);
 
 /// The gateway's port for `proto` on the node at `node`.
 fn addr(node: IpAddr, proto: Proto) -> SocketAddr {
@@ -442,6 +442,7 @@ impl Report {
     /// PostgreSQL, every row with a year from [`YEAR_BASE`]).
     pub fn check(&self, rows: &str, phases: &Phases) -> Verdict {
         let mut problems = Vec::new();
+        let mut notes = Vec::new();
         let mut table = String::new();
         let mut db: BTreeMap<i32, Vec<(i64, Fields)>> = BTreeMap::new();
         for line in rows.lines().filter(|l| !l.trim().is_empty()) {
@@ -530,6 +531,16 @@ impl Report {
                     if let Some(year) = failed.year {
                         sent_years.insert(year);
                     }
+                }
+                for failed in ledger.failed.iter().filter(|f| f.retried.is_none()) {
+                    notes.push(format!(
+                        "{} {:?} at {:.1?} ({}), ambiguous: {}",
+                        proto.name(),
+                        failed.op,
+                        failed.at - self.started,
+                        phase(failed.at, phases),
+                        failed.failure
+                    ));
                 }
                 for year in &ledger.ambiguous {
                     match db.get(year).map(Vec::len) {
@@ -647,6 +658,9 @@ impl Report {
             "chat: {MEMBERS} members, {chat_sent} messages sent, {acked_messages} acknowledged, {} lost; {connect_failures} reconnection attempts refused; connections ended: {ends:?}\n",
             lost.len()
         ));
+        for note in notes {
+            table.push_str(&format!("note: {note}\n"));
+        }
         Verdict { table, problems }
     }
 }
