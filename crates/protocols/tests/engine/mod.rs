@@ -2,7 +2,8 @@
 //! Swarm's): commands run in the workspace root, and the tools they need.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
 
 /// The workspace root, where the Compose and stack files are.
 pub fn root() -> PathBuf {
@@ -48,4 +49,24 @@ pub fn require_engine(why: &str) {
         ));
     }
     test_support::require_tool("just", "--version", why);
+}
+
+/// Waits until the capture `just capture` / `scripts/capture.sh` started (with its stderr
+/// piped) records, echoing what it says.
+pub fn wait_until_capturing(capture: &mut Child) {
+    let stderr = capture.stderr.take().unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            eprintln!("capture: {line}");
+            if line.contains("Capture started") || line.starts_with("Capturing on") {
+                let _ = started_tx.send(());
+            }
+        }
+    });
+    started
+        .recv_timeout(Duration::from_secs(30))
+        .expect("tshark started capturing within 30 s");
+    // Older tshark says "Capturing on" a little before dumpcap records.
+    std::thread::sleep(Duration::from_secs(2));
 }

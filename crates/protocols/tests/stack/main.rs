@@ -12,7 +12,7 @@
 //! The project name is fixed (`protocols`): a stack of that name that is already up is
 //! left alone (the test says it is skipped; under CI it is taken down first).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -28,7 +28,7 @@ mod checks;
 #[path = "../engine/mod.rs"]
 mod engine;
 
-use engine::{docker, output, root, run};
+use engine::{docker, output, root, run, wait_until_capturing};
 
 use checks::{
     check_gateway, check_playground, check_walkthrough, check_webhooks, json_rpc, next_text,
@@ -598,24 +598,6 @@ fn capture_on_the_bridge(stack: &Stack, runtime: &tokio::runtime::Runtime) {
     for line in decoded.lines().take(40) {
         eprintln!("{line}");
     }
-}
-
-fn wait_until_capturing(capture: &mut Child) {
-    let stderr = capture.stderr.take().unwrap();
-    let (started_tx, started) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            eprintln!("capture: {line}");
-            if line.contains("Capture started") || line.starts_with("Capturing on") {
-                let _ = started_tx.send(());
-            }
-        }
-    });
-    started
-        .recv_timeout(Duration::from_secs(30))
-        .expect("tshark started capturing within 30 s");
-    // Older tshark says "Capturing on" a little before dumpcap records.
-    std::thread::sleep(Duration::from_secs(2));
 }
 
 async fn grpc_stopped(stack: &Stack) {

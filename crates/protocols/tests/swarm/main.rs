@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use engine::{docker, output, root, run};
+use engine::{docker, output, root, run, wait_until_capturing};
 use traffic::Traffic;
 
 /// The stack's name, as the README deploys it.
@@ -451,20 +451,7 @@ fn capture_in_the_gateway(runtime: &tokio::runtime::Runtime) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run scripts/capture.sh");
-    let stderr = capture.stderr.take().unwrap();
-    let (started_tx, started) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            eprintln!("capture: {line}");
-            if line.contains("Capture started") || line.starts_with("Capturing on") {
-                let _ = started_tx.send(());
-            }
-        }
-    });
-    started
-        .recv_timeout(Duration::from_secs(30))
-        .expect("tshark started capturing within 30 s");
-    std::thread::sleep(Duration::from_secs(2));
+    wait_until_capturing(&mut capture);
     runtime.block_on(async {
         for _ in 0..4 {
             let list = reqwest::get("http://127.0.0.1:8080/api/rest/dummies?page_size=1")
