@@ -16,8 +16,9 @@
 //! - A read is idempotent: it is retried until it succeeds.
 //! - A create is retried only when it provably never reached a service: the
 //!   connection was refused, or an HTTP/2 stream was refused (REFUSED_STREAM: "before
-//!   processing any application logic"). Any other failed create is ambiguous; none may
-//!   happen during the rolling update. When a replica is killed, its in-flight calls
+//!   processing any application logic") or came after the last one a GOAWAY said the
+//!   server would process. Any other failed create is ambiguous; none may
+//!   happen while the six services roll. When a replica is killed, its in-flight calls
 //!   fail that way; PostgreSQL then says, for each one, whether it was applied.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -105,6 +106,14 @@ fn safe_to_retry(failure: &Failure) -> Option<&'static str> {
         }
         Failure::Transport(_) if text.contains("before processing any application logic") => {
             Some("HTTP/2 stream refused (REFUSED_STREAM): not processed")
+        }
+        // The server's GOAWAY (NO_ERROR: nginx stopping gracefully) names the last stream
+        // it will process; h2 fails with this error only the streams after it, which "were
+        // not processed and can be safely retried" (RFC 9113, 6.8). Streams up to it finish.
+        Failure::Transport(_)
+            if text.contains("connection error received: not a result of an error") =>
+        {
+            Some("HTTP/2 GOAWAY: a stream after the last one the server processes")
         }
         _ => None,
     }
@@ -519,7 +528,10 @@ impl Report {
                                 .entry(format!("{:?}, {when}: {why}", failed.op))
                                 .or_default() += 1;
                         }
-                        None if failed.at >= phases.kill => {}
+                        // Replacing the node's only gateway, or killing a replica, may cut
+                        // a call in flight (a keep-alive connection reset as nginx closes
+                        // it): ambiguous, resolved in PostgreSQL below (never twice).
+                        None if failed.at >= phases.gateway => {}
                         None => problems.push(format!(
                             "{}: a {:?} failed at {:.1?} ({when}), and may not be retried safely: {}",
                             proto.name(),
